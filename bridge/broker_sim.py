@@ -1,0 +1,425 @@
+"""The broker simulator: one module behind both the fake terminal and in-process replay.
+
+It holds the account, positions (per ticket on hedging accounts, one per symbol on netting
+accounts) and pending orders, executes commands with MT5's checks and retcodes, and triggers
+pending orders and SL/TP along the tick path. Modelling choices (docs/simulator.md):
+
+* Market orders fill at ask (buys) or bid (sells) plus ``slippage_points`` against the trader.
+* SL and stop orders fill at their level when the path reaches it from the previous quote of the
+  same symbol less than 60 s earlier (a continuous path), else at the current price (a gap).
+  TP and limit orders fill at their level, or at the current price when that is better (gap).
+* Commission: ``commission[symbol]`` money per lot, charged (negative) on every deal, entry and
+  exit alike.
+* Swap: the symbol's swap_long/short in points per lot, at each midnight that ends a Monday to
+  Friday server day, tripled for Wednesday.
+* Margin: lots x contract x price x margin_rate / leverage per position; on hedging accounts a
+  symbol's hedged lots count once (the larger leg). An order that would leave free margin below
+  zero is refused with NO_MONEY.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridge import events as ev
+from bridge import retcodes as rc
+from bridge.symbols import FILLING_FOK, FILLING_IOC, SymbolSpec
+from bridge.timeutil import MS_PER_DAY, weekday
+
+Event = ev.Deal | ev.OrderResult | ev.Position | ev.PositionClosed | ev.PendingOrder
+DEDUP_MEMORY = 10_000
+
+
+@dataclass(slots=True)
+class AccountSettings:
+    login: int = 1
+    balance: float = 10_000.0
+    leverage: int = 100
+    currency: str = "USD"
+    hedging: bool = True
+    commission: dict[str, float] = field(default_factory=dict)  # money per lot per deal
+    slippage_points: int = 0
+
+
+@dataclass(slots=True)
+class _Pos:
+    ticket: int
+    symbol: str
+    is_buy: bool
+    volume: float
+    price_open: float
+    sl: float
+    tp: float
+    magic: int
+    swap: float
+    time_ms: int
+    client_id: str
+
+
+@dataclass(slots=True)
+class _Order:
+    ticket: int
+    client_id: str
+    symbol: str
+    order_type: int
+    volume: float
+    price: float
+    sl: float
+    tp: float
+    magic: int
+    time_ms: int
+
+
+class BrokerSim:
+    def __init__(self, specs: dict[str, SymbolSpec], settings: AccountSettings) -> None:
+        self.specs = specs
+        self.settings = settings
+        self.balance = settings.balance
+        self.positions: dict[int, _Pos] = {}
+        self.orders: dict[int, _Order] = {}
+        self.bid: dict[str, float] = {}
+        self.ask: dict[str, float] = {}
+        self.quote_ms: dict[str, int] = {}
+        self.now_ms = 0
+        self._next_ticket = 1000
+        self._next_deal = 500_000
+        self._results: dict[str, ev.OrderResult] = {}
+        self.executed_ids: list[str] = []  # every client id that reached execution, in order
+
+    # -- account -----------------------------------------------------------------------------
+    def floating(self) -> float:
+        total = 0.0
+        for p in self.positions.values():
+            spec = self.specs[p.symbol]
+            px = self.bid.get(p.symbol, p.price_open) if p.is_buy else self.ask.get(p.symbol, p.price_open)
+            total += spec.profit(p.is_buy, p.volume, p.price_open, px) + p.swap
+        return total
+
+    def margin(self, extra: tuple[str, bool, float, float] | None = None) -> float:
+        legs: dict[str, list[float]] = {}
+        price: dict[str, float] = {}
+        items = [(p.symbol, p.is_buy, p.volume, p.price_open) for p in self.positions.values()]
+        if extra is not None:
+            items.append(extra)
+        for sym, is_buy, vol, px in items:
+            leg = legs.setdefault(sym, [0.0, 0.0])
+            leg[0 if is_buy else 1] += vol
+            price[sym] = self.ask.get(sym, px)
+        lev = self.settings.leverage
+        total = 0.0
+        for sym, (lng, sht) in legs.items():
+            lots = max(lng, sht) if self.settings.hedging else abs(lng - sht)
+            total += self.specs[sym].margin(lots, price[sym], lev)
+        return total
+
+    def account(self) -> ev.Account:
+        equity = self.balance + self.floating()
+        margin = self.margin()
+        s = self.settings
+        return ev.Account(s.login, round(self.balance, 2), round(equity, 2), round(margin, 2),
+                          round(equity - margin, 2), s.leverage, s.currency, s.hedging, self.now_ms)  # fmt: skip
+
+    def position_event(self, p: _Pos) -> ev.Position:
+        spec = self.specs[p.symbol]
+        px = self.bid.get(p.symbol, p.price_open) if p.is_buy else self.ask.get(p.symbol, p.price_open)
+        profit = round(spec.profit(p.is_buy, p.volume, p.price_open, px), 2)
+        return ev.Position(p.ticket, p.symbol, p.is_buy, p.volume, p.price_open, p.sl, p.tp,
+                           p.magic, profit, round(p.swap, 2), p.time_ms, p.client_id)  # fmt: skip
+
+    def order_event(self, o: _Order) -> ev.PendingOrder:
+        return ev.PendingOrder(o.ticket, o.client_id, o.symbol, o.order_type, o.volume, o.price,
+                               o.sl, o.tp, o.magic, o.time_ms)  # fmt: skip
+
+    def snapshot(self) -> list[ev.Position | ev.PendingOrder]:
+        out: list[ev.Position | ev.PendingOrder] = [self.position_event(p) for p in self.positions.values()]
+        out.extend(self.order_event(o) for o in self.orders.values())
+        return out
+
+    # -- market ------------------------------------------------------------------------------
+    def on_tick(self, symbol: str, time_ms: int, bid: float, ask: float) -> list[Event]:
+        out: list[Event] = []
+        if self.now_ms and time_ms // MS_PER_DAY > self.now_ms // MS_PER_DAY:
+            self._rollover(self.now_ms, time_ms)
+        prev_ms = self.quote_ms.get(symbol, -1)
+        prev_bid, prev_ask = self.bid.get(symbol, bid), self.ask.get(symbol, ask)
+        continuous = prev_ms >= 0 and time_ms - prev_ms <= 60_000
+        self.bid[symbol], self.ask[symbol], self.quote_ms[symbol] = bid, ask, time_ms
+        self.now_ms = max(self.now_ms, time_ms)
+        if self.orders:
+            for o in [o for o in self.orders.values() if o.symbol == symbol]:
+                px = self._pending_fill_price(o, bid, ask, prev_bid, prev_ask, continuous)
+                if px is not None:
+                    del self.orders[o.ticket]
+                    out += self._fill(o.client_id, o.symbol, o.order_type % 2 == 0, o.volume, px,
+                                      o.sl, o.tp, o.magic, ev.REASON_EXPERT, o.ticket)  # fmt: skip
+        if self.positions:
+            for p in [p for p in self.positions.values() if p.symbol == symbol]:
+                hit = self._stop_hit(p, bid, ask, prev_bid, prev_ask, continuous)
+                if hit is not None and p.ticket in self.positions:
+                    px, reason = hit
+                    out += self._close(p, p.volume, px, reason, "", self._new_ticket())
+        return out
+
+    def _pending_fill_price(self, o: _Order, bid: float, ask: float, pbid: float, pask: float,
+                            continuous: bool) -> float | None:  # fmt: skip
+        t = o.order_type
+        if t == ev.BUY_LIMIT and ask <= o.price:
+            return min(o.price, ask) if not continuous or pask <= o.price else o.price
+        if t == ev.SELL_LIMIT and bid >= o.price:
+            return max(o.price, bid) if not continuous or pbid >= o.price else o.price
+        if t == ev.BUY_STOP and ask >= o.price:
+            return o.price if continuous and pask < o.price else ask
+        if t == ev.SELL_STOP and bid <= o.price:
+            return o.price if continuous and pbid > o.price else bid
+        return None
+
+    def _stop_hit(self, p: _Pos, bid: float, ask: float, pbid: float, pask: float,
+                  continuous: bool) -> tuple[float, int] | None:  # fmt: skip
+        px, prev = (bid, pbid) if p.is_buy else (ask, pask)
+        sign = 1 if p.is_buy else -1
+        if p.sl and sign * (px - p.sl) <= 0:
+            return (p.sl if continuous and sign * (prev - p.sl) > 0 else px), ev.REASON_SL
+        if p.tp and sign * (px - p.tp) >= 0:
+            better = sign * (px - p.tp) > 0 and not (continuous and sign * (prev - p.tp) < 0)
+            return (px if better else p.tp), ev.REASON_TP
+        return None
+
+    def _rollover(self, before_ms: int, after_ms: int) -> None:
+        for day in range(before_ms // MS_PER_DAY, after_ms // MS_PER_DAY):
+            wd = weekday(day * MS_PER_DAY)
+            if wd in (0, 6):
+                continue
+            mult = 3 if wd == 3 else 1
+            for p in self.positions.values():
+                spec = self.specs[p.symbol]
+                pts = spec.swap_long if p.is_buy else spec.swap_short
+                p.swap += pts * spec.money_per_point(p.volume) * mult
+
+    # -- commands ----------------------------------------------------------------------------
+    def execute(self, cmd: ev.TradeCommand) -> list[Event]:
+        """Execute one command; the first event returned is always its OrderResult."""
+        known = self._results.get(cmd.client_id)
+        if known is not None:  # exactly once: a repeated id returns the first outcome
+            return [known]
+        self.executed_ids.append(cmd.client_id)
+        if isinstance(cmd, ev.OpenCmd):
+            out = self._open(cmd)
+        elif isinstance(cmd, ev.CloseCmd):
+            out = self._close_cmd(cmd)
+        elif isinstance(cmd, ev.ModifyCmd):
+            out = self._modify(cmd)
+        elif isinstance(cmd, ev.CloseByCmd):
+            out = self._close_by(cmd)
+        else:
+            out = self._cancel(cmd)
+        result = out[0]
+        assert isinstance(result, ev.OrderResult)
+        self._remember(result)
+        return out
+
+    def query(self, client_id: str) -> ev.OrderResult:
+        known = self._results.get(client_id)
+        return known if known is not None else self._reject(client_id, rc.UNKNOWN_ID)
+
+    def _remember(self, result: ev.OrderResult) -> None:
+        self._results[result.client_id] = result
+        if len(self._results) > DEDUP_MEMORY:
+            del self._results[next(iter(self._results))]
+
+    def _reject(self, client_id: str, code: int, detail: str = "") -> ev.OrderResult:
+        text = rc.text(code) + (f": {detail}" if detail else "")
+        return ev.OrderResult(client_id, code, 0, 0, 0.0, 0.0, text)
+
+    def _tradeable(self, symbol: str, is_buy: bool | None) -> int:
+        """0 when the symbol can trade now, else the retcode that says why not."""
+        spec = self.specs.get(symbol)
+        if spec is None:
+            return rc.INVALID
+        if symbol not in self.bid:
+            return rc.PRICE_OFF
+        if spec.trade_mode == 0:
+            return rc.TRADE_DISABLED
+        if not spec.is_open(self.now_ms):
+            return rc.MARKET_CLOSED
+        if is_buy is not None:
+            if spec.trade_mode == 1 and not is_buy:
+                return rc.LONG_ONLY
+            if spec.trade_mode == 2 and is_buy:
+                return rc.SHORT_ONLY
+            if spec.trade_mode == 3:
+                return rc.CLOSE_ONLY
+        return 0
+
+    def _stops_ok(self, spec: SymbolSpec, is_buy: bool, ref: float, sl: float, tp: float) -> bool:
+        gap = spec.stops_level * spec.point
+        sign = 1 if is_buy else -1
+        if sl and not sign * (ref - sl) >= gap - spec.point * 1e-6:
+            return False
+        return not (tp and not sign * (tp - ref) >= gap - spec.point * 1e-6)
+
+    def _open(self, c: ev.OpenCmd) -> list[Event]:
+        if not 0 <= c.order_type <= 5:
+            return [self._reject(c.client_id, rc.INVALID, f"order type {c.order_type}")]
+        is_buy = c.order_type % 2 == 0
+        code = self._tradeable(c.symbol, is_buy)
+        if code:
+            return [self._reject(c.client_id, code, c.symbol)]
+        spec = self.specs[c.symbol]
+        if not spec.is_valid_volume(c.volume):
+            return [self._reject(c.client_id, rc.INVALID_VOLUME, f"{c.volume} lots")]
+        market = c.order_type <= 1
+        filling = c.filling
+        if filling == -1:
+            filling = 0 if spec.filling_modes & FILLING_FOK else 1 if spec.filling_modes & FILLING_IOC else 2
+        allowed = (filling == 0 and spec.filling_modes & FILLING_FOK) or (
+            filling == 1 and spec.filling_modes & FILLING_IOC) or (filling == 2 and not market)  # fmt: skip
+        if not allowed:
+            return [self._reject(c.client_id, rc.INVALID_FILL, f"filling {c.filling}")]
+        bid, ask = self.bid[c.symbol], self.ask[c.symbol]
+        slip = self.settings.slippage_points * spec.point
+        if market:
+            price = ask + slip if is_buy else bid - slip
+        else:
+            price = spec.normalize_price(c.price)
+            gap = spec.stops_level * spec.point
+            t = c.order_type
+            ok = (t == ev.BUY_LIMIT and price <= ask - gap) or (t == ev.SELL_LIMIT and price >= bid + gap) or (
+                t == ev.BUY_STOP and price >= ask + gap) or (t == ev.SELL_STOP and price <= bid - gap)  # fmt: skip
+            if not ok:
+                return [self._reject(c.client_id, rc.INVALID_PRICE, f"{price} vs bid {bid} ask {ask}")]
+        ref = (bid if is_buy else ask) if market else price
+        if not self._stops_ok(spec, is_buy, ref, c.sl, c.tp):
+            return [self._reject(c.client_id, rc.INVALID_STOPS, f"sl {c.sl} tp {c.tp}")]
+        equity = self.balance + self.floating()
+        if self.margin((c.symbol, is_buy, c.volume, price)) > equity:
+            return [self._reject(c.client_id, rc.NO_MONEY)]
+        ticket = self._new_ticket()
+        if not market:
+            o = _Order(ticket, c.client_id, c.symbol, c.order_type, c.volume, price, c.sl, c.tp,
+                       c.magic, self.now_ms)  # fmt: skip
+            self.orders[ticket] = o
+            res = ev.OrderResult(c.client_id, rc.PLACED, ticket, 0, c.volume, price, rc.text(rc.PLACED))
+            return [res, self.order_event(o)]
+        fills = self._fill(c.client_id, c.symbol, is_buy, c.volume, price, c.sl, c.tp, c.magic,
+                           ev.REASON_EXPERT, ticket)  # fmt: skip
+        deal = fills[0]
+        assert isinstance(deal, ev.Deal)
+        res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, c.volume, price, rc.text(rc.DONE))
+        return [res, *fills]
+
+    def _fill(self, client_id: str, symbol: str, is_buy: bool, volume: float, price: float,
+              sl: float, tp: float, magic: int, reason: int, order: int) -> list[Event]:  # fmt: skip
+        """A buy or sell of ``volume`` at ``price``: opens, adds to, reduces or reverses."""
+        if not self.settings.hedging:
+            net = next((p for p in self.positions.values() if p.symbol == symbol), None)
+            if net is not None and net.is_buy != is_buy:
+                spec = self.specs[symbol]
+                close_steps = min(spec.lots_to_steps(volume), spec.lots_to_steps(net.volume))
+                out = self._close(net, spec.steps_to_lots(close_steps), price, reason, client_id, order)
+                rest = spec.steps_to_lots(spec.lots_to_steps(volume) - close_steps)
+                if rest > 0:
+                    out += self._fill(client_id, symbol, is_buy, rest, price, sl, tp, magic, reason, order)
+                return out
+            if net is not None:  # netting: same direction adds at the average price
+                deal = self._deal(order, net.ticket, client_id, symbol, is_buy, ev.ENTRY_IN, volume,
+                                  price, 0.0, magic, reason)  # fmt: skip
+                total = net.volume + volume
+                net.price_open = (net.price_open * net.volume + price * volume) / total
+                net.volume = self.specs[symbol].steps_to_lots(self.specs[symbol].lots_to_steps(total))
+                net.sl, net.tp = sl or net.sl, tp or net.tp
+                return [deal, self.position_event(net)]
+        p = _Pos(order, symbol, is_buy, volume, price, sl, tp, magic, 0.0, self.now_ms, client_id)
+        self.positions[p.ticket] = p
+        deal = self._deal(order, p.ticket, client_id, symbol, is_buy, ev.ENTRY_IN, volume, price,
+                          0.0, magic, reason)  # fmt: skip
+        return [deal, self.position_event(p)]
+
+    def _close(self, p: _Pos, volume: float, price: float, reason: int, client_id: str,
+               order: int, entry: int = ev.ENTRY_OUT) -> list[Event]:  # fmt: skip
+        spec = self.specs[p.symbol]
+        profit = round(spec.profit(p.is_buy, volume, p.price_open, price), 2)
+        left = spec.lots_to_steps(p.volume) - spec.lots_to_steps(volume)
+        swap = p.swap if left == 0 else round(p.swap * volume / p.volume, 2)
+        p.swap -= swap
+        deal = self._deal(order, p.ticket, client_id, p.symbol, not p.is_buy, entry, volume, price,
+                          profit, p.magic, reason, swap)  # fmt: skip
+        if left == 0:
+            del self.positions[p.ticket]
+            return [deal, ev.PositionClosed(p.ticket, self.now_ms)]
+        p.volume = spec.steps_to_lots(left)
+        return [deal, self.position_event(p)]
+
+    def _deal(self, order: int, position_id: int, client_id: str, symbol: str, is_buy: bool,
+              entry: int, volume: float, price: float, profit: float, magic: int, reason: int,
+              swap: float = 0.0) -> ev.Deal:  # fmt: skip
+        commission = -round(self.settings.commission.get(symbol, 0.0) * volume, 2)
+        self.balance += profit + commission + swap
+        self._next_deal += 1
+        return ev.Deal(self._next_deal, order, position_id, client_id, symbol, is_buy, entry, volume,
+                       price, commission, round(swap, 2), profit, magic, self.now_ms, reason)  # fmt: skip
+
+    def _close_cmd(self, c: ev.CloseCmd) -> list[Event]:
+        p = self.positions.get(c.ticket)
+        if p is None:
+            return [self._reject(c.client_id, rc.POSITION_CLOSED, f"ticket {c.ticket}")]
+        code = self._tradeable(p.symbol, None)
+        if code:
+            return [self._reject(c.client_id, code, p.symbol)]
+        spec = self.specs[p.symbol]
+        volume = p.volume if c.volume == 0 else c.volume
+        if not spec.is_valid_volume(volume):
+            return [self._reject(c.client_id, rc.INVALID_VOLUME, f"{c.volume} lots")]
+        if spec.lots_to_steps(volume) > spec.lots_to_steps(p.volume):
+            return [self._reject(c.client_id, rc.INVALID_CLOSE_VOLUME, f"{volume} > {p.volume}")]
+        slip = self.settings.slippage_points * spec.point
+        price = self.bid[p.symbol] - slip if p.is_buy else self.ask[p.symbol] + slip
+        ticket = self._new_ticket()
+        out = self._close(p, volume, price, ev.REASON_EXPERT, c.client_id, ticket)
+        deal = out[0]
+        assert isinstance(deal, ev.Deal)
+        res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, volume, price, rc.text(rc.DONE))
+        return [res, *out]
+
+    def _close_by(self, c: ev.CloseByCmd) -> list[Event]:
+        a, b = self.positions.get(c.ticket), self.positions.get(c.opposite)
+        if a is None or b is None:
+            return [self._reject(c.client_id, rc.POSITION_CLOSED, f"ticket {c.ticket}/{c.opposite}")]
+        if not self.settings.hedging or a.symbol != b.symbol or a.is_buy == b.is_buy:
+            return [self._reject(c.client_id, rc.INVALID, "close-by needs opposite positions of one symbol")]
+        code = self._tradeable(a.symbol, None)
+        if code:
+            return [self._reject(c.client_id, code, a.symbol)]
+        spec = self.specs[a.symbol]
+        volume = spec.steps_to_lots(min(spec.lots_to_steps(a.volume), spec.lots_to_steps(b.volume)))
+        a_open, b_open = a.price_open, b.price_open
+        ticket = self._new_ticket()
+        out = self._close(a, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
+        out += self._close(b, volume, a_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
+        deal = out[0]
+        assert isinstance(deal, ev.Deal)
+        res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, volume, b_open, rc.text(rc.DONE))
+        return [res, *out]
+
+    def _modify(self, c: ev.ModifyCmd) -> list[Event]:
+        p = self.positions.get(c.ticket)
+        if p is None:
+            return [self._reject(c.client_id, rc.POSITION_CLOSED, f"ticket {c.ticket}")]
+        spec = self.specs[p.symbol]
+        if spec.to_points(c.sl) == spec.to_points(p.sl) and spec.to_points(c.tp) == spec.to_points(p.tp):
+            return [self._reject(c.client_id, rc.NO_CHANGES)]
+        ref = self.bid[p.symbol] if p.is_buy else self.ask[p.symbol]
+        if not self._stops_ok(spec, p.is_buy, ref, c.sl, c.tp):
+            return [self._reject(c.client_id, rc.INVALID_STOPS, f"sl {c.sl} tp {c.tp}")]
+        p.sl, p.tp = c.sl, c.tp
+        res = ev.OrderResult(c.client_id, rc.DONE, 0, 0, 0.0, 0.0, rc.text(rc.DONE))
+        return [res, self.position_event(p)]
+
+    def _cancel(self, c: ev.CancelCmd) -> list[Event]:
+        o = self.orders.pop(c.ticket, None)
+        if o is None:
+            return [self._reject(c.client_id, rc.INVALID, f"no pending order {c.ticket}")]
+        return [ev.OrderResult(c.client_id, rc.DONE, o.ticket, 0, 0.0, 0.0, rc.text(rc.DONE))]
+
+    def _new_ticket(self) -> int:
+        self._next_ticket += 1
+        return self._next_ticket
