@@ -391,10 +391,12 @@ class BrokerSim:
             return [self._reject(c.client_id, code, a.symbol)]
         spec = self.specs[a.symbol]
         volume = spec.steps_to_lots(min(spec.lots_to_steps(a.volume), spec.lots_to_steps(b.volume)))
-        a_open, b_open = a.price_open, b.price_open
+        # both legs close at the opposite position's open price: the pair realises exactly
+        # the difference of the two open prices, once, and pays no spread
+        b_open = b.price_open
         ticket = self._new_ticket()
         out = self._close(a, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
-        out += self._close(b, volume, a_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
+        out += self._close(b, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
         deal = out[0]
         assert isinstance(deal, ev.Deal)
         res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, volume, b_open, rc.text(rc.DONE))

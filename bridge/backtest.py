@@ -1,0 +1,66 @@
+"""In-process replay: the engine and the simulated terminal in one process, no sockets.
+
+Event order is exactly what the fake terminal produces over ZeroMQ in lockstep mode: each market
+step's events are handled in order, commands execute as they are issued (against the same
+simulator state), and their answers are handled after the step, first in, first out.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.engine import Engine
+from bridge.fixtures import Fixture, market_events
+from bridge.orders import Audit
+from bridge.portfolio import Portfolio
+from bridge.risk import RiskLimits
+from bridge.sim_terminal import SimTerminal
+from bridge.strategy import Rejection, Strategy
+
+
+@dataclass(slots=True)
+class RunResult:
+    name: str
+    portfolio: Portfolio
+    rejections: list[tuple[str, Rejection]]
+    events: int
+    strategies: list[Strategy]
+
+
+def run_backtest(fx: Fixture, strategies: Sequence[Strategy], limits: RiskLimits | None = None,
+                 audit: Audit | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> RunResult:  # fmt: skip
+    term = SimTerminal(fx)
+    answers: deque[Any] = deque()
+
+    def send(cmd: Any) -> None:
+        answers.extend(term.command(cmd))
+
+    engine = Engine(strategies, dict(fx.specs), send, initial_balance=fx.account.balance,
+                    limits=limits, id_prefix="bt", audit=audit)  # fmt: skip
+    handle = engine.handle
+
+    def step(batch: list[Any]) -> None:
+        for e in batch:
+            handle(e)
+        while answers:
+            handle(answers.popleft())
+
+    step(term.connect_events())
+    engine.start()
+    step([])
+    total = sum(len(b) for b in fx.bars.values())
+    n = bars = 0
+    for me in market_events(fx):
+        n += 1
+        step(term.market(me))
+        if progress is not None and me.__class__.__name__ == "Bar":
+            bars += 1
+            if bars % 5000 == 0:
+                progress(bars, total)
+    engine.flush_bars()
+    step([])
+    return RunResult(fx.name, engine.portfolio, engine.rejections, n, list(strategies))

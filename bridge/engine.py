@@ -1,0 +1,219 @@
+"""The engine: one event loop step at a time, decoded events in, commands out.
+
+    event -> portfolio -> strategy callbacks -> intents -> order manager (risk gate) -> send
+
+It knows nothing of sockets or files: live, fake-terminal and in-process replay feed it the same
+events and give it a different ``send``. Everything it does is driven by event time.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bridge import events as ev
+from bridge.bars import BarBuilder
+from bridge.orders import Audit, OrderManager
+from bridge.portfolio import Portfolio
+from bridge.risk import RiskGate, RiskLimits
+from bridge.strategy import Intent, Intents, Rejection, SetTimer, Strategy
+from bridge.symbols import SymbolSpec
+
+MAX_REJECT_DEPTH = 3  # a strategy answering rejections with new intents, at most this deep
+
+
+class _Ctx:
+    """The read-only view one strategy gets (bridge.strategy.Context)."""
+
+    __slots__ = ("_engine", "_magic")
+
+    def __init__(self, engine: Engine, magic: int) -> None:
+        self._engine = engine
+        self._magic = magic
+
+    @property
+    def now_ms(self) -> int:
+        return self._engine.now_ms
+
+    def spec(self, symbol: str) -> SymbolSpec:
+        return self._engine.specs[symbol]
+
+    def quote(self, symbol: str) -> ev.Tick | None:
+        return self._engine.last_tick.get(symbol)
+
+    def account(self) -> ev.Account | None:
+        return self._engine.portfolio.account
+
+    def positions(self, symbol: str | None = None) -> list[ev.Position]:
+        return self._engine.portfolio.of_magic(self._magic, symbol)
+
+    def pending(self) -> list[ev.PendingOrder]:
+        return [o for o in self._engine.portfolio.orders.values() if o.magic == self._magic]
+
+    def in_flight(self) -> int:
+        return sum(1 for r in self._engine.orders.open_orders.values() if r.magic == self._magic)
+
+
+class Engine:
+    def __init__(self, strategies: Sequence[Strategy], specs: dict[str, SymbolSpec],
+                 send: Callable[[Any], None], *, initial_balance: float = 0.0,
+                 limits: RiskLimits | None = None, id_prefix: str = "b",
+                 audit: Audit | None = None,
+                 on_state: Callable[[Strategy], None] | None = None) -> None:  # fmt: skip
+        magics = [s.magic for s in strategies]
+        if len(set(magics)) != len(magics):
+            raise ValueError(f"strategies need distinct magic numbers, got {magics}")
+        self.strategies = list(strategies)
+        self.specs = specs
+        self.now_ms = 0
+        self.last_tick: dict[str, ev.Tick] = {}
+        self.portfolio = Portfolio(specs, initial_balance, {s.magic: s.name for s in strategies})
+        self.gate = RiskGate(limits or RiskLimits())
+        self.orders = OrderManager(self.gate, self.portfolio, specs, send, id_prefix, audit=audit)
+        self.audit = audit
+        self.on_state = on_state
+        self.rejections: list[tuple[str, Rejection]] = []
+        self._by_magic = {s.magic: s for s in strategies}
+        self._ctx = {s.magic: _Ctx(self, s.magic) for s in strategies}
+        self._tick_subs: dict[str, list[Strategy]] = {}
+        self._m1_subs: dict[str, list[Strategy]] = {}
+        self._builders: dict[str, list[tuple[BarBuilder, list[Strategy]]]] = {}
+        self._timers: list[tuple[int, int, int, str]] = []  # (at, seq, magic, name)
+        self._timer_seq = 0
+        for s in strategies:
+            for sym in s.symbols:
+                if s.wants_ticks:
+                    self._tick_subs.setdefault(sym, []).append(s)
+                for tf in s.timeframes:
+                    if tf == 1:
+                        self._m1_subs.setdefault(sym, []).append(s)
+                        continue
+                    lst = self._builders.setdefault(sym, [])
+                    match = next((b for b in lst if b[0].timeframe == tf), None)
+                    if match is None:
+                        match = (BarBuilder(sym, tf), [])
+                        lst.append(match)
+                    match[1].append(s)
+        self._started = False
+        self._dispatch: dict[type, Callable[[Any], None]] = {
+            ev.Tick: self._on_tick, ev.Bar: self._on_bar, ev.Deal: self._on_deal,
+            ev.Position: self.portfolio.on_position, ev.PositionClosed: self._on_closed,
+            ev.OrderResult: self._on_result, ev.Account: self._on_account,
+            ev.PendingOrder: self.portfolio.on_order, ev.SymbolInfo: self._on_spec,
+        }  # fmt: skip
+
+    # -- entry points ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        for s in self.strategies:
+            self._apply(s, s.on_start(self._ctx[s.magic]))
+
+    def handle(self, e: Any) -> None:
+        """Process one decoded event."""
+        fn = self._dispatch.get(type(e))
+        if fn is not None:
+            fn(e)
+
+    def flush_bars(self) -> None:
+        """End of data: close the higher-timeframe bars in progress."""
+        for lst in self._builders.values():
+            for builder, subs in lst:
+                bar = builder.flush()
+                if bar is not None:
+                    self._bar_to(subs, bar)
+
+    # -- market data -------------------------------------------------------------------------
+    def _on_tick(self, t: ev.Tick) -> None:
+        if t.time_ms > self.now_ms:
+            self.now_ms = t.time_ms
+            if self._timers and self._timers[0][0] <= self.now_ms:
+                self._fire_timers()
+        self.last_tick[t.symbol] = t
+        self.portfolio.on_tick(t)
+        subs = self._tick_subs.get(t.symbol)
+        if subs:
+            for s in subs:
+                out = s.on_tick(t, self._ctx[s.magic])
+                if out:
+                    self._apply(s, out)
+
+    def _on_bar(self, bar: ev.Bar) -> None:
+        close = bar.time_ms + bar.timeframe * 60_000
+        if close > self.now_ms:
+            self.now_ms = close
+            if self._timers and self._timers[0][0] <= self.now_ms:
+                self._fire_timers()
+        self.portfolio.mark(close)
+        subs = self._m1_subs.get(bar.symbol)
+        if subs:
+            self._bar_to(subs, bar)
+        builders = self._builders.get(bar.symbol)
+        if builders:
+            for builder, bsubs in builders:
+                for hb in builder.update(bar):
+                    self._bar_to(bsubs, hb)
+
+    def _bar_to(self, subs: list[Strategy], bar: ev.Bar) -> None:
+        for s in subs:
+            out = s.on_bar(bar, self._ctx[s.magic])
+            if out:
+                self._apply(s, out)
+
+    def _fire_timers(self) -> None:
+        while self._timers and self._timers[0][0] <= self.now_ms:
+            _at, _seq, magic, name = heapq.heappop(self._timers)
+            s = self._by_magic[magic]
+            self._apply(s, s.on_timer(name, self._ctx[magic]))
+
+    # -- account events ----------------------------------------------------------------------
+    def _on_deal(self, d: ev.Deal) -> None:
+        self.portfolio.on_deal(d)
+        self.orders.on_deal(d)
+        s = self._by_magic.get(d.magic)
+        if s is not None:
+            self._apply(s, s.on_fill(d, self._ctx[s.magic]))
+
+    def _on_closed(self, c: ev.PositionClosed) -> None:
+        pos = self.portfolio.on_closed(c)
+        if pos is None:
+            return
+        s = self._by_magic.get(pos.magic)
+        if s is not None:
+            deal = self.portfolio.last_deal.pop(c.ticket, None)
+            self._apply(s, s.on_position_closed(pos, deal, self._ctx[s.magic]))
+
+    def _on_result(self, r: ev.OrderResult) -> None:
+        rec, rej = self.orders.on_result(r, self.now_ms)
+        if rec is not None and rej is not None:
+            s = self._by_magic.get(rec.magic)
+            if s is not None:
+                self._rejected(s, rej, 0)
+
+    def _on_account(self, a: ev.Account) -> None:
+        self.portfolio.account = a
+
+    def _on_spec(self, info: ev.SymbolInfo) -> None:
+        self.specs[info.spec.symbol] = info.spec
+
+    # -- intents -----------------------------------------------------------------------------
+    def _apply(self, s: Strategy, intents: Intents, depth: int = 0) -> None:
+        if not intents:
+            return
+        for it in intents:
+            if isinstance(it, SetTimer):
+                self._timer_seq += 1
+                heapq.heappush(self._timers, (it.at_ms, self._timer_seq, s.magic, it.name))
+                continue
+            for rej in self.orders.submit(it, s.magic, self.now_ms):
+                self._rejected(s, rej, depth)
+        if self.on_state is not None:
+            self.on_state(s)
+
+    def _rejected(self, s: Strategy, rej: Rejection, depth: int) -> None:
+        self.rejections.append((s.name, rej))
+        out: tuple[Intent, ...] | Intents = s.on_reject(rej, self._ctx[s.magic])
+        if out and depth < MAX_REJECT_DEPTH:
+            self._apply(s, out, depth + 1)

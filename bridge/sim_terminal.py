@@ -1,0 +1,52 @@
+"""What a terminal does, with the broker simulator as its broker.
+
+The fake terminal (over ZeroMQ) and in-process replay both use this class, so they emit the same
+events in the same order for the same fixture:
+
+* on connect: the account, every symbol spec, open positions and pending orders;
+* for each tick: the deals of any SL/TP or pending order it triggers, then the tick itself;
+* for each closed M1 bar: the bar, then an account snapshot;
+* for each command: its result, its deals and position changes, then an account snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge import events as ev
+from bridge.broker_sim import BrokerSim
+from bridge.fixtures import Fixture
+
+
+class SimTerminal:
+    def __init__(self, fx: Fixture) -> None:
+        self.fixture = fx
+        self.sim = BrokerSim(dict(fx.specs), fx.account)
+
+    def connect_events(self) -> list[Any]:
+        out: list[Any] = [self.sim.account()]
+        out += [ev.SymbolInfo(s) for s in self.sim.specs.values()]
+        out += self.sim.snapshot()
+        return out
+
+    def market(self, e: ev.Tick | ev.Bar) -> list[Any]:
+        if type(e) is ev.Tick:
+            trig = self.sim.on_tick(e.symbol, e.time_ms, e.bid, e.ask)
+            if trig:
+                return [*trig, self.sim.account(), e]
+            return [e]
+        close = e.time_ms + e.timeframe * 60_000
+        if close > self.sim.now_ms:
+            self.sim.now_ms = close
+        return [e, self.sim.account()]
+
+    def command(self, cmd: Any) -> list[Any]:
+        if isinstance(cmd, ev.QueryCmd):
+            return [self.sim.query(cmd.client_id)]
+        if isinstance(cmd, ev.SnapshotReq):
+            snap = self.sim.snapshot()
+            n_pos = sum(1 for x in snap if isinstance(x, ev.Position))
+            return [self.sim.account(), *snap, ev.SnapshotEnd(cmd.req_id, n_pos, len(snap) - n_pos)]
+        if isinstance(cmd, ev.HaltCmd):
+            return []
+        return [*self.sim.execute(cmd), self.sim.account()]

@@ -1,0 +1,144 @@
+"""The strategy API: what a strategy sees (events and a read-only context) and what it returns
+(intents). Strategies are pure: no I/O, no wall clock; time is the event's server time.
+
+A strategy subclasses ``Strategy`` and overrides the callbacks it needs. Each callback returns a
+sequence of intents (or ``()``). The engine tags every intent with the strategy's magic number,
+passes it through the risk gate and the order manager, and reports rejections back through
+``on_reject``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
+
+from bridge import events as ev
+from bridge.symbols import SymbolSpec
+
+
+# -- intents ---------------------------------------------------------------------------------
+class Open(NamedTuple):
+    symbol: str
+    is_buy: bool
+    volume: float  # lots; the order manager normalises it to the symbol's step, min and max
+    order_type: int = -1  # -1: market; else ev.BUY_LIMIT ... ev.SELL_STOP
+    price: float = 0.0  # pending orders only
+    sl: float = 0.0
+    tp: float = 0.0
+    tag: str = ""  # strategy's own label, kept with the order (e.g. "main", "hedge")
+
+
+class Close(NamedTuple):
+    ticket: int
+    volume: float = 0.0  # 0: the whole position
+    tag: str = ""
+
+
+class Modify(NamedTuple):
+    ticket: int
+    sl: float
+    tp: float
+    tag: str = ""
+
+
+class Cancel(NamedTuple):
+    ticket: int
+    tag: str = ""
+
+
+class CloseBy(NamedTuple):
+    ticket: int
+    opposite: int
+    tag: str = ""
+
+
+class Target(NamedTuple):
+    """Bring this strategy's net position on ``symbol`` to ``net_volume`` lots (+ long, - short)."""
+
+    symbol: str
+    net_volume: float
+    tag: str = ""
+
+
+class SetTimer(NamedTuple):
+    """Call ``on_timer`` once event time reaches ``at_ms`` (server time)."""
+
+    at_ms: int
+    name: str = ""
+
+
+Intent = Open | Close | Modify | Cancel | CloseBy | Target | SetTimer
+Intents = Sequence[Intent]
+NO_INTENTS: tuple[Intent, ...] = ()
+REDUCING = (Close, Cancel, CloseBy)
+
+
+class Rejection(NamedTuple):
+    """An intent that did not become a trade: refused by the risk gate (retcode 0) or by the
+    terminal (an MT5 retcode)."""
+
+    intent: Intent
+    reason: str
+    retcode: int
+    time_ms: int
+
+
+# -- what a strategy can read ----------------------------------------------------------------
+class Context(Protocol):
+    @property
+    def now_ms(self) -> int: ...
+
+    def spec(self, symbol: str) -> SymbolSpec: ...
+
+    def quote(self, symbol: str) -> ev.Tick | None: ...
+
+    def account(self) -> ev.Account | None: ...
+
+    def positions(self, symbol: str | None = None) -> list[ev.Position]:
+        """This strategy's open positions (by magic number)."""
+        ...
+
+    def pending(self) -> list[ev.PendingOrder]: ...
+
+    def in_flight(self) -> int:
+        """This strategy's orders sent and not yet final."""
+        ...
+
+
+class Strategy:
+    """Base class with no-op callbacks. Subclasses set ``name``, ``magic``, ``symbols`` and
+    ``timeframes`` (bar timeframes in minutes besides M1 that ``on_bar`` should receive)."""
+
+    name: str = "strategy"
+    magic: int = 0
+    symbols: tuple[str, ...] = ()
+    timeframes: tuple[int, ...] = ()
+    wants_ticks: bool = False
+
+    def on_start(self, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def on_fill(self, deal: ev.Deal, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def on_position_closed(self, position: ev.Position, deal: ev.Deal | None, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def on_reject(self, rejection: Rejection, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def on_timer(self, name: str, ctx: Context) -> Intents:
+        return NO_INTENTS
+
+    def get_state(self) -> dict[str, Any]:
+        """JSON-serialisable state that ``set_state`` restores after a restart."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        return None

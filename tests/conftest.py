@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.fixtures import Fixture, load_fixture
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def demo_fixture() -> Fixture:
+    return load_fixture(ROOT / "fixtures" / "demo")
+
+
+def shared_file(rel: str) -> Path:
+    """A file under ../shared/data, or skip the test with the reason."""
+    p = SHARED_DATA / rel
+    if not p.exists():
+        pytest.skip(f"../shared/data/{rel} not present")
+    return p
