@@ -98,7 +98,7 @@ class Engine:
         self._started = False
         self._dispatch: dict[type, Callable[[Any], None]] = {
             ev.Tick: self._on_tick, ev.Bar: self._on_bar, ev.Deal: self._on_deal,
-            ev.Position: self.portfolio.on_position, ev.PositionClosed: self._on_closed,
+            ev.Position: self._on_position, ev.PositionClosed: self._on_closed,
             ev.OrderResult: self._on_result, ev.Account: self._on_account,
             ev.PendingOrder: self.portfolio.on_order, ev.SymbolInfo: self._on_spec,
         }  # fmt: skip
@@ -161,6 +161,8 @@ class Engine:
             out = s.on_bar(bar, self._ctx[s.magic])
             if out:
                 self._apply(s, out)
+            elif self.on_state is not None:
+                self.on_state(s)
 
     def _fire_timers(self) -> None:
         while self._timers and self._timers[0][0] <= self.now_ms:
@@ -170,13 +172,25 @@ class Engine:
 
     # -- account events ----------------------------------------------------------------------
     def _on_deal(self, d: ev.Deal) -> None:
+        if self.audit is not None:
+            self.audit("deal", d._asdict())
         self.portfolio.on_deal(d)
         self.orders.on_deal(d)
         s = self._by_magic.get(d.magic)
         if s is not None:
             self._apply(s, s.on_fill(d, self._ctx[s.magic]))
 
+    def _on_position(self, p: ev.Position) -> None:
+        if self.audit is not None:
+            change = "update" if p.ticket in self.portfolio.positions else "open"
+            self.audit("position", {"ticket": p.ticket, "symbol": p.symbol, "change": change,
+                                    "is_buy": p.is_buy, "volume": p.volume, "price_open": p.price_open,
+                                    "sl": p.sl, "tp": p.tp, "magic": p.magic, "time_ms": p.time_ms})  # fmt: skip
+        self.portfolio.on_position(p)
+
     def _on_closed(self, c: ev.PositionClosed) -> None:
+        if self.audit is not None:
+            self.audit("position", {"ticket": c.ticket, "change": "closed", "time_ms": c.time_ms})
         pos = self.portfolio.on_closed(c)
         if pos is None:
             return
@@ -193,7 +207,10 @@ class Engine:
                 self._rejected(s, rej, 0)
 
     def _on_account(self, a: ev.Account) -> None:
-        self.portfolio.account = a
+        pf = self.portfolio
+        if pf.account is None and not pf.initial_balance and not pf.trades:
+            pf.balance = pf.initial_balance = a.balance  # live: the first snapshot sets it
+        pf.account = a
 
     def _on_spec(self, info: ev.SymbolInfo) -> None:
         self.specs[info.spec.symbol] = info.spec

@@ -102,7 +102,7 @@ class OrderManager:
         price = it.price or (self.portfolio.ask if it.is_buy else self.portfolio.bid).get(it.symbol, 0.0)
         fl_lots, fl_pos = self.in_flight(it.symbol)
         reason = self.gate.check_open(spec, it.symbol, it.is_buy, lots, price, now_ms,
-                                      self.portfolio, fl_lots, fl_pos)  # fmt: skip
+                                      self.portfolio, fl_lots, fl_pos, magic)  # fmt: skip
         if self.audit is not None:
             self.audit("risk", {"time_ms": now_ms, "magic": magic, "intent": repr(it),
                                 "approved": reason is None, "reason": reason or ""})  # fmt: skip

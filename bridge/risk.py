@@ -37,6 +37,7 @@ class RiskGate:
     def __init__(self, limits: RiskLimits) -> None:
         self.limits = limits
         self.halted = ""  # non-empty: the reason trading is halted
+        self.halted_magics: dict[int, str] = {}  # one strategy halted (e.g. by reconciliation)
         self._sent: deque[int] = deque()
 
     def halt(self, reason: str) -> None:
@@ -50,11 +51,13 @@ class RiskGate:
 
     def check_open(self, spec: SymbolSpec | None, symbol: str, is_buy: bool, lots: float,
                    price: float, now_ms: int, portfolio: Portfolio, in_flight_lots: float,
-                   in_flight_positions: int) -> str | None:  # fmt: skip
+                   in_flight_positions: int, magic: int = 0) -> str | None:  # fmt: skip
         """None when the order may go, else the reason it may not."""
         lim = self.limits
         if self.halted:
             return f"halted: {self.halted}"
+        if magic in self.halted_magics:
+            return f"strategy halted: {self.halted_magics[magic]}"
         if spec is None:
             return f"unknown symbol {symbol!r} (no spec from the terminal)"
         if spec.trade_mode == TRADE_MODE_DISABLED:

@@ -1,0 +1,359 @@
+"""The brain's transport: one ZeroMQ ROUTER socket that terminals (the EA, or the fake terminal)
+connect to as DEALERs; market data, events and commands share the connection, so fills stay
+ordered with ticks. Per terminal: handshake (version, HMAC challenge), sequence numbers both
+ways, heartbeats both ways, silence detection (halt until resynchronised), gap detection
+(resynchronise by snapshot), duplicate suppression, and lockstep replay for the fake terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from bridge import auth, codec
+from bridge import events as ev
+from bridge.engine import Engine
+from bridge.reconcile import reconcile
+
+log = logging.getLogger("mt5bridge.server")
+
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+HELLO_FLAG_LOCKSTEP = 1
+
+
+def check_bind(endpoint: str, allow_remote: bool) -> None:
+    if not endpoint.startswith("tcp://"):
+        if endpoint.startswith(("ipc://", "inproc://")):
+            return
+        raise ValueError(f"endpoint {endpoint!r}: expected tcp://HOST:PORT")
+    host = endpoint[6:].rsplit(":", 1)[0]
+    if host not in LOOPBACK and not allow_remote:
+        raise ValueError(f"endpoint {endpoint!r} is not loopback: binding {host} exposes the brain "
+                         "to the network; set allow_remote = true in [brain] to do it on purpose")  # fmt: skip
+
+
+def wall_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+@dataclass(slots=True)
+class Link:
+    """One connected terminal."""
+
+    identity: bytes
+    state: str = "hello"  # hello -> challenged -> ready
+    terminal_id: str = ""
+    nonce: str = ""
+    lockstep: bool = False
+    seq_out: int = 0
+    seq_in: int = 0
+    last_rx: int = 0
+    last_tx: int = 0
+    stale: bool = False
+    snapshot: list[Any] | None = None  # collecting POS/ORD until SNAPEND
+    gaps: int = 0
+    dups: int = 0
+    bad: int = 0
+    frames: int = 0
+    _snap_req: int = 0
+
+
+@dataclass(slots=True)
+class Stats:
+    bad_frames: int = 0
+    gaps: int = 0
+    dups: int = 0
+    refused: int = 0
+    halts: int = 0
+    reconciliations: list[dict[str, Any]] = field(default_factory=list)
+
+
+class BrainServer:
+    def __init__(self, make_engine: Callable[[str, Callable[[Any], None]], Engine], *,
+                 endpoint: str, secret: bytes, heartbeat_ms: int = 1000, silence_ms: int = 3000,
+                 control_endpoint: str = "", allow_remote: bool = False,
+                 on_log: Callable[[str, dict[str, Any]], None] | None = None) -> None:  # fmt: skip
+        check_bind(endpoint, allow_remote)
+        if control_endpoint:
+            check_bind(control_endpoint, allow_remote)
+        self.make_engine = make_engine
+        self.secret = secret
+        self.heartbeat_ms = heartbeat_ms
+        self.silence_ms = silence_ms
+        self.on_log = on_log
+        self.engines: dict[str, Engine] = {}
+        self.links: dict[bytes, Link] = {}
+        self._by_terminal: dict[str, bytes] = {}
+        self._cold: set[str] = set()
+        self.stats = Stats()
+        self.stop_event = threading.Event()
+        self.ctx = zmq.Context.instance()
+        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        self.sock.bind(endpoint)
+        self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.control: zmq.Socket | None = None
+        if control_endpoint:
+            self.control = self.ctx.socket(zmq.REP)
+            self.control.setsockopt(zmq.LINGER, 0)
+            self.control.bind(control_endpoint)
+        self.last_frame_wall = wall_ms()
+
+    # -- logging -----------------------------------------------------------------------------
+    def _log(self, kind: str, **detail: Any) -> None:
+        log.info("%s %s", kind, detail)
+        if self.on_log is not None:
+            self.on_log(kind, detail)
+
+    # -- sending -----------------------------------------------------------------------------
+    def _send(self, link: Link, msg: Any) -> None:
+        link.seq_out += 1
+        link.last_tx = wall_ms()
+        self.sock.send_multipart((link.identity, codec.encode(msg, link.seq_out)), copy=False)
+
+    def _sender(self, terminal_id: str) -> Callable[[Any], None]:
+        def send(cmd: Any) -> None:
+            ident = self._by_terminal.get(terminal_id)
+            link = self.links.get(ident) if ident is not None else None
+            if link is None or link.state != "ready":
+                # not connected: the order manager's timeout turns it into a QUERY on reconnect
+                self._log("send_dropped", terminal=terminal_id, command=repr(cmd))
+                return
+            self._send(link, cmd)
+
+        return send
+
+    # -- the loop ----------------------------------------------------------------------------
+    def serve(self, idle_exit_s: float | None = None) -> None:
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        if self.control is not None:
+            poller.register(self.control, zmq.POLLIN)
+        tick_every = max(10, min(self.heartbeat_ms, self.silence_ms) // 4)
+        next_house = wall_ms() + tick_every
+        while not self.stop_event.is_set():
+            socks = dict(poller.poll(tick_every))
+            if self.sock in socks:
+                for _ in range(1000):  # drain, bounded so housekeeping still runs
+                    try:
+                        ident, frame = self.sock.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    self.on_frame(ident, frame)
+            if self.control is not None and self.control in socks:
+                self._on_control(self.control.recv())
+            now = wall_ms()
+            if now >= next_house:
+                next_house = now + tick_every
+                self.housekeeping(now)
+            if idle_exit_s is not None and now - self.last_frame_wall > idle_exit_s * 1000:
+                self._log("idle_exit", seconds=idle_exit_s)
+                break
+
+    def close(self) -> None:
+        self.sock.close(0)
+        if self.control is not None:
+            self.control.close(0)
+
+    def housekeeping(self, now: int) -> None:
+        for link in list(self.links.values()):
+            if link.state != "ready":
+                continue
+            if now - link.last_tx >= self.heartbeat_ms:
+                self._send(link, ev.Heartbeat(now))
+            if not link.stale and now - link.last_rx > self.silence_ms:
+                link.stale = True
+                eng = self.engines[link.terminal_id]
+                eng.gate.halt(f"terminal {link.terminal_id} silent")
+                eng.orders.mark_unknown()
+                self.stats.halts += 1
+                self._log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
+        for eng in self.engines.values():
+            if eng.orders.open_orders:
+                eng.orders.expire(now)
+
+    # -- frames ------------------------------------------------------------------------------
+    def on_frame(self, ident: bytes, frame: bytes) -> None:
+        now = wall_ms()
+        self.last_frame_wall = now
+        link = self.links.get(ident)
+        if link is None:
+            link = self.links[ident] = Link(ident, last_rx=now)
+        try:
+            seq, msg = codec.decode(frame)
+        except codec.FrameError as exc:
+            link.bad += 1
+            self.stats.bad_frames += 1
+            self._log("bad_frame", terminal=link.terminal_id, reason=str(exc))
+            return
+        link.last_rx = now
+        if link.state != "ready":
+            self._handshake(link, seq, msg)
+            return
+        if seq <= link.seq_in:
+            link.dups += 1
+            self.stats.dups += 1
+            return
+        if seq != link.seq_in + 1:
+            link.gaps += 1
+            self.stats.gaps += 1
+            self._log("gap", terminal=link.terminal_id, expected=link.seq_in + 1, got=seq)
+            self._request_snapshot(link)
+        link.seq_in = seq
+        link.frames += 1
+        if link.stale:
+            link.stale = False
+            self._log("terminal_back", terminal=link.terminal_id)
+            self._request_snapshot(link)
+        eng = self.engines[link.terminal_id]
+        t = type(msg)
+        if link.snapshot is not None and t in (ev.Position, ev.PendingOrder):
+            link.snapshot.append(msg)
+        elif t is ev.SnapshotEnd:
+            self._snapshot_done(link, eng)
+        elif t is ev.Heartbeat:
+            pass
+        elif t is ev.Hello:  # a terminal restarting on the same connection
+            link.state = "hello"
+            self._handshake(link, seq, msg)
+            return
+        else:
+            eng.handle(msg)
+        if link.lockstep:
+            self._send(link, ev.Ready(seq))
+
+    def _handshake(self, link: Link, seq: int, msg: Any) -> None:
+        if isinstance(msg, ev.Hello):
+            major = msg.version.split(".")[0]
+            if major != codec.PROTOCOL_VERSION.split(".")[0]:
+                self._refuse(link, 1, f"protocol version {msg.version} not supported (brain speaks "
+                                      f"{codec.PROTOCOL_VERSION})")  # fmt: skip
+                return
+            link.terminal_id = msg.terminal_id or link.identity.hex()
+            link.lockstep = bool(msg.flags & HELLO_FLAG_LOCKSTEP)
+            link.nonce = auth.new_nonce()
+            link.state = "challenged"
+            link.seq_in = seq
+            self._send(link, ev.Challenge(codec.PROTOCOL_VERSION, link.nonce))
+            return
+        if isinstance(msg, ev.Auth) and link.state == "challenged":
+            if not auth.verify(self.secret, link.nonce, msg.mac):
+                self._refuse(link, 2, "authentication failed: wrong shared secret")
+                return
+            link.seq_in = seq
+            link.state = "ready"
+            old = self._by_terminal.get(link.terminal_id)
+            if old is not None and old != link.identity:
+                self.links.pop(old, None)
+            self._by_terminal[link.terminal_id] = link.identity
+            if link.terminal_id not in self.engines:
+                eng = self.make_engine(link.terminal_id, self._sender(link.terminal_id))
+                self.engines[link.terminal_id] = eng
+                self._cold.add(link.terminal_id)
+            link.snapshot = []  # the terminal sends its state right after WELCOME
+            self._send(link, ev.Welcome(f"s-{auth.new_nonce()[:8]}", self.heartbeat_ms))
+            self._log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
+            return
+        self._refuse(link, 3, f"{type(msg).__name__} before the handshake completed")
+
+    def _refuse(self, link: Link, code: int, text: str) -> None:
+        self.stats.refused += 1
+        self._log("refused", terminal=link.terminal_id, code=code, reason=text)
+        self._send(link, ev.Error(code, text))
+        self.links.pop(link.identity, None)
+
+    def _request_snapshot(self, link: Link) -> None:
+        if link.snapshot is not None:
+            return
+        link._snap_req += 1
+        link.snapshot = []
+        self._send(link, ev.SnapshotReq(link._snap_req))
+
+    def _snapshot_done(self, link: Link, eng: Engine) -> None:
+        snap = link.snapshot or []
+        link.snapshot = None
+        cold = link.terminal_id in self._cold
+        self._cold.discard(link.terminal_id)
+        rep = reconcile(eng, [x for x in snap if isinstance(x, ev.Position)],
+                        [x for x in snap if isinstance(x, ev.PendingOrder)], cold=cold)  # fmt: skip
+        self.stats.reconciliations.append(rep.as_dict())
+        self._log("reconciled", terminal=link.terminal_id, cold=cold, **rep.as_dict())
+        if eng.gate.halted.startswith(f"terminal {link.terminal_id} silent"):
+            eng.gate.resume()
+            self._log("resumed", terminal=link.terminal_id)
+        eng.orders.query_unknown()
+        eng.start()
+
+    # -- control endpoint --------------------------------------------------------------------
+    def _on_control(self, raw: bytes) -> None:
+        assert self.control is not None
+        reply = self.control_request(raw)
+        self.control.send_string(json.dumps(reply))
+
+    def control_request(self, raw: bytes) -> dict[str, Any]:
+        try:
+            verb, arg, t, given = raw.decode("ascii").split("|")
+            fresh = abs(time.time() * 1000 - int(t)) < 30_000
+        except (UnicodeDecodeError, ValueError):
+            return {"ok": False, "error": "malformed control request"}
+        if not fresh or not auth.verify(self.secret, f"{verb}|{arg}|{t}", given):
+            self._log("control_refused", verb=verb)
+            return {"ok": False, "error": "not authenticated"}
+        if verb == "status":
+            return {"ok": True, **self.status()}
+        if verb == "halt":
+            for eng in self.engines.values():
+                eng.gate.halt(arg or "operator halt")
+            self._log("halt", reason=arg)
+            return {"ok": True, "halted": arg or "operator halt"}
+        if verb == "resume":
+            for eng in self.engines.values():
+                eng.gate.resume()
+            self._log("resume")
+            return {"ok": True}
+        if verb == "stop":
+            self.stop_event.set()
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown verb {verb!r}"}
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "terminals": {
+                link.terminal_id: {"state": link.state, "stale": link.stale, "frames": link.frames,
+                                   "gaps": link.gaps, "dups": link.dups, "bad": link.bad}
+                for link in self.links.values()
+            },
+            "engines": {
+                tid: {"halted": e.gate.halted, "positions": len(e.portfolio.positions),
+                      "balance": round(e.portfolio.balance, 2), "equity": round(e.portfolio.equity(), 2),
+                      "open_orders": len(e.orders.open_orders)}
+                for tid, e in self.engines.items()
+            },
+            "bad_frames": self.stats.bad_frames, "gaps": self.stats.gaps, "dups": self.stats.dups,
+        }  # fmt: skip
+
+
+def control_call(endpoint: str, secret: bytes, verb: str, arg: str = "", timeout_ms: int = 3000) -> dict[str, Any]:
+    """Send one authenticated control request (status, halt, resume, stop) to a running brain."""
+    ctx = zmq.Context.instance()
+    s = ctx.socket(zmq.REQ)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    s.connect(endpoint)
+    try:
+        t = str(int(time.time() * 1000))
+        s.send_string(f"{verb}|{arg}|{t}|{auth.mac(secret, f'{verb}|{arg}|{t}')}")
+        reply: dict[str, Any] = json.loads(s.recv_string())
+        return reply
+    except zmq.Again:
+        return {"ok": False, "error": f"no answer from {endpoint} within {timeout_ms} ms"}
+    finally:
+        s.close(0)

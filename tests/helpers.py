@@ -1,0 +1,74 @@
+"""Small builders shared by the unit tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge import events as ev
+from bridge.engine import Engine
+from bridge.risk import RiskLimits
+from bridge.strategy import Context, Intents, Strategy
+from bridge.symbols import SymbolSpec
+
+T0 = 1_767_614_400_000  # 2026-01-05 12:00 server time, a Monday
+
+
+def index_spec(symbol: str = "US100", **kw: Any) -> SymbolSpec:
+    base: dict[str, Any] = dict(symbol=symbol, digits=2, point=0.01, tick_size=0.01, tick_value=0.01,
+                                contract_size=1.0, volume_min=0.01, volume_step=0.01, volume_max=100.0)
+    base.update(kw)
+    return SymbolSpec(**base)
+
+
+def account(free: float = 100_000.0, hedging: bool = True) -> ev.Account:
+    return ev.Account(1, free, free, 0.0, free, 100, "USD", hedging, T0)
+
+
+class Scripted(Strategy):
+    """Returns the intents queued for the next tick; records what it was told."""
+
+    def __init__(self, magic: int = 1, symbols: tuple[str, ...] = ("US100",)) -> None:
+        self.magic = magic
+        self.name = f"scripted{magic}"
+        self.symbols = symbols
+        self.wants_ticks = True
+        self.timeframes = (1,)
+        self.next: list[Any] = []
+        self.rejections: list[Any] = []
+        self.fills: list[ev.Deal] = []
+        self.closed: list[ev.Position] = []
+        self.timers: list[str] = []
+
+    def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
+        out, self.next = self.next, []
+        return out
+
+    def on_fill(self, deal: ev.Deal, ctx: Context) -> Intents:
+        self.fills.append(deal)
+        return ()
+
+    def on_position_closed(self, position: ev.Position, deal: ev.Deal | None, ctx: Context) -> Intents:
+        self.closed.append(position)
+        return ()
+
+    def on_reject(self, rejection: Any, ctx: Context) -> Intents:
+        self.rejections.append(rejection)
+        return ()
+
+    def on_timer(self, name: str, ctx: Context) -> Intents:
+        self.timers.append(name)
+        return ()
+
+
+def engine(strategies: list[Strategy], limits: RiskLimits | None = None,
+           specs: dict[str, SymbolSpec] | None = None) -> tuple[Engine, list[Any]]:
+    sent: list[Any] = []
+    e = Engine(strategies, specs or {"US100": index_spec()}, sent.append,
+               initial_balance=100_000.0, limits=limits, id_prefix="t")
+    e.handle(account())
+    e.start()
+    return e, sent
+
+
+def tick(t: int = T0, bid: float = 21000.0, ask: float = 21001.5, symbol: str = "US100") -> ev.Tick:
+    return ev.Tick(symbol, t, bid, ask)

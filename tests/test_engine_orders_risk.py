@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import pytest
+
+from bridge import events as ev
+from bridge import retcodes as rc
+from bridge.orders import FILLED, PLACED, REJECTED, UNKNOWN
+from bridge.risk import RiskLimits
+from bridge.strategy import Cancel, Close, Open, SetTimer, Target
+from tests.helpers import T0, Scripted, engine, index_spec, tick
+
+
+def test_open_intent_becomes_a_normalised_command_with_magic_and_id() -> None:
+    s = Scripted(magic=42)
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.127, sl=20900.123, tag="main")]
+    e.handle(tick())
+    (cmd,) = sent
+    assert isinstance(cmd, ev.OpenCmd)
+    assert (cmd.volume, cmd.magic, cmd.order_type, cmd.sl, cmd.comment) == (0.12, 42, ev.BUY, 20900.12, "main")
+    assert cmd.client_id == "t-1" and e.orders.orders["t-1"].state == "sent"
+
+
+def test_volume_below_minimum_is_rejected_to_the_strategy() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.004)]
+    e.handle(tick())
+    assert not sent and "normalises to 0" in s.rejections[0].reason
+
+
+@pytest.mark.parametrize(("limits", "intent", "why"), [
+    (RiskLimits(default_max_lots_per_symbol=1.0), Open("US100", True, 1.5), "exceed the cap"),
+    (RiskLimits(max_total_lots=0.5), Open("US100", True, 1.0), "total"),
+    (RiskLimits(max_positions=0), Open("US100", True, 0.1), "positions open"),
+    (RiskLimits(), Open("NOPE", True, 0.1), "unknown symbol"),
+    (RiskLimits(margin_use=0.0001), Open("US100", True, 1.0), "margin"),
+])  # fmt: skip
+def test_risk_gate_refuses_with_reason(limits: RiskLimits, intent: Open, why: str) -> None:
+    s = Scripted()
+    e, sent = engine([s], limits)
+    s.next = [intent]
+    e.handle(tick())
+    assert not sent and why in s.rejections[0].reason
+
+
+def test_orders_per_minute_limit_uses_event_time() -> None:
+    s = Scripted()
+    e, sent = engine([s], RiskLimits(max_orders_per_minute=2))
+    for i in range(3):
+        s.next = [Open("US100", True, 0.01)]
+        e.handle(tick(T0 + i * 1000))
+    assert len(sent) == 2 and "orders in the last minute" in s.rejections[0].reason
+    s.next = [Open("US100", True, 0.01)]
+    e.handle(tick(T0 + 61_000))
+    assert len(sent) == 3
+
+
+def test_lots_in_flight_count_against_the_cap() -> None:
+    s = Scripted()
+    e, sent = engine([s], RiskLimits(default_max_lots_per_symbol=1.0))
+    s.next = [Open("US100", True, 0.6), Open("US100", True, 0.6)]
+    e.handle(tick())
+    assert len(sent) == 1 and "exceed the cap" in s.rejections[0].reason
+
+
+def test_trading_hours_and_trade_mode() -> None:
+    s = Scripted()
+    from bridge.symbols import parse_sessions
+    e, sent = engine([s], specs={"US100": index_spec(sessions=parse_sessions("1:1300-1400"))})
+    s.next = [Open("US100", True, 0.1)]
+    e.handle(tick())  # 12:00 Monday: closed
+    assert "outside trading hours" in s.rejections[0].reason
+    e2, _ = engine([s2 := Scripted()], specs={"US100": index_spec(trade_mode=3)})
+    s2.next = [Open("US100", True, 0.1)]
+    e2.handle(tick())
+    assert "close-only" in s2.rejections[0].reason
+
+
+def test_halt_blocks_opens_but_lets_closes_out() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    e.gate.halt("operator")
+    s.next = [Open("US100", True, 0.1), Close(123), Cancel(456)]
+    e.handle(tick())
+    assert [type(c) for c in sent] == [ev.CloseCmd, ev.CancelCmd]
+    assert "halted: operator" in s.rejections[0].reason
+    e.gate.resume()
+    s.next = [Open("US100", True, 0.1)]
+    e.handle(tick(T0 + 1))
+    assert isinstance(sent[-1], ev.OpenCmd)
+
+
+def test_terminal_rejection_reaches_the_strategy_with_retcode() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.1)]
+    e.handle(tick())
+    e.handle(ev.OrderResult(sent[0].client_id, rc.NO_MONEY, 0, 0, 0, 0, "no money"))
+    assert s.rejections[0].retcode == rc.NO_MONEY
+    assert e.orders.orders[sent[0].client_id].state == REJECTED
+
+
+def test_duplicate_result_counts_once() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.1)]
+    e.handle(tick())
+    r = ev.OrderResult(sent[0].client_id, rc.INVALID_STOPS, 0, 0, 0, 0, "bad stops")
+    e.handle(r)
+    e.handle(r)
+    assert len(s.rejections) == 1
+
+
+def test_timeout_makes_the_outcome_unknown_and_queries_never_resends() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    clock = [0]
+    e.orders.wall_ms = lambda: clock[0]
+    s.next = [Open("US100", True, 0.1)]
+    e.handle(tick())
+    clock[0] = 4_999
+    assert e.orders.expire(clock[0]) == []
+    clock[0] = 5_000
+    (late,) = e.orders.expire(clock[0])
+    assert late.state == UNKNOWN and sent[-1] == ev.QueryCmd(late.client_id)
+    assert sum(isinstance(c, ev.OpenCmd) for c in sent) == 1
+    e.handle(ev.OrderResult(late.client_id, rc.DONE, 5, 6, 0.1, 21001.5, "done"))
+    assert late.state == FILLED
+
+
+def test_unknown_id_answer_means_never_executed() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.1)]
+    e.handle(tick())
+    e.orders.mark_unknown()
+    e.handle(ev.OrderResult(sent[0].client_id, rc.UNKNOWN_ID, 0, 0, 0, 0, ""))
+    assert e.orders.orders[sent[0].client_id].state == REJECTED
+    assert "never received" in s.rejections[0].reason
+
+
+def test_pending_order_placed_then_filled_by_deal() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.1, order_type=ev.BUY_LIMIT, price=20900.0)]
+    e.handle(tick())
+    cid = sent[0].client_id
+    e.handle(ev.OrderResult(cid, rc.PLACED, 77, 0, 0.1, 20900.0, "placed"))
+    assert e.orders.orders[cid].state == PLACED and e.orders.in_flight("US100") == (0.1, 1)
+    e.handle(ev.Deal(1, 77, 77, cid, "US100", True, 0, 0.1, 20900.0, 0, 0, 0, 1, T0, 3))
+    assert e.orders.orders[cid].state == FILLED and s.fills
+
+
+def test_target_on_hedging_closes_opposite_first_then_opens() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    e.handle(ev.Position(10, "US100", False, 0.3, 21000, 0, 0, 1, 0, 0, T0, ""))
+    s.next = [Target("US100", 0.5)]
+    e.handle(tick())
+    assert isinstance(sent[0], ev.CloseCmd) and sent[0].ticket == 10 and sent[0].volume == 0.3
+    assert isinstance(sent[1], ev.OpenCmd) and sent[1].volume == 0.5 and sent[1].order_type == ev.BUY
+
+
+def test_timers_fire_on_event_time_in_order() -> None:
+    s = Scripted()
+    e, _ = engine([s])
+    s.next = [SetTimer(T0 + 5000, "b"), SetTimer(T0 + 1000, "a")]
+    e.handle(tick())
+    e.handle(tick(T0 + 999))
+    assert s.timers == []
+    e.handle(tick(T0 + 6000))
+    assert s.timers == ["a", "b"]
+
+
+def test_position_closed_is_reported_with_its_deal() -> None:
+    s = Scripted()
+    e, _ = engine([s])
+    e.handle(ev.Position(10, "US100", True, 0.3, 21000, 0, 0, 1, 0, 0, T0, ""))
+    e.handle(ev.Deal(2, 11, 10, "", "US100", False, 1, 0.3, 21010, 0, 0, 3.0, 1, T0, 4))
+    e.handle(ev.PositionClosed(10, T0))
+    assert s.closed[0].ticket == 10 and e.portfolio.balance == pytest.approx(100_003.0)
+    (tr,) = e.portfolio.trades
+    assert (tr.side, tr.profit, tr.reason) == ("buy", 3.0, "sl")
+
+
+def test_distinct_magic_numbers_required() -> None:
+    with pytest.raises(ValueError, match="distinct magic"):
+        engine([Scripted(1), Scripted(1)])
