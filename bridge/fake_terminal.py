@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,13 +194,15 @@ class FakeTerminal:
             self._raw(ev.Heartbeat(self.term.sim.now_ms))
 
     # -- the session -------------------------------------------------------------------------
-    def run(self, limit: int | None = None, rate: float = 0.0) -> FakeSummary:
+    def run(self, limit: int | None = None, rate: float = 0.0,
+            progress: Callable[[int, int], None] | None = None) -> FakeSummary:
         """Stream the fixture (or its first ``limit`` market events). ``rate``: market events
         per second when not in lockstep (0: as fast as possible)."""
         if self.sock is None:
             self.connect()
         f = self.faults
         start = time.monotonic()
+        total = sum(len(b) for b in self.fx.bars.values()) * 5
         for i, me in enumerate(market_events(self.fx)):
             if limit is not None and i >= limit:
                 break
@@ -210,6 +213,8 @@ class FakeTerminal:
                     self.summary.deals.append(e)
                 self._out(e, market=isinstance(e, ev.Tick | ev.Bar))
             self.summary.market_events += 1
+            if progress is not None and i % 20_000 == 0:
+                progress(i, total)
             if self.lockstep:
                 self._wait_ready()
             else:

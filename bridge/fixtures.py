@@ -104,6 +104,12 @@ def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
     unknown = set(d) - known - {"file", "source"}
     if unknown:
         raise FixtureError(f"{where}: [symbols.{symbol}] unknown keys {sorted(unknown)}")
+    required = ("digits", "point", "tick_size", "tick_value", "contract_size", "volume_min",
+                "volume_step", "volume_max")  # fmt: skip
+    missing = [k for k in required if k not in fields]
+    if missing:
+        raise FixtureError(f"{where}: [symbols.{symbol}] must state {', '.join(missing)} "
+                           "(MT5 exports do not contain the symbol specification)")  # fmt: skip
     try:
         if "sessions" in fields:
             fields["sessions"] = parse_sessions(str(fields["sessions"]))

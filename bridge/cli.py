@@ -1,0 +1,306 @@
+"""``mt5bridge``: the command line.
+
+Exit codes: 0 success; 1 the work failed at run time; 2 bad input (usage, config, fixture, data
+file); 3 the peer could not be reached or refused us (brain, terminal, control endpoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing as mp
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_PEER = 0, 1, 2, 3
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.on = sys.stderr.isatty()
+        self.t0 = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on or total <= 0:
+            return
+        frac = min(done / total, 1.0)
+        bar = "#" * int(frac * 30)
+        sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac:6.1%} {time.monotonic() - self.t0:5.1f}s")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.on:
+            sys.stderr.write("\n")
+
+
+def _fixture_path(p: str) -> Path:
+    path = Path(p)
+    return path if path.is_absolute() or path.exists() else ROOT / path
+
+
+# -- commands --------------------------------------------------------------------------------
+def cmd_backtest(a: argparse.Namespace) -> int:
+    from bridge.backtest import run_backtest
+    from bridge.config import DEMO, load_config, parse_config
+    from bridge.fixtures import load_fixture
+    from bridge.report import write_outputs
+
+    cfg = load_config(a.config) if a.config else parse_config(DEMO, "embedded demo config")
+    fx = load_fixture(_fixture_path(a.fixture or cfg.replay.fixture))
+    bar = Progress("replay")
+    res = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits(), progress=bar)
+    bar.done()
+    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, f"backtest {fx.name}")
+    _print_summary(rep, Path(a.out))
+    return EXIT_OK
+
+
+def _fake_child(fixture: str, endpoint: str, secret: bytes, lockstep: bool, q: Any) -> None:
+    from bridge.fake_terminal import FakeTerminal
+    from bridge.fixtures import load_fixture
+
+    try:
+        ft = FakeTerminal(load_fixture(fixture), endpoint, secret, lockstep=lockstep)
+        bar = Progress("fake terminal")
+        s = ft.run(progress=bar)
+        bar.done()
+        ft.close()
+        q.put({"ok": True, "events": s.market_events, "commands": s.commands,
+               "executed": len(s.executed_ids), "unique": len(set(s.executed_ids))})  # fmt: skip
+    except Exception as exc:
+        q.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    """Brain (this process) + fake terminal (a child process) over loopback ZeroMQ, then the
+    same fixture in-process to show both give the same trades."""
+    from bridge.backtest import run_backtest
+    from bridge.config import DEMO, parse_config
+    from bridge.fixtures import load_fixture
+    from bridge.session import BrainRunner
+    from bridge.store import Store
+
+    out = Path(a.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "mt5bridge.sqlite"
+    db.unlink(missing_ok=True)
+    raw = json.loads(json.dumps(DEMO).replace("{out}", str(out)))
+    cfg = parse_config(raw, "embedded demo config")
+    fixture = str(_fixture_path(cfg.replay.fixture))
+    secret = secrets.token_hex(16).encode()
+    store = Store(cfg.store.url, mode="demo", fixture=fixture, config=json.dumps(raw))
+    runner = BrainRunner(cfg, secret, store, endpoint="tcp://127.0.0.1:0", control_endpoint="")
+    runner.start_thread()
+    print(f"brain listening on {runner.server.endpoint}; starting the fake terminal")
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    child = ctx.Process(target=_fake_child, args=(fixture, runner.server.endpoint, secret, True, q))
+    t0 = time.monotonic()
+    child.start()
+    child.join()
+    result = q.get() if not q.empty() else {"ok": False, "error": f"exit code {child.exitcode}"}
+    runner.stop()
+    store.close()
+    if not result["ok"]:
+        print(f"fake terminal failed: {result['error']}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"session over ZeroMQ: {result['events']} market events, {result['commands']} commands, "
+          f"{time.monotonic() - t0:.1f}s")  # fmt: skip
+    reports = runner.write_outputs(out, "demo over ZeroMQ")
+    (rep,) = reports.values()
+    (eng,) = runner.server.engines.values()
+    replay = run_backtest(load_fixture(fixture), cfg.build_strategies(), cfg.risk.limits())
+    same = [tuple(t) for t in replay.portfolio.trades] == [tuple(t) for t in eng.portfolio.trades]
+    print(f"in-process replay of the same fixture gives identical trades: {'yes' if same else 'NO'}")
+    _print_summary(rep, out)
+    print(f"audit trail: {db}")
+    return EXIT_OK if same else EXIT_FAIL
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from bridge.auth import secret_from_env
+    from bridge.config import load_config
+    from bridge.session import BrainRunner
+    from bridge.store import Store
+
+    cfg = load_config(a.config)
+    secret = secret_from_env(cfg.brain.secret_env)
+    store = Store(cfg.store.url, mode="run", config=Path(a.config).read_text())
+    runner = BrainRunner(cfg, secret, store)
+    logging.getLogger("mt5bridge").info("brain listening on %s (control %s)",
+                                        runner.server.endpoint, cfg.brain.control_endpoint)  # fmt: skip
+    try:
+        runner.server.serve(idle_exit_s=a.idle_exit)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+        store.close()
+    if a.out:
+        runner.write_outputs(Path(a.out), "live session")
+    return EXIT_OK
+
+
+def cmd_fake_terminal(a: argparse.Namespace) -> int:
+    from bridge.auth import secret_from_env
+    from bridge.fake_terminal import FakeTerminal, Faults
+    from bridge.fixtures import load_fixture
+
+    faults = Faults(seed=a.seed, drop=a.drop, duplicate=a.duplicate, reorder=a.reorder,
+                    dup_commands=a.dup_commands)  # fmt: skip
+    ft = FakeTerminal(load_fixture(_fixture_path(a.fixture)), a.endpoint, secret_from_env(a.secret_env),
+                      terminal_id=a.terminal_id, lockstep=not a.no_lockstep, faults=faults)  # fmt: skip
+    bar = Progress("fake terminal")
+    s = ft.run(limit=a.limit, rate=a.rate, progress=bar)
+    bar.done()
+    ft.close()
+    print(json.dumps({"market_events": s.market_events, "commands": s.commands,
+                      "executed": len(s.executed_ids), "dropped": s.dropped}))  # fmt: skip
+    return EXIT_OK
+
+
+def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
+    from bridge.auth import secret_from_env
+    from bridge.config import load_config
+    from bridge.server import control_call
+
+    cfg = load_config(a.config)
+    reply = control_call(a.endpoint or cfg.brain.control_endpoint, secret_from_env(cfg.brain.secret_env), verb, arg)
+    print(json.dumps(reply, indent=2))
+    return EXIT_OK if reply.get("ok") else EXIT_PEER
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from bridge.report import METRICS
+
+    rep = _load_report(a.dir)
+    for k in METRICS:
+        print(f"{k:>18}: {rep.get(k)}")
+    return EXIT_OK
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    from bridge.report import compare
+
+    print(compare(_load_report(a.a), _load_report(a.b), Path(a.a).name, Path(a.b).name))
+    return EXIT_OK
+
+
+def cmd_import(a: argparse.Namespace) -> int:
+    from bridge.mt5csv import import_csv
+
+    bars, dst = import_csv(Path(a.src), a.symbol, Path(a.out))
+    print(f"{len(bars)} M1 bars of {a.symbol} -> {dst}")
+    return EXIT_OK
+
+
+def _load_report(d: str) -> dict[str, Any]:
+    p = Path(d) / "report.json" if Path(d).is_dir() else Path(d)
+    try:
+        rep: dict[str, Any] = json.loads(p.read_text())
+        return rep
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{p}: not a run report ({exc})") from exc
+
+
+def _print_summary(rep: dict[str, Any], out: Path) -> None:
+    keys = ("net_profit", "profit_factor", "max_drawdown", "max_drawdown_pct", "sharpe_ratio", "trades", "win_rate")
+    print("  ".join(f"{k}={rep.get(k)}" for k in keys))
+    print(f"outputs in {out}: trades.csv equity.csv report.json report.html equity.png")
+
+
+# -- parser ----------------------------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mt5bridge", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("run", help="serve terminals live: bind the brain's socket and trade")
+    s.add_argument("--config", required=True, help="TOML config file")
+    s.add_argument("--out", help="write reports here when the brain stops")
+    s.add_argument("--idle-exit", type=float, help="stop after this many seconds without a frame")
+    s.set_defaults(fn=cmd_run)
+
+    s = sub.add_parser("fake-terminal", help="connect to a brain as the EA would and replay a fixture")
+    s.add_argument("--fixture", required=True)
+    s.add_argument("--endpoint", default="tcp://127.0.0.1:5555")
+    s.add_argument("--secret-env", default="MT5BRIDGE_SECRET", help="variable holding the shared secret")
+    s.add_argument("--terminal-id", default="fake-1")
+    s.add_argument("--no-lockstep", action="store_true", help="stream without waiting for the brain")
+    s.add_argument("--rate", type=float, default=0.0, help="market events per second (no lockstep)")
+    s.add_argument("--limit", type=int, help="stop after this many market events")
+    for name in ("drop", "duplicate", "reorder", "dup-commands"):
+        s.add_argument(f"--{name}", type=float, default=0.0, help=f"fault: probability to {name} a frame")
+    s.add_argument("--seed", type=int, default=1)
+    s.set_defaults(fn=cmd_fake_terminal)
+
+    s = sub.add_parser("backtest", help="replay a fixture in-process (no sockets) and write a report")
+    s.add_argument("--config", help="TOML config (default: the embedded demo config)")
+    s.add_argument("--fixture", help="fixture folder (default: the config's replay.fixture)")
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=cmd_backtest)
+
+    s = sub.add_parser("demo", help="the bundled fixtures through the fake terminal over ZeroMQ")
+    s.add_argument("--out", default="out/demo")
+    s.set_defaults(fn=cmd_demo)
+
+    s = sub.add_parser("report", help="print a run's metrics (a folder with report.json)")
+    s.add_argument("dir")
+    s.set_defaults(fn=cmd_report)
+
+    s = sub.add_parser("compare", help="two runs side by side: metric, A, B, change, %% change")
+    s.add_argument("a")
+    s.add_argument("b")
+    s.set_defaults(fn=cmd_compare)
+
+    for verb, helptext in (("status", "a running brain's state"), ("halt", "stop new orders now"),
+                           ("resume", "lift a halt")):  # fmt: skip
+        s = sub.add_parser(verb, help=f"{helptext} (control endpoint, authenticated)")
+        s.add_argument("--config", required=True)
+        s.add_argument("--endpoint", help="control endpoint (default: the config's)")
+        if verb == "halt":
+            s.add_argument("--reason", default="operator halt")
+        s.set_defaults(fn=lambda a, v=verb: _control(a, v, getattr(a, "reason", "")))
+
+    s = sub.add_parser("import-mt5-csv", help="MT5 bar export or copy_rates CSV -> fixture bars")
+    s.add_argument("src")
+    s.add_argument("--symbol", required=True)
+    s.add_argument("--out", required=True, help="fixture folder")
+    s.set_defaults(fn=cmd_import)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bridge.auth import SecretMissing
+    from bridge.codec import FrameError
+    from bridge.config import ConfigError
+    from bridge.fake_terminal import TerminalRefused
+    from bridge.fixtures import FixtureError
+
+    a = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if a.verbose or a.command == "run" else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)  # fmt: skip
+    try:
+        code: int = a.fn(a)
+        return code
+    except (ConfigError, FixtureError, SecretMissing, FrameError, ValueError) as exc:
+        print(f"mt5bridge {a.command}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except (TerminalRefused, TimeoutError, ConnectionError) as exc:
+        print(f"mt5bridge {a.command}: {exc}", file=sys.stderr)
+        return EXIT_PEER
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main())

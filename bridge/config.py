@@ -1,0 +1,136 @@
+"""The one TOML config file: validated, with errors that name the key and the problem.
+
+The shared secret is never in the file: ``brain.secret_env`` names the environment variable
+that holds it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bridge.risk import RiskLimits
+from bridge.server import check_bind
+from bridge.strategy import Strategy
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BrainCfg(_Strict):
+    endpoint: str = "tcp://127.0.0.1:5555"
+    control_endpoint: str = "tcp://127.0.0.1:5556"
+    allow_remote: bool = False
+    secret_env: str = "MT5BRIDGE_SECRET"
+    heartbeat_ms: int = Field(1000, gt=0)
+    silence_ms: int = Field(3000, gt=0)
+    order_timeout_ms: int = Field(5000, gt=0)
+
+
+class StoreCfg(_Strict):
+    url: str = "sqlite:///mt5bridge.sqlite"
+
+
+class RiskCfg(_Strict):
+    max_lots_per_symbol: dict[str, float] = {}
+    default_max_lots_per_symbol: float = Field(50.0, gt=0)
+    max_total_lots: float = Field(100.0, gt=0)
+    max_positions: int = Field(50, ge=0)
+    max_orders_per_minute: int = Field(60, ge=0)
+    margin_use: float = Field(0.9, gt=0, le=1)
+    check_hours: bool = True
+
+    def limits(self) -> RiskLimits:
+        return RiskLimits(**self.model_dump())
+
+
+class StrategyCfg(_Strict):
+    kind: str
+    name: str
+    magic: int = Field(gt=0)
+    params: dict[str, Any] = {}
+
+
+class ReplayCfg(_Strict):
+    fixture: str = "fixtures/demo"
+
+
+class Config(_Strict):
+    brain: BrainCfg = BrainCfg()
+    store: StoreCfg = StoreCfg()
+    risk: RiskCfg = RiskCfg()
+    replay: ReplayCfg = ReplayCfg()
+    strategies: list[StrategyCfg] = []
+
+    @field_validator("strategies")
+    @classmethod
+    def _distinct(cls, v: list[StrategyCfg]) -> list[StrategyCfg]:
+        for attr in ("magic", "name"):
+            seen = [getattr(s, attr) for s in v]
+            dup = {x for x in seen if seen.count(x) > 1}
+            if dup:
+                raise ValueError(f"strategies need distinct {attr}s; repeated: {sorted(dup)}")
+        return v
+
+    def build_strategies(self) -> list[Strategy]:
+        from strategies.registry import build
+
+        out = []
+        for i, s in enumerate(self.strategies):
+            try:
+                out.append(build(s.kind, dict(s.params), s.magic, s.name))
+            except ValueError as exc:
+                raise ConfigError(f"strategies[{i}] ({s.name}): {exc}") from exc
+        return out
+
+
+def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"{where}: {key}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from None
+    for key, ep in (("brain.endpoint", cfg.brain.endpoint), ("brain.control_endpoint", cfg.brain.control_endpoint)):
+        try:
+            check_bind(ep, cfg.brain.allow_remote)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
+    try:
+        cfg.build_strategies()  # validates every strategy's parameters now, not at the first bar
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return cfg
+
+
+def load_config(path: Path | str) -> Config:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, str(path))
+
+
+DEMO = {
+    "store": {"url": "sqlite:///{out}/mt5bridge.sqlite"},
+    "replay": {"fixture": "fixtures/demo"},
+    "strategies": [
+        {"kind": "ema_cross", "name": "ema_us100", "magic": 9001,
+         "params": {"symbol": "US100", "timeframe": 15, "lots": 1.0}},
+        {"kind": "ema_cross", "name": "ema_xauusd", "magic": 9002,
+         "params": {"symbol": "XAUUSD", "timeframe": 15, "lots": 0.5, "sl_pct": 0.25, "tp_pct": 0.5}},
+    ],
+}  # fmt: skip

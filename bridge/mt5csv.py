@@ -1,0 +1,87 @@
+"""Import MT5 bar exports into fixtures.
+
+Two layouts are read:
+* MetaTrader 5 "Export bars" (History Center): tab-separated, header
+  ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``, dates ``2026.01.05``;
+* the MetaTrader5 Python package's ``copy_rates_*`` frame saved as CSV: ``time,open,high,low,
+  close,tick_volume,spread,real_volume`` with ``time`` as text or as epoch seconds.
+
+Both hold broker server time; nothing is converted. The output is the copy_rates layout, gzip'd.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bridge.fixtures import BarArrays, FixtureError, bars_from_frame
+
+EXPORT_COLUMNS = {"<DATE>": "date", "<TIME>": "clock", "<OPEN>": "open", "<HIGH>": "high",
+                  "<LOW>": "low", "<CLOSE>": "close", "<TICKVOL>": "tick_volume",
+                  "<VOL>": "real_volume", "<SPREAD>": "spread"}  # fmt: skip
+
+
+def read_mt5_csv(path: Path) -> pd.DataFrame:
+    """Either layout -> a frame in the copy_rates layout (``time`` as datetime64)."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig") as fh:  # type: ignore[operator]
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from exc
+    try:
+        if first.lstrip().startswith("<DATE>"):
+            df = pd.read_csv(path, sep="\t").rename(columns=EXPORT_COLUMNS)
+            missing = sorted(set(EXPORT_COLUMNS.values()) - set(df.columns) - {"real_volume"})
+            if missing:
+                raise FixtureError(f"{path}: MT5 export without columns {missing}")
+            df["time"] = pd.to_datetime(df["date"] + " " + df["clock"].fillna("00:00:00"),
+                                        format="%Y.%m.%d %H:%M:%S", errors="coerce")  # fmt: skip
+        else:
+            df = pd.read_csv(path)
+            df.columns = [c.lower() for c in df.columns]
+            if "volume" in df.columns and "tick_volume" not in df.columns:
+                df = df.rename(columns={"volume": "tick_volume"})
+            if "spread" not in df.columns:
+                df["spread"] = 0
+            if "time" not in df.columns:
+                raise FixtureError(f"{path}: no time column (have {list(df.columns)})")
+            if pd.api.types.is_numeric_dtype(df["time"]):
+                df["time"] = pd.to_datetime(df["time"], unit="s")
+            else:
+                df["time"] = pd.to_datetime(df["time"], format="mixed", errors="coerce")
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise FixtureError(f"{path}: {exc}") from exc
+    bad = np.flatnonzero(df["time"].isna().to_numpy())
+    if len(bad):
+        raise FixtureError(f"{path}: row {bad[0] + 2}: unreadable date/time")
+    return df
+
+
+def import_csv(src: Path, symbol: str, out_dir: Path) -> tuple[BarArrays, Path]:
+    df = read_mt5_csv(src)
+    bars = bars_from_frame(df, symbol, str(src))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dst = out_dir / f"{symbol}_M1.csv.gz"
+    times = bars.time_ms.astype("datetime64[ms]").astype(str)
+    with gzip.GzipFile(dst, "wb", mtime=0) as fh:
+        fh.write(b"time,open,high,low,close,tick_volume,spread,real_volume\n")
+        lines = (f"{t[:10]} {t[11:19]},{o!r},{h!r},{lo!r},{c!r},{v},{s},0\n"
+                 for t, o, h, lo, c, v, s in zip(times, bars.open.tolist(), bars.high.tolist(),
+                                                 bars.low.tolist(), bars.close.tolist(),
+                                                 bars.tick_volume.tolist(), bars.spread.tolist(),
+                                                 strict=True))  # fmt: skip
+        fh.write("".join(lines).encode())
+    manifest = out_dir / "fixture.toml"
+    if not manifest.exists():
+        manifest.write_text(f'name = "{out_dir.name}"\n\n[account]\n')
+    text = manifest.read_text()
+    if f'[symbols."{symbol}"]' not in text:
+        manifest.write_text(text + f'\n[symbols."{symbol}"]\nfile = "{dst.name}"\n'
+                            "# State the symbol specification (MT5: Symbol > Specification):\n"
+                            "# digits, point, tick_size, tick_value, contract_size, volume_min,\n"
+                            "# volume_step, volume_max (and optionally stops_level, sessions, ...)\n")  # fmt: skip
+    return bars, dst

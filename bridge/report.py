@@ -1,0 +1,167 @@
+"""Run outputs and metrics (definitions in docs/metrics.md): trades.csv, equity.csv,
+report.json, report.html, equity.png, and the side-by-side comparison of two runs."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bridge.portfolio import Portfolio, Trade
+from bridge.strategy import Strategy
+from bridge.timeutil import MS_PER_DAY, fmt
+
+METRICS = ("net_profit", "gross_profit", "gross_loss", "profit_factor", "max_drawdown",
+           "max_drawdown_pct", "recovery_factor", "sharpe_ratio", "trades", "win_rate",
+           "avg_win", "avg_loss")  # fmt: skip
+
+
+def _net(t: Trade) -> float:
+    return t.profit + t.commission + t.swap
+
+
+def drawdown(values: Sequence[float]) -> tuple[float, float]:
+    """(max drawdown in money, max drawdown in % of the running peak)."""
+    peak = -math.inf
+    dd = dd_pct = 0.0
+    for v in values:
+        if v > peak:
+            peak = v
+        d = peak - v
+        if d > dd:
+            dd = d
+        if peak > 0 and d / peak * 100 > dd_pct:
+            dd_pct = d / peak * 100
+    return dd, dd_pct
+
+
+def sharpe(curve: Sequence[tuple[int, float, float]]) -> float:
+    """Annualised Sharpe ratio of daily equity returns (last equity of each server day),
+    risk-free rate 0, sqrt(252) annualisation; 0 with fewer than two daily returns."""
+    last: dict[int, float] = {}
+    for t, _b, eq in curve:
+        last[t // MS_PER_DAY] = eq
+    eqs = [last[d] for d in sorted(last)]
+    rets = [b / a - 1 for a, b in zip(eqs, eqs[1:], strict=False) if a > 0]
+    if len(rets) < 2:
+        return 0.0
+    mean = sum(rets) / len(rets)
+    var = sum((r - mean) ** 2 for r in rets) / (len(rets) - 1)
+    return 0.0 if var <= 0 else mean / math.sqrt(var) * math.sqrt(252)
+
+
+def trade_metrics(trades: Sequence[Trade], equity: Sequence[float], net_profit: float) -> dict[str, Any]:
+    nets = [_net(t) for t in trades]
+    wins = [x for x in nets if x > 0]
+    losses = [x for x in nets if x < 0]
+    gp, gl = sum(wins), sum(losses)
+    dd, dd_pct = drawdown(equity)
+    return {
+        "net_profit": round(net_profit, 2),
+        "gross_profit": round(gp, 2),
+        "gross_loss": round(gl, 2),
+        "profit_factor": round(gp / -gl, 3) if gl < 0 else None,
+        "max_drawdown": round(dd, 2),
+        "max_drawdown_pct": round(dd_pct, 3),
+        "recovery_factor": round(net_profit / dd, 3) if dd > 0 else None,
+        "trades": len(nets),
+        "win_rate": round(len(wins) / len(nets), 4) if nets else 0.0,
+        "avg_win": round(gp / len(wins), 2) if wins else 0.0,
+        "avg_loss": round(gl / len(losses), 2) if losses else 0.0,
+    }
+
+
+def metrics(pf: Portfolio, strategies: Sequence[Strategy] = ()) -> dict[str, Any]:
+    eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
+    out = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
+    out["sharpe_ratio"] = round(sharpe(pf.curve), 3)
+    per: dict[str, Any] = {}
+    for s in strategies:
+        own = [t for t in pf.trades if t.magic == s.magic]
+        cum, path = pf.initial_balance, [pf.initial_balance]
+        for t in own:
+            cum += _net(t)
+            path.append(cum)
+        m = trade_metrics(own, path, cum - pf.initial_balance)
+        stats = getattr(s, "stats", None)
+        if callable(stats):
+            m.update(stats())
+        per[s.name] = m
+    out["per_strategy"] = per
+    return out
+
+
+def write_outputs(out: Path, pf: Portfolio, strategies: Sequence[Strategy], title: str) -> dict[str, Any]:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "trades.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(Trade._fields)
+        for t in pf.trades:
+            row = t._asdict()
+            row["open_time"], row["close_time"] = fmt(t.open_time), fmt(t.close_time)
+            w.writerow(row.values())
+    with (out / "equity.csv").open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("time", "balance", "equity"))
+        w.writerows((fmt(t), b, e) for t, b, e in pf.curve)
+    rep = metrics(pf, strategies)
+    rep["title"] = title
+    (out / "report.json").write_text(json.dumps(rep, indent=2))
+    _plot(out / "equity.png", pf, title)
+    (out / "report.html").write_text(_html(rep, title))
+    return rep
+
+
+def _plot(path: Path, pf: Portfolio, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 4), dpi=100)
+    xs = list(range(len(pf.curve)))
+    ax.plot(xs, [b for _t, b, _e in pf.curve], label="balance", lw=1.2)
+    ax.plot(xs, [e for _t, _b, e in pf.curve], label="equity", lw=0.8, alpha=0.8)
+    if pf.curve:
+        ticks = xs[:: max(1, len(xs) // 6)]
+        ax.set_xticks(ticks, [fmt(pf.curve[i][0])[:16] for i in ticks], fontsize=7)
+    ax.set_title(title)
+    ax.set_ylabel("account currency")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _html(rep: dict[str, Any], title: str) -> str:
+    rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
+    per = ""
+    for name, m in rep.get("per_strategy", {}).items():
+        cells = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items())
+        per += f"<h2>{html.escape(name)}</h2><table>{cells}</table>"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+            "td{text-align:right}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><img src='equity.png' alt='equity curve'>"
+            f"<table>{rows}</table>{per}</body></html>")  # fmt: skip
+
+
+def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str = "B") -> str:
+    """The seed's table layout: metric, run A, run B, change, % change."""
+    keys = [k for k in METRICS if k in a or k in b]
+    extra = [k for k in ("hedge_activation_rate",) if k in a or k in b]
+    lines = [f"| metric | {name_a} | {name_b} | change | % change |", "|---|---:|---:|---:|---:|"]
+    for k in keys + extra:
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, int | float) and isinstance(vb, int | float):
+            ch = vb - va
+            pct = f"{ch / abs(va) * 100:+.1f}%" if va else "n/a"
+            lines.append(f"| {k} | {va:g} | {vb:g} | {ch:+g} | {pct} |")
+        else:
+            lines.append(f"| {k} | {va} | {vb} | n/a | n/a |")
+    return "\n".join(lines)

@@ -1,0 +1,36 @@
+"""Strategy kinds a config may name, and how each is built from its [strategies.params]."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from bridge.strategy import Strategy
+from strategies.ema_cross import EmaCross, EmaCrossParams
+
+Factory = Callable[[dict[str, Any], int, str], Strategy]
+
+
+def _ema_cross(params: dict[str, Any], magic: int, name: str) -> Strategy:
+    return EmaCross(EmaCrossParams(**params), magic=magic, name=name)
+
+
+KINDS: dict[str, tuple[Factory, type]] = {
+    "ema_cross": (_ema_cross, EmaCrossParams),
+}
+
+
+def build(kind: str, params: dict[str, Any], magic: int, name: str) -> Strategy:
+    """Build one strategy; errors name the kind and the bad parameter."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown strategy kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+    factory, ptype = KINDS[kind]
+    allowed = {f.name for f in dataclasses.fields(ptype)}
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise ValueError(f"{kind}: unknown parameter(s) {unknown}; allowed: {sorted(allowed)}")
+    try:
+        return factory(params, magic, name)
+    except TypeError as exc:
+        raise ValueError(f"{kind}: {exc}") from exc
