@@ -5,13 +5,12 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= out/demo
 
-.PHONY: all install demo test lint typecheck check bench fixtures clean
+.PHONY: all install demo test lint typecheck bench fixtures clean
 
 all: test
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -20,20 +19,19 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/mt5bridge demo --out $(OUT)
 
-test: $(STAMP)
+# The README's test command: lint and types first (both must be clean), then the suite.
+test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bridge strategies tests bench
-	$(BIN)/ruff format --check bridge strategies tests bench
+	$(BIN)/ruff check bridge strategies tests
+	$(BIN)/ruff format --check bridge strategies tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-check: lint typecheck test
-
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/replay_throughput.py
 
 fixtures: $(STAMP)
 	$(BIN)/python -m bridge.fixturegen --out fixtures/demo --seed 7 --days 5

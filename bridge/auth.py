@@ -19,8 +19,10 @@ class SecretMissing(RuntimeError):
 def secret_from_env(var: str) -> bytes:
     value = os.environ.get(var, "")
     if not value:
-        raise SecretMissing(f"environment variable {var} is not set: it must hold the shared secret "
-                            "the terminal authenticates with")  # fmt: skip
+        raise SecretMissing(
+            f"environment variable {var} is not set: it must hold the shared secret "
+            "the terminal authenticates with"
+        )
     return value.encode()
 
 

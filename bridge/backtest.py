@@ -30,17 +30,28 @@ class RunResult:
     strategies: list[Strategy]
 
 
-def run_backtest(fx: Fixture, strategies: Sequence[Strategy], limits: RiskLimits | None = None,
-                 audit: Audit | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> RunResult:  # fmt: skip
+def run_backtest(
+    fx: Fixture,
+    strategies: Sequence[Strategy],
+    limits: RiskLimits | None = None,
+    audit: Audit | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
     term = SimTerminal(fx)
     answers: deque[Any] = deque()
 
     def send(cmd: Any) -> None:
         answers.extend(term.command(cmd))
 
-    engine = Engine(strategies, dict(fx.specs), send, initial_balance=fx.account.balance,
-                    limits=limits, id_prefix="bt", audit=audit)  # fmt: skip
+    engine = Engine(
+        strategies,
+        dict(fx.specs),
+        send,
+        initial_balance=fx.account.balance,
+        limits=limits,
+        id_prefix="bt",
+        audit=audit,
+    )
     handle = engine.handle
 
     def step(batch: list[Any]) -> None:

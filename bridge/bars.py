@@ -18,7 +18,9 @@ def parse_timeframe(name: str) -> int:
     for tf, n in TIMEFRAME_NAMES.items():
         if n == name.upper():
             return tf
-    raise ValueError(f"unknown timeframe {name!r}; use one of {', '.join(TIMEFRAME_NAMES.values())}")
+    raise ValueError(
+        f"unknown timeframe {name!r}; use one of {', '.join(TIMEFRAME_NAMES.values())}"
+    )
 
 
 class BarBuilder:
@@ -27,7 +29,7 @@ class BarBuilder:
     __slots__ = ("_cur", "_span", "symbol", "timeframe")
 
     def __init__(self, symbol: str, timeframe: int) -> None:
-        if timeframe <= 1 or 1440 % timeframe and timeframe % 1440:
+        if timeframe <= 1 or (1440 % timeframe and timeframe % 1440):
             raise ValueError(f"timeframe {timeframe} min must divide a day (or be whole days)")
         self.symbol = symbol
         self.timeframe = timeframe
@@ -65,4 +67,6 @@ class BarBuilder:
         return None if cur is None else self._emit(cur)
 
     def _emit(self, c: list[float]) -> Bar:
-        return Bar(self.symbol, self.timeframe, int(c[0]), c[1], c[2], c[3], c[4], int(c[5]), int(c[6]))
+        return Bar(
+            self.symbol, self.timeframe, int(c[0]), c[1], c[2], c[3], c[4], int(c[5]), int(c[6])
+        )

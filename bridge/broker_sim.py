@@ -91,7 +91,11 @@ class BrokerSim:
         total = 0.0
         for p in self.positions.values():
             spec = self.specs[p.symbol]
-            px = self.bid.get(p.symbol, p.price_open) if p.is_buy else self.ask.get(p.symbol, p.price_open)
+            px = (
+                self.bid.get(p.symbol, p.price_open)
+                if p.is_buy
+                else self.ask.get(p.symbol, p.price_open)
+            )
             total += spec.profit(p.is_buy, p.volume, p.price_open, px) + p.swap
         return total
 
@@ -116,22 +120,59 @@ class BrokerSim:
         equity = self.balance + self.floating()
         margin = self.margin()
         s = self.settings
-        return ev.Account(s.login, round(self.balance, 2), round(equity, 2), round(margin, 2),
-                          round(equity - margin, 2), s.leverage, s.currency, s.hedging, self.now_ms)  # fmt: skip
+        return ev.Account(
+            s.login,
+            round(self.balance, 2),
+            round(equity, 2),
+            round(margin, 2),
+            round(equity - margin, 2),
+            s.leverage,
+            s.currency,
+            s.hedging,
+            self.now_ms,
+        )
 
     def position_event(self, p: _Pos) -> ev.Position:
         spec = self.specs[p.symbol]
-        px = self.bid.get(p.symbol, p.price_open) if p.is_buy else self.ask.get(p.symbol, p.price_open)
+        px = (
+            self.bid.get(p.symbol, p.price_open)
+            if p.is_buy
+            else self.ask.get(p.symbol, p.price_open)
+        )
         profit = round(spec.profit(p.is_buy, p.volume, p.price_open, px), 2)
-        return ev.Position(p.ticket, p.symbol, p.is_buy, p.volume, p.price_open, p.sl, p.tp,
-                           p.magic, profit, round(p.swap, 2), p.time_ms, p.client_id)  # fmt: skip
+        return ev.Position(
+            p.ticket,
+            p.symbol,
+            p.is_buy,
+            p.volume,
+            p.price_open,
+            p.sl,
+            p.tp,
+            p.magic,
+            profit,
+            round(p.swap, 2),
+            p.time_ms,
+            p.client_id,
+        )
 
     def order_event(self, o: _Order) -> ev.PendingOrder:
-        return ev.PendingOrder(o.ticket, o.client_id, o.symbol, o.order_type, o.volume, o.price,
-                               o.sl, o.tp, o.magic, o.time_ms)  # fmt: skip
+        return ev.PendingOrder(
+            o.ticket,
+            o.client_id,
+            o.symbol,
+            o.order_type,
+            o.volume,
+            o.price,
+            o.sl,
+            o.tp,
+            o.magic,
+            o.time_ms,
+        )
 
     def snapshot(self) -> list[ev.Position | ev.PendingOrder]:
-        out: list[ev.Position | ev.PendingOrder] = [self.position_event(p) for p in self.positions.values()]
+        out: list[ev.Position | ev.PendingOrder] = [
+            self.position_event(p) for p in self.positions.values()
+        ]
         out.extend(self.order_event(o) for o in self.orders.values())
         return out
 
@@ -150,8 +191,18 @@ class BrokerSim:
                 px = self._pending_fill_price(o, bid, ask, prev_bid, prev_ask, continuous)
                 if px is not None:
                     del self.orders[o.ticket]
-                    out += self._fill(o.client_id, o.symbol, o.order_type % 2 == 0, o.volume, px,
-                                      o.sl, o.tp, o.magic, ev.REASON_EXPERT, o.ticket)  # fmt: skip
+                    out += self._fill(
+                        o.client_id,
+                        o.symbol,
+                        o.order_type % 2 == 0,
+                        o.volume,
+                        px,
+                        o.sl,
+                        o.tp,
+                        o.magic,
+                        ev.REASON_EXPERT,
+                        o.ticket,
+                    )
         if self.positions:
             for p in [p for p in self.positions.values() if p.symbol == symbol]:
                 hit = self._stop_hit(p, bid, ask, prev_bid, prev_ask, continuous)
@@ -160,8 +211,9 @@ class BrokerSim:
                     out += self._close(p, p.volume, px, reason, "", self._new_ticket())
         return out
 
-    def _pending_fill_price(self, o: _Order, bid: float, ask: float, pbid: float, pask: float,
-                            continuous: bool) -> float | None:  # fmt: skip
+    def _pending_fill_price(
+        self, o: _Order, bid: float, ask: float, pbid: float, pask: float, continuous: bool
+    ) -> float | None:
         t = o.order_type
         if t == ev.BUY_LIMIT and ask <= o.price:
             return min(o.price, ask) if not continuous or pask <= o.price else o.price
@@ -173,8 +225,9 @@ class BrokerSim:
             return o.price if continuous and pbid > o.price else bid
         return None
 
-    def _stop_hit(self, p: _Pos, bid: float, ask: float, pbid: float, pask: float,
-                  continuous: bool) -> tuple[float, int] | None:  # fmt: skip
+    def _stop_hit(
+        self, p: _Pos, bid: float, ask: float, pbid: float, pask: float, continuous: bool
+    ) -> tuple[float, int] | None:
         px, prev = (bid, pbid) if p.is_buy else (ask, pask)
         sign = 1 if p.is_buy else -1
         if p.sl and sign * (px - p.sl) <= 0:
@@ -270,9 +323,18 @@ class BrokerSim:
         market = c.order_type <= 1
         filling = c.filling
         if filling == -1:
-            filling = 0 if spec.filling_modes & FILLING_FOK else 1 if spec.filling_modes & FILLING_IOC else 2
-        allowed = (filling == 0 and spec.filling_modes & FILLING_FOK) or (
-            filling == 1 and spec.filling_modes & FILLING_IOC) or (filling == 2 and not market)  # fmt: skip
+            filling = (
+                0
+                if spec.filling_modes & FILLING_FOK
+                else 1
+                if spec.filling_modes & FILLING_IOC
+                else 2
+            )
+        allowed = (
+            (filling == 0 and spec.filling_modes & FILLING_FOK)
+            or (filling == 1 and spec.filling_modes & FILLING_IOC)
+            or (filling == 2 and not market)
+        )
         if not allowed:
             return [self._reject(c.client_id, rc.INVALID_FILL, f"filling {c.filling}")]
         bid, ask = self.bid[c.symbol], self.ask[c.symbol]
@@ -283,10 +345,16 @@ class BrokerSim:
             price = spec.normalize_price(c.price)
             gap = spec.stops_level * spec.point
             t = c.order_type
-            ok = (t == ev.BUY_LIMIT and price <= ask - gap) or (t == ev.SELL_LIMIT and price >= bid + gap) or (
-                t == ev.BUY_STOP and price >= ask + gap) or (t == ev.SELL_STOP and price <= bid - gap)  # fmt: skip
+            ok = (
+                (t == ev.BUY_LIMIT and price <= ask - gap)
+                or (t == ev.SELL_LIMIT and price >= bid + gap)
+                or (t == ev.BUY_STOP and price >= ask + gap)
+                or (t == ev.SELL_STOP and price <= bid - gap)
+            )
             if not ok:
-                return [self._reject(c.client_id, rc.INVALID_PRICE, f"{price} vs bid {bid} ask {ask}")]
+                return [
+                    self._reject(c.client_id, rc.INVALID_PRICE, f"{price} vs bid {bid} ask {ask}")
+                ]
         ref = (bid if is_buy else ask) if market else price
         if not self._stops_ok(spec, is_buy, ref, c.sl, c.tp):
             return [self._reject(c.client_id, rc.INVALID_STOPS, f"sl {c.sl} tp {c.tp}")]
@@ -295,68 +363,178 @@ class BrokerSim:
             return [self._reject(c.client_id, rc.NO_MONEY)]
         ticket = self._new_ticket()
         if not market:
-            o = _Order(ticket, c.client_id, c.symbol, c.order_type, c.volume, price, c.sl, c.tp,
-                       c.magic, self.now_ms)  # fmt: skip
+            o = _Order(
+                ticket,
+                c.client_id,
+                c.symbol,
+                c.order_type,
+                c.volume,
+                price,
+                c.sl,
+                c.tp,
+                c.magic,
+                self.now_ms,
+            )
             self.orders[ticket] = o
-            res = ev.OrderResult(c.client_id, rc.PLACED, ticket, 0, c.volume, price, rc.text(rc.PLACED))
+            res = ev.OrderResult(
+                c.client_id, rc.PLACED, ticket, 0, c.volume, price, rc.text(rc.PLACED)
+            )
             return [res, self.order_event(o)]
-        fills = self._fill(c.client_id, c.symbol, is_buy, c.volume, price, c.sl, c.tp, c.magic,
-                           ev.REASON_EXPERT, ticket)  # fmt: skip
+        fills = self._fill(
+            c.client_id,
+            c.symbol,
+            is_buy,
+            c.volume,
+            price,
+            c.sl,
+            c.tp,
+            c.magic,
+            ev.REASON_EXPERT,
+            ticket,
+        )
         deal = fills[0]
         assert isinstance(deal, ev.Deal)
-        res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, c.volume, price, rc.text(rc.DONE))
+        res = ev.OrderResult(
+            c.client_id, rc.DONE, ticket, deal.ticket, c.volume, price, rc.text(rc.DONE)
+        )
         return [res, *fills]
 
-    def _fill(self, client_id: str, symbol: str, is_buy: bool, volume: float, price: float,
-              sl: float, tp: float, magic: int, reason: int, order: int) -> list[Event]:  # fmt: skip
+    def _fill(
+        self,
+        client_id: str,
+        symbol: str,
+        is_buy: bool,
+        volume: float,
+        price: float,
+        sl: float,
+        tp: float,
+        magic: int,
+        reason: int,
+        order: int,
+    ) -> list[Event]:
         """A buy or sell of ``volume`` at ``price``: opens, adds to, reduces or reverses."""
         if not self.settings.hedging:
             net = next((p for p in self.positions.values() if p.symbol == symbol), None)
             if net is not None and net.is_buy != is_buy:
                 spec = self.specs[symbol]
                 close_steps = min(spec.lots_to_steps(volume), spec.lots_to_steps(net.volume))
-                out = self._close(net, spec.steps_to_lots(close_steps), price, reason, client_id, order)
+                out = self._close(
+                    net, spec.steps_to_lots(close_steps), price, reason, client_id, order
+                )
                 rest = spec.steps_to_lots(spec.lots_to_steps(volume) - close_steps)
                 if rest > 0:
-                    out += self._fill(client_id, symbol, is_buy, rest, price, sl, tp, magic, reason, order)
+                    out += self._fill(
+                        client_id, symbol, is_buy, rest, price, sl, tp, magic, reason, order
+                    )
                 return out
             if net is not None:  # netting: same direction adds at the average price
-                deal = self._deal(order, net.ticket, client_id, symbol, is_buy, ev.ENTRY_IN, volume,
-                                  price, 0.0, magic, reason)  # fmt: skip
+                deal = self._deal(
+                    order,
+                    net.ticket,
+                    client_id,
+                    symbol,
+                    is_buy,
+                    ev.ENTRY_IN,
+                    volume,
+                    price,
+                    0.0,
+                    magic,
+                    reason,
+                )
                 total = net.volume + volume
                 net.price_open = (net.price_open * net.volume + price * volume) / total
-                net.volume = self.specs[symbol].steps_to_lots(self.specs[symbol].lots_to_steps(total))
+                net.volume = self.specs[symbol].steps_to_lots(
+                    self.specs[symbol].lots_to_steps(total)
+                )
                 net.sl, net.tp = sl or net.sl, tp or net.tp
                 return [deal, self.position_event(net)]
         p = _Pos(order, symbol, is_buy, volume, price, sl, tp, magic, 0.0, self.now_ms, client_id)
         self.positions[p.ticket] = p
-        deal = self._deal(order, p.ticket, client_id, symbol, is_buy, ev.ENTRY_IN, volume, price,
-                          0.0, magic, reason)  # fmt: skip
+        deal = self._deal(
+            order,
+            p.ticket,
+            client_id,
+            symbol,
+            is_buy,
+            ev.ENTRY_IN,
+            volume,
+            price,
+            0.0,
+            magic,
+            reason,
+        )
         return [deal, self.position_event(p)]
 
-    def _close(self, p: _Pos, volume: float, price: float, reason: int, client_id: str,
-               order: int, entry: int = ev.ENTRY_OUT) -> list[Event]:  # fmt: skip
+    def _close(
+        self,
+        p: _Pos,
+        volume: float,
+        price: float,
+        reason: int,
+        client_id: str,
+        order: int,
+        entry: int = ev.ENTRY_OUT,
+    ) -> list[Event]:
         spec = self.specs[p.symbol]
         profit = round(spec.profit(p.is_buy, volume, p.price_open, price), 2)
         left = spec.lots_to_steps(p.volume) - spec.lots_to_steps(volume)
         swap = p.swap if left == 0 else round(p.swap * volume / p.volume, 2)
         p.swap -= swap
-        deal = self._deal(order, p.ticket, client_id, p.symbol, not p.is_buy, entry, volume, price,
-                          profit, p.magic, reason, swap)  # fmt: skip
+        deal = self._deal(
+            order,
+            p.ticket,
+            client_id,
+            p.symbol,
+            not p.is_buy,
+            entry,
+            volume,
+            price,
+            profit,
+            p.magic,
+            reason,
+            swap,
+        )
         if left == 0:
             del self.positions[p.ticket]
             return [deal, ev.PositionClosed(p.ticket, self.now_ms)]
         p.volume = spec.steps_to_lots(left)
         return [deal, self.position_event(p)]
 
-    def _deal(self, order: int, position_id: int, client_id: str, symbol: str, is_buy: bool,
-              entry: int, volume: float, price: float, profit: float, magic: int, reason: int,
-              swap: float = 0.0) -> ev.Deal:  # fmt: skip
+    def _deal(
+        self,
+        order: int,
+        position_id: int,
+        client_id: str,
+        symbol: str,
+        is_buy: bool,
+        entry: int,
+        volume: float,
+        price: float,
+        profit: float,
+        magic: int,
+        reason: int,
+        swap: float = 0.0,
+    ) -> ev.Deal:
         commission = -round(self.settings.commission.get(symbol, 0.0) * volume, 2)
         self.balance += profit + commission + swap
         self._next_deal += 1
-        return ev.Deal(self._next_deal, order, position_id, client_id, symbol, is_buy, entry, volume,
-                       price, commission, round(swap, 2), profit, magic, self.now_ms, reason)  # fmt: skip
+        return ev.Deal(
+            self._next_deal,
+            order,
+            position_id,
+            client_id,
+            symbol,
+            is_buy,
+            entry,
+            volume,
+            price,
+            commission,
+            round(swap, 2),
+            profit,
+            magic,
+            self.now_ms,
+            reason,
+        )
 
     def _close_cmd(self, c: ev.CloseCmd) -> list[Event]:
         p = self.positions.get(c.ticket)
@@ -377,15 +555,23 @@ class BrokerSim:
         out = self._close(p, volume, price, ev.REASON_EXPERT, c.client_id, ticket)
         deal = out[0]
         assert isinstance(deal, ev.Deal)
-        res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, volume, price, rc.text(rc.DONE))
+        res = ev.OrderResult(
+            c.client_id, rc.DONE, ticket, deal.ticket, volume, price, rc.text(rc.DONE)
+        )
         return [res, *out]
 
     def _close_by(self, c: ev.CloseByCmd) -> list[Event]:
         a, b = self.positions.get(c.ticket), self.positions.get(c.opposite)
         if a is None or b is None:
-            return [self._reject(c.client_id, rc.POSITION_CLOSED, f"ticket {c.ticket}/{c.opposite}")]
+            return [
+                self._reject(c.client_id, rc.POSITION_CLOSED, f"ticket {c.ticket}/{c.opposite}")
+            ]
         if not self.settings.hedging or a.symbol != b.symbol or a.is_buy == b.is_buy:
-            return [self._reject(c.client_id, rc.INVALID, "close-by needs opposite positions of one symbol")]
+            return [
+                self._reject(
+                    c.client_id, rc.INVALID, "close-by needs opposite positions of one symbol"
+                )
+            ]
         code = self._tradeable(a.symbol, None)
         if code:
             return [self._reject(c.client_id, code, a.symbol)]
@@ -396,10 +582,14 @@ class BrokerSim:
         b_open = b.price_open
         ticket = self._new_ticket()
         out = self._close(a, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
-        out += self._close(b, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY)
+        out += self._close(
+            b, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY
+        )
         deal = out[0]
         assert isinstance(deal, ev.Deal)
-        res = ev.OrderResult(c.client_id, rc.DONE, ticket, deal.ticket, volume, b_open, rc.text(rc.DONE))
+        res = ev.OrderResult(
+            c.client_id, rc.DONE, ticket, deal.ticket, volume, b_open, rc.text(rc.DONE)
+        )
         return [res, *out]
 
     def _modify(self, c: ev.ModifyCmd) -> list[Event]:
@@ -407,7 +597,9 @@ class BrokerSim:
         if p is None:
             return [self._reject(c.client_id, rc.POSITION_CLOSED, f"ticket {c.ticket}")]
         spec = self.specs[p.symbol]
-        if spec.to_points(c.sl) == spec.to_points(p.sl) and spec.to_points(c.tp) == spec.to_points(p.tp):
+        if spec.to_points(c.sl) == spec.to_points(p.sl) and spec.to_points(c.tp) == spec.to_points(
+            p.tp
+        ):
             return [self._reject(c.client_id, rc.NO_CHANGES)]
         ref = self.bid[p.symbol] if p.is_buy else self.ask[p.symbol]
         if not self._stops_ok(spec, p.is_buy, ref, c.sl, c.tp):

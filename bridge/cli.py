@@ -34,7 +34,9 @@ class Progress:
             return
         frac = min(done / total, 1.0)
         bar = "#" * int(frac * 30)
-        sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac:6.1%} {time.monotonic() - self.t0:5.1f}s")
+        sys.stderr.write(
+            f"\r{self.label} [{bar:<30}] {frac:6.1%} {time.monotonic() - self.t0:5.1f}s"
+        )
         sys.stderr.flush()
 
     def done(self) -> None:
@@ -74,8 +76,15 @@ def _fake_child(fixture: str, endpoint: str, secret: bytes, lockstep: bool, q: A
         s = ft.run(progress=bar)
         bar.done()
         ft.close()
-        q.put({"ok": True, "events": s.market_events, "commands": s.commands,
-               "executed": len(s.executed_ids), "unique": len(set(s.executed_ids))})  # fmt: skip
+        q.put(
+            {
+                "ok": True,
+                "events": s.market_events,
+                "commands": s.commands,
+                "executed": len(s.executed_ids),
+                "unique": len(set(s.executed_ids)),
+            }
+        )
     except Exception as exc:
         q.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
 
@@ -113,14 +122,18 @@ def cmd_demo(a: argparse.Namespace) -> int:
     if not result["ok"]:
         print(f"fake terminal failed: {result['error']}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"session over ZeroMQ: {result['events']} market events, {result['commands']} commands, "
-          f"{time.monotonic() - t0:.1f}s")  # fmt: skip
+    print(
+        f"session over ZeroMQ: {result['events']} market events, {result['commands']} commands, "
+        f"{time.monotonic() - t0:.1f}s"
+    )
     reports = runner.write_outputs(out, "demo over ZeroMQ")
     (rep,) = reports.values()
     (eng,) = runner.server.engines.values()
     replay = run_backtest(load_fixture(fixture), cfg.build_strategies(), cfg.risk.limits())
     same = [tuple(t) for t in replay.portfolio.trades] == [tuple(t) for t in eng.portfolio.trades]
-    print(f"in-process replay of the same fixture gives identical trades: {'yes' if same else 'NO'}")
+    print(
+        f"in-process replay of the same fixture gives identical trades: {'yes' if same else 'NO'}"
+    )
     _print_summary(rep, out)
     print(f"audit trail: {db}")
     return EXIT_OK if same else EXIT_FAIL
@@ -136,8 +149,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     secret = secret_from_env(cfg.brain.secret_env)
     store = Store(cfg.store.url, mode="run", config=Path(a.config).read_text())
     runner = BrainRunner(cfg, secret, store)
-    logging.getLogger("mt5bridge").info("brain listening on %s (control %s)",
-                                        runner.server.endpoint, cfg.brain.control_endpoint)  # fmt: skip
+    logging.getLogger("mt5bridge").info(
+        "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
+    )
     try:
         runner.server.serve(idle_exit_s=a.idle_exit)
     except KeyboardInterrupt:
@@ -155,16 +169,35 @@ def cmd_fake_terminal(a: argparse.Namespace) -> int:
     from bridge.fake_terminal import FakeTerminal, Faults
     from bridge.fixtures import load_fixture
 
-    faults = Faults(seed=a.seed, drop=a.drop, duplicate=a.duplicate, reorder=a.reorder,
-                    dup_commands=a.dup_commands)  # fmt: skip
-    ft = FakeTerminal(load_fixture(_fixture_path(a.fixture)), a.endpoint, secret_from_env(a.secret_env),
-                      terminal_id=a.terminal_id, lockstep=not a.no_lockstep, faults=faults)  # fmt: skip
+    faults = Faults(
+        seed=a.seed,
+        drop=a.drop,
+        duplicate=a.duplicate,
+        reorder=a.reorder,
+        dup_commands=a.dup_commands,
+    )
+    ft = FakeTerminal(
+        load_fixture(_fixture_path(a.fixture)),
+        a.endpoint,
+        secret_from_env(a.secret_env),
+        terminal_id=a.terminal_id,
+        lockstep=not a.no_lockstep,
+        faults=faults,
+    )
     bar = Progress("fake terminal")
     s = ft.run(limit=a.limit, rate=a.rate, progress=bar)
     bar.done()
     ft.close()
-    print(json.dumps({"market_events": s.market_events, "commands": s.commands,
-                      "executed": len(s.executed_ids), "dropped": s.dropped}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "market_events": s.market_events,
+                "commands": s.commands,
+                "executed": len(s.executed_ids),
+                "dropped": s.dropped,
+            }
+        )
+    )
     return EXIT_OK
 
 
@@ -174,7 +207,9 @@ def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
     from bridge.server import control_call
 
     cfg = load_config(a.config)
-    reply = control_call(a.endpoint or cfg.brain.control_endpoint, secret_from_env(cfg.brain.secret_env), verb, arg)
+    reply = control_call(
+        a.endpoint or cfg.brain.control_endpoint, secret_from_env(cfg.brain.secret_env), verb, arg
+    )
     print(json.dumps(reply, indent=2))
     return EXIT_OK if reply.get("ok") else EXIT_PEER
 
@@ -213,15 +248,24 @@ def _load_report(d: str) -> dict[str, Any]:
 
 
 def _print_summary(rep: dict[str, Any], out: Path) -> None:
-    keys = ("net_profit", "profit_factor", "max_drawdown", "max_drawdown_pct", "sharpe_ratio", "trades", "win_rate")
+    keys = (
+        "net_profit",
+        "profit_factor",
+        "max_drawdown",
+        "max_drawdown_pct",
+        "sharpe_ratio",
+        "trades",
+        "win_rate",
+    )
     print("  ".join(f"{k}={rep.get(k)}" for k in keys))
     print(f"outputs in {out}: trades.csv equity.csv report.json report.html equity.png")
 
 
 # -- parser ----------------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mt5bridge", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="mt5bridge", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -231,20 +275,30 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--idle-exit", type=float, help="stop after this many seconds without a frame")
     s.set_defaults(fn=cmd_run)
 
-    s = sub.add_parser("fake-terminal", help="connect to a brain as the EA would and replay a fixture")
+    s = sub.add_parser(
+        "fake-terminal", help="connect to a brain as the EA would and replay a fixture"
+    )
     s.add_argument("--fixture", required=True)
     s.add_argument("--endpoint", default="tcp://127.0.0.1:5555")
-    s.add_argument("--secret-env", default="MT5BRIDGE_SECRET", help="variable holding the shared secret")
+    s.add_argument(
+        "--secret-env", default="MT5BRIDGE_SECRET", help="variable holding the shared secret"
+    )
     s.add_argument("--terminal-id", default="fake-1")
-    s.add_argument("--no-lockstep", action="store_true", help="stream without waiting for the brain")
+    s.add_argument(
+        "--no-lockstep", action="store_true", help="stream without waiting for the brain"
+    )
     s.add_argument("--rate", type=float, default=0.0, help="market events per second (no lockstep)")
     s.add_argument("--limit", type=int, help="stop after this many market events")
     for name in ("drop", "duplicate", "reorder", "dup-commands"):
-        s.add_argument(f"--{name}", type=float, default=0.0, help=f"fault: probability to {name} a frame")
+        s.add_argument(
+            f"--{name}", type=float, default=0.0, help=f"fault: probability to {name} a frame"
+        )
     s.add_argument("--seed", type=int, default=1)
     s.set_defaults(fn=cmd_fake_terminal)
 
-    s = sub.add_parser("backtest", help="replay a fixture in-process (no sockets) and write a report")
+    s = sub.add_parser(
+        "backtest", help="replay a fixture in-process (no sockets) and write a report"
+    )
     s.add_argument("--config", help="TOML config (default: the embedded demo config)")
     s.add_argument("--fixture", help="fixture folder (default: the config's replay.fixture)")
     s.add_argument("--out", required=True)
@@ -263,8 +317,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("b")
     s.set_defaults(fn=cmd_compare)
 
-    for verb, helptext in (("status", "a running brain's state"), ("halt", "stop new orders now"),
-                           ("resume", "lift a halt")):  # fmt: skip
+    for verb, helptext in (
+        ("status", "a running brain's state"),
+        ("halt", "stop new orders now"),
+        ("resume", "lift a halt"),
+    ):
         s = sub.add_parser(verb, help=f"{helptext} (control endpoint, authenticated)")
         s.add_argument("--config", required=True)
         s.add_argument("--endpoint", help="control endpoint (default: the config's)")
@@ -288,8 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     from bridge.fixtures import FixtureError
 
     a = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if a.verbose or a.command == "run" else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)  # fmt: skip
+    logging.basicConfig(
+        level=logging.INFO if a.verbose or a.command == "run" else logging.WARNING,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
     try:
         code: int = a.fn(a)
         return code

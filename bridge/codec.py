@@ -55,10 +55,24 @@ SCHEMA: dict[str, tuple[type[Any], str]] = {
     "HALT": (ev.HaltCmd, "s"),
 }
 SPEC_FIELDS = (
-    "symbol", "digits", "point", "tick_size", "tick_value", "contract_size", "volume_min",
-    "volume_step", "volume_max", "stops_level", "freeze_level", "filling_modes", "trade_mode",
-    "margin_rate", "swap_long", "swap_short", "sessions",
-)  # fmt: skip
+    "symbol",
+    "digits",
+    "point",
+    "tick_size",
+    "tick_value",
+    "contract_size",
+    "volume_min",
+    "volume_step",
+    "volume_max",
+    "stops_level",
+    "freeze_level",
+    "filling_modes",
+    "trade_mode",
+    "margin_rate",
+    "swap_long",
+    "swap_short",
+    "sessions",
+)
 _SPEC_KINDS = "sifffffffiiiifffs"
 _TAG_OF: dict[type[Any], str] = {cls: tag for tag, (cls, _) in SCHEMA.items()}
 
@@ -154,9 +168,14 @@ def decode(frame: bytes) -> tuple[int, Any]:
             if not (math.isfinite(bid) and math.isfinite(ask)):
                 raise ValueError("price not finite")
             return int(parts[1]), ev.Tick(
-                parts[2].decode("ascii"), int(parts[3]), bid, ask,
-                float(parts[6]), int(parts[7]), int(parts[8]),
-            )  # fmt: skip
+                parts[2].decode("ascii"),
+                int(parts[3]),
+                bid,
+                ask,
+                float(parts[6]),
+                int(parts[7]),
+                int(parts[8]),
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise FrameError(f"TICK: {exc}") from None
     if len(parts) < 2:
@@ -164,7 +183,9 @@ def decode(frame: bytes) -> tuple[int, Any]:
     try:
         seq = int(parts[1])
     except ValueError:
-        raise FrameError(f"{_show(tag)}: sequence number {parts[1][:20]!r} is not an integer") from None
+        raise FrameError(
+            f"{_show(tag)}: sequence number {parts[1][:20]!r} is not an integer"
+        ) from None
     if seq < 0:
         raise FrameError(f"{_show(tag)}: negative sequence number {seq}")
     if tag == b"SPEC":

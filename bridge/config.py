@@ -101,7 +101,10 @@ def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
             key = ".".join(str(p) for p in err["loc"]) or "(top level)"
             lines.append(f"{where}: {key}: {err['msg']}")
         raise ConfigError("\n".join(lines)) from None
-    for key, ep in (("brain.endpoint", cfg.brain.endpoint), ("brain.control_endpoint", cfg.brain.control_endpoint)):
+    for key, ep in (
+        ("brain.endpoint", cfg.brain.endpoint),
+        ("brain.control_endpoint", cfg.brain.control_endpoint),
+    ):
         try:
             check_bind(ep, cfg.brain.allow_remote)
         except ValueError as exc:
@@ -128,9 +131,23 @@ DEMO = {
     "store": {"url": "sqlite:///{out}/mt5bridge.sqlite"},
     "replay": {"fixture": "fixtures/demo"},
     "strategies": [
-        {"kind": "ema_cross", "name": "ema_us100", "magic": 9001,
-         "params": {"symbol": "US100", "timeframe": 15, "lots": 1.0}},
-        {"kind": "ema_cross", "name": "ema_xauusd", "magic": 9002,
-         "params": {"symbol": "XAUUSD", "timeframe": 15, "lots": 0.5, "sl_pct": 0.25, "tp_pct": 0.5}},
+        {
+            "kind": "ema_cross",
+            "name": "ema_us100",
+            "magic": 9001,
+            "params": {"symbol": "US100", "timeframe": 15, "lots": 1.0},
+        },
+        {
+            "kind": "ema_cross",
+            "name": "ema_xauusd",
+            "magic": 9002,
+            "params": {
+                "symbol": "XAUUSD",
+                "timeframe": 15,
+                "lots": 0.5,
+                "sl_pct": 0.25,
+                "tp_pct": 0.5,
+            },
+        },
     ],
-}  # fmt: skip
+}

@@ -56,11 +56,18 @@ class _Ctx:
 
 
 class Engine:
-    def __init__(self, strategies: Sequence[Strategy], specs: dict[str, SymbolSpec],
-                 send: Callable[[Any], None], *, initial_balance: float = 0.0,
-                 limits: RiskLimits | None = None, id_prefix: str = "b",
-                 audit: Audit | None = None,
-                 on_state: Callable[[Strategy], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        strategies: Sequence[Strategy],
+        specs: dict[str, SymbolSpec],
+        send: Callable[[Any], None],
+        *,
+        initial_balance: float = 0.0,
+        limits: RiskLimits | None = None,
+        id_prefix: str = "b",
+        audit: Audit | None = None,
+        on_state: Callable[[Strategy], None] | None = None,
+    ) -> None:
         magics = [s.magic for s in strategies]
         if len(set(magics)) != len(magics):
             raise ValueError(f"strategies need distinct magic numbers, got {magics}")
@@ -97,11 +104,16 @@ class Engine:
                     match[1].append(s)
         self._started = False
         self._dispatch: dict[type, Callable[[Any], None]] = {
-            ev.Tick: self._on_tick, ev.Bar: self._on_bar, ev.Deal: self._on_deal,
-            ev.Position: self._on_position, ev.PositionClosed: self._on_closed,
-            ev.OrderResult: self._on_result, ev.Account: self._on_account,
-            ev.PendingOrder: self.portfolio.on_order, ev.SymbolInfo: self._on_spec,
-        }  # fmt: skip
+            ev.Tick: self._on_tick,
+            ev.Bar: self._on_bar,
+            ev.Deal: self._on_deal,
+            ev.Position: self._on_position,
+            ev.PositionClosed: self._on_closed,
+            ev.OrderResult: self._on_result,
+            ev.Account: self._on_account,
+            ev.PendingOrder: self.portfolio.on_order,
+            ev.SymbolInfo: self._on_spec,
+        }
 
     # -- entry points ------------------------------------------------------------------------
     def start(self) -> None:
@@ -183,9 +195,21 @@ class Engine:
     def _on_position(self, p: ev.Position) -> None:
         if self.audit is not None:
             change = "update" if p.ticket in self.portfolio.positions else "open"
-            self.audit("position", {"ticket": p.ticket, "symbol": p.symbol, "change": change,
-                                    "is_buy": p.is_buy, "volume": p.volume, "price_open": p.price_open,
-                                    "sl": p.sl, "tp": p.tp, "magic": p.magic, "time_ms": p.time_ms})  # fmt: skip
+            self.audit(
+                "position",
+                {
+                    "ticket": p.ticket,
+                    "symbol": p.symbol,
+                    "change": change,
+                    "is_buy": p.is_buy,
+                    "volume": p.volume,
+                    "price_open": p.price_open,
+                    "sl": p.sl,
+                    "tp": p.tp,
+                    "magic": p.magic,
+                    "time_ms": p.time_ms,
+                },
+            )
         self.portfolio.on_position(p)
 
     def _on_closed(self, c: ev.PositionClosed) -> None:

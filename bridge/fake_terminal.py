@@ -54,9 +54,19 @@ class FakeSummary:
 
 
 class FakeTerminal:
-    def __init__(self, fx: Fixture, endpoint: str, secret: bytes, *, terminal_id: str = "fake-1",
-                 lockstep: bool = True, faults: Faults | None = None, heartbeat_ms: int = 1000,
-                 ready_timeout_s: float = 20.0, version: str = codec.PROTOCOL_VERSION) -> None:  # fmt: skip
+    def __init__(
+        self,
+        fx: Fixture,
+        endpoint: str,
+        secret: bytes,
+        *,
+        terminal_id: str = "fake-1",
+        lockstep: bool = True,
+        faults: Faults | None = None,
+        heartbeat_ms: int = 1000,
+        ready_timeout_s: float = 20.0,
+        version: str = codec.PROTOCOL_VERSION,
+    ) -> None:
         self.fx = fx
         self.term = SimTerminal(fx)
         self.endpoint = endpoint
@@ -68,8 +78,8 @@ class FakeTerminal:
         self.heartbeat_ms = heartbeat_ms
         self.ready_timeout_s = ready_timeout_s
         self.version = version
-        self.ctx = zmq.Context.instance()
-        self.sock: zmq.Socket | None = None
+        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self.sock: zmq.Socket[bytes] | None = None
         self.seq_out = 0
         self.delivered = 0  # highest sequence number actually put on the wire
         self.ready_upto = 0
@@ -85,8 +95,11 @@ class FakeTerminal:
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(self.endpoint)
         self.seq_out = self.delivered = self.ready_upto = 0
-        self._raw(ev.Hello(self.version, self.terminal_id, self.fx.account.login,
-                           1 if self.lockstep else 0))  # fmt: skip
+        self._raw(
+            ev.Hello(
+                self.version, self.terminal_id, self.fx.account.login, 1 if self.lockstep else 0
+            )
+        )
         ch = self._expect(ev.Challenge)
         if ch.version.split(".")[0] != self.version.split(".")[0]:
             raise TerminalRefused(f"brain speaks protocol {ch.version}, terminal {self.version}")
@@ -100,7 +113,9 @@ class FakeTerminal:
     def _expect(self, kind: type) -> Any:
         assert self.sock is not None
         if not self.sock.poll(int(self.ready_timeout_s * 1000)):
-            raise TerminalRefused(f"no answer from the brain at {self.endpoint} (waiting for {kind.__name__})")
+            raise TerminalRefused(
+                f"no answer from the brain at {self.endpoint} (waiting for {kind.__name__})"
+            )
         _seq, msg = codec.decode(self.sock.recv())
         if isinstance(msg, ev.Error):
             raise TerminalRefused(f"brain refused the terminal: {msg.text} (code {msg.code})")
@@ -163,7 +178,9 @@ class FakeTerminal:
         if isinstance(msg, ev.Error):
             raise TerminalRefused(f"brain error: {msg.text} (code {msg.code})")
         self.summary.commands += 1
-        times = 2 if self.faults.dup_commands and self.rng.random() < self.faults.dup_commands else 1
+        times = (
+            2 if self.faults.dup_commands and self.rng.random() < self.faults.dup_commands else 1
+        )
         for _ in range(times):
             for out in self.term.command(msg):
                 if isinstance(out, ev.Deal):
@@ -185,8 +202,10 @@ class FakeTerminal:
         deadline = time.monotonic() + self.ready_timeout_s
         while self.ready_upto < self.delivered:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"brain did not finish frame {self.delivered} within "
-                                   f"{self.ready_timeout_s} s (last READY {self.ready_upto})")  # fmt: skip
+                raise TimeoutError(
+                    f"brain did not finish frame {self.delivered} within "
+                    f"{self.ready_timeout_s} s (last READY {self.ready_upto})"
+                )
             self._pump(50)
 
     def _heartbeat_if_due(self) -> None:
@@ -194,8 +213,12 @@ class FakeTerminal:
             self._raw(ev.Heartbeat(self.term.sim.now_ms))
 
     # -- the session -------------------------------------------------------------------------
-    def run(self, limit: int | None = None, rate: float = 0.0,
-            progress: Callable[[int, int], None] | None = None) -> FakeSummary:
+    def run(
+        self,
+        limit: int | None = None,
+        rate: float = 0.0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> FakeSummary:
         """Stream the fixture (or its first ``limit`` market events). ``rate``: market events
         per second when not in lockstep (0: as fast as possible)."""
         if self.sock is None:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import gzip
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE, server_ms
-from datetime import datetime
 
 OPEN_MIN, CLOSE_MIN = 1 * 60 + 5, 23 * 60 + 49  # [01:05, 23:49) server time
 
@@ -121,7 +120,9 @@ def trading_minutes(start: date, days: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def generate(seed: int, days: int, start: date = date(2026, 1, 5)) -> dict[str, dict[str, np.ndarray]]:
+def generate(
+    seed: int, days: int, start: date = date(2026, 1, 5)
+) -> dict[str, dict[str, np.ndarray]]:
     rng = np.random.default_rng(seed)
     t = trading_minutes(start, days)
     minute = (t % MS_PER_DAY) // MS_PER_MINUTE
@@ -150,13 +151,18 @@ def generate(seed: int, days: int, start: date = date(2026, 1, 5)) -> dict[str, 
         path = np.exp(np.column_stack([first, logp]))
         o, c = path[:, 0], path[:, -1]
         h, lo = path.max(axis=1), path.min(axis=1)
-        spread = np.round(spread0 * (1 + 0.8 * (prof < 0.6)) * rng.uniform(0.9, 1.3, n)).astype(np.int64)
+        spread = np.round(spread0 * (1 + 0.8 * (prof < 0.6)) * rng.uniform(0.9, 1.3, n)).astype(
+            np.int64
+        )
         out[sym] = {
-            "time": t, "open": np.round(o, digits), "high": np.round(h, digits),
-            "low": np.round(lo, digits), "close": np.round(c, digits),
+            "time": t,
+            "open": np.round(o, digits),
+            "high": np.round(h, digits),
+            "low": np.round(lo, digits),
+            "close": np.round(c, digits),
             "tick_volume": rng.poisson(40 * prof * cluster).astype(np.int64) + 1,
             "spread": spread,
-        }  # fmt: skip
+        }
     return out
 
 
@@ -179,7 +185,9 @@ def write(folder: Path, seed: int, days: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--days", type=int, default=5)

@@ -72,7 +72,7 @@ def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
         times = pd.to_datetime(df["time"], format="mixed")
     except (ValueError, TypeError) as exc:
         raise FixtureError(f"{where}: column time: {exc}") from exc
-    t = (times.to_numpy("datetime64[ms]").astype(np.int64))
+    t = times.to_numpy("datetime64[ms]").astype(np.int64)
     cols = {}
     for c in ("open", "high", "low", "close"):
         a = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
@@ -104,12 +104,22 @@ def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
     unknown = set(d) - known - {"file", "source"}
     if unknown:
         raise FixtureError(f"{where}: [symbols.{symbol}] unknown keys {sorted(unknown)}")
-    required = ("digits", "point", "tick_size", "tick_value", "contract_size", "volume_min",
-                "volume_step", "volume_max")  # fmt: skip
+    required = (
+        "digits",
+        "point",
+        "tick_size",
+        "tick_value",
+        "contract_size",
+        "volume_min",
+        "volume_step",
+        "volume_max",
+    )
     missing = [k for k in required if k not in fields]
     if missing:
-        raise FixtureError(f"{where}: [symbols.{symbol}] must state {', '.join(missing)} "
-                           "(MT5 exports do not contain the symbol specification)")  # fmt: skip
+        raise FixtureError(
+            f"{where}: [symbols.{symbol}] must state {', '.join(missing)} "
+            "(MT5 exports do not contain the symbol specification)"
+        )
     try:
         if "sessions" in fields:
             fields["sessions"] = parse_sessions(str(fields["sessions"]))
@@ -147,8 +157,16 @@ MarketEvent = ev.Tick | ev.Bar
 def symbol_events(b: BarArrays, point: float) -> Iterator[tuple[int, int, MarketEvent]]:
     """(time, order, event) for one symbol: four ticks per bar, then the closed M1 bar."""
     sym = b.symbol
-    rows = zip(b.time_ms.tolist(), b.open.tolist(), b.high.tolist(), b.low.tolist(),
-               b.close.tolist(), b.tick_volume.tolist(), b.spread.tolist(), strict=True)  # fmt: skip
+    rows = zip(
+        b.time_ms.tolist(),
+        b.open.tolist(),
+        b.high.tolist(),
+        b.low.tolist(),
+        b.close.tolist(),
+        b.tick_volume.tolist(),
+        b.spread.tolist(),
+        strict=True,
+    )
     for t, o, h, lo, c, tv, sp in rows:
         add = sp * point
         for off, bid in zip(TICK_OFFSETS_MS, path(o, h, lo, c), strict=True):

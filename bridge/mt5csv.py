@@ -19,16 +19,24 @@ import pandas as pd
 
 from bridge.fixtures import BarArrays, FixtureError, bars_from_frame
 
-EXPORT_COLUMNS = {"<DATE>": "date", "<TIME>": "clock", "<OPEN>": "open", "<HIGH>": "high",
-                  "<LOW>": "low", "<CLOSE>": "close", "<TICKVOL>": "tick_volume",
-                  "<VOL>": "real_volume", "<SPREAD>": "spread"}  # fmt: skip
+EXPORT_COLUMNS = {
+    "<DATE>": "date",
+    "<TIME>": "clock",
+    "<OPEN>": "open",
+    "<HIGH>": "high",
+    "<LOW>": "low",
+    "<CLOSE>": "close",
+    "<TICKVOL>": "tick_volume",
+    "<VOL>": "real_volume",
+    "<SPREAD>": "spread",
+}
 
 
 def read_mt5_csv(path: Path) -> pd.DataFrame:
     """Either layout -> a frame in the copy_rates layout (``time`` as datetime64)."""
     try:
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8-sig") as fh:  # type: ignore[operator]
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
             first = fh.readline()
     except (OSError, UnicodeDecodeError) as exc:
         raise FixtureError(f"{path}: cannot read ({exc})") from exc
@@ -38,8 +46,11 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
             missing = sorted(set(EXPORT_COLUMNS.values()) - set(df.columns) - {"real_volume"})
             if missing:
                 raise FixtureError(f"{path}: MT5 export without columns {missing}")
-            df["time"] = pd.to_datetime(df["date"] + " " + df["clock"].fillna("00:00:00"),
-                                        format="%Y.%m.%d %H:%M:%S", errors="coerce")  # fmt: skip
+            df["time"] = pd.to_datetime(
+                df["date"] + " " + df["clock"].fillna("00:00:00"),
+                format="%Y.%m.%d %H:%M:%S",
+                errors="coerce",
+            )
         else:
             df = pd.read_csv(path)
             df.columns = [c.lower() for c in df.columns]
@@ -69,19 +80,29 @@ def import_csv(src: Path, symbol: str, out_dir: Path) -> tuple[BarArrays, Path]:
     times = bars.time_ms.astype("datetime64[ms]").astype(str)
     with gzip.GzipFile(dst, "wb", mtime=0) as fh:
         fh.write(b"time,open,high,low,close,tick_volume,spread,real_volume\n")
-        lines = (f"{t[:10]} {t[11:19]},{o!r},{h!r},{lo!r},{c!r},{v},{s},0\n"
-                 for t, o, h, lo, c, v, s in zip(times, bars.open.tolist(), bars.high.tolist(),
-                                                 bars.low.tolist(), bars.close.tolist(),
-                                                 bars.tick_volume.tolist(), bars.spread.tolist(),
-                                                 strict=True))  # fmt: skip
+        lines = (
+            f"{t[:10]} {t[11:19]},{o!r},{h!r},{lo!r},{c!r},{v},{s},0\n"
+            for t, o, h, lo, c, v, s in zip(
+                times,
+                bars.open.tolist(),
+                bars.high.tolist(),
+                bars.low.tolist(),
+                bars.close.tolist(),
+                bars.tick_volume.tolist(),
+                bars.spread.tolist(),
+                strict=True,
+            )
+        )
         fh.write("".join(lines).encode())
     manifest = out_dir / "fixture.toml"
     if not manifest.exists():
         manifest.write_text(f'name = "{out_dir.name}"\n\n[account]\n')
     text = manifest.read_text()
     if f'[symbols."{symbol}"]' not in text:
-        manifest.write_text(text + f'\n[symbols."{symbol}"]\nfile = "{dst.name}"\n'
-                            "# State the symbol specification (MT5: Symbol > Specification):\n"
-                            "# digits, point, tick_size, tick_value, contract_size, volume_min,\n"
-                            "# volume_step, volume_max (and optionally stops_level, sessions, ...)\n")  # fmt: skip
+        manifest.write_text(
+            text + f'\n[symbols."{symbol}"]\nfile = "{dst.name}"\n'
+            "# State the symbol specification (MT5: Symbol > Specification):\n"
+            "# digits, point, tick_size, tick_value, contract_size, volume_min,\n"
+            "# volume_step, volume_max (and optionally stops_level, sessions, ...)\n"
+        )
     return bars, dst

@@ -24,8 +24,14 @@ from bridge.strategy import Cancel, Close, CloseBy, Intent, Modify, Open, Reject
 from bridge.symbols import SymbolSpec
 
 SENT, PLACED, FILLED, DONE, REJECTED, CANCELLED, UNKNOWN = (
-    "sent", "placed", "filled", "done", "rejected", "cancelled", "unknown",
-)  # fmt: skip
+    "sent",
+    "placed",
+    "filled",
+    "done",
+    "rejected",
+    "cancelled",
+    "unknown",
+)
 FINAL = frozenset({FILLED, DONE, REJECTED, CANCELLED})
 
 
@@ -47,9 +53,17 @@ Audit = Callable[[str, dict[str, object]], None]
 
 
 class OrderManager:
-    def __init__(self, gate: RiskGate, portfolio: Portfolio, specs: dict[str, SymbolSpec],
-                 send: Callable[[ev.TradeCommand | ev.QueryCmd], None], id_prefix: str,
-                 deviation: int = 20, timeout_ms: int = 5_000, audit: Audit | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        gate: RiskGate,
+        portfolio: Portfolio,
+        specs: dict[str, SymbolSpec],
+        send: Callable[[ev.TradeCommand | ev.QueryCmd], None],
+        id_prefix: str,
+        deviation: int = 20,
+        timeout_ms: int = 5_000,
+        audit: Audit | None = None,
+    ) -> None:
         self.gate = gate
         self.portfolio = portfolio
         self.specs = specs
@@ -67,7 +81,9 @@ class OrderManager:
     def submit(self, intent: Intent, magic: int, now_ms: int) -> list[Rejection]:
         """Risk-check and send one intent; returns the rejections (empty when all went out)."""
         if isinstance(intent, Target):
-            return [r for i in self._expand_target(intent, magic) for r in self.submit(i, magic, now_ms)]
+            return [
+                r for i in self._expand_target(intent, magic) for r in self.submit(i, magic, now_ms)
+            ]
         if isinstance(intent, Open):
             return self._submit_open(intent, magic, now_ms)
         cmd: ev.TradeCommand
@@ -78,7 +94,11 @@ class OrderManager:
             if pos is not None and vol:
                 vol = self.specs[pos.symbol].normalize_lots(vol)
                 if vol <= 0:
-                    return [self._reject(intent, magic, now_ms, f"close volume {intent.volume} below the minimum")]
+                    return [
+                        self._reject(
+                            intent, magic, now_ms, f"close volume {intent.volume} below the minimum"
+                        )
+                    ]
             cmd = ev.CloseCmd(cid, intent.ticket, vol, self.deviation)
         elif isinstance(intent, Modify):
             if self.gate.halted:
@@ -97,26 +117,58 @@ class OrderManager:
         spec = self.specs.get(it.symbol)
         lots = spec.normalize_lots(it.volume) if spec is not None else 0.0
         if spec is not None and lots <= 0:
-            return [self._reject(it, magic, now_ms, f"volume {it.volume} normalises to 0 lots "
-                                 f"(min {spec.volume_min}, step {spec.volume_step})")]  # fmt: skip
-        price = it.price or (self.portfolio.ask if it.is_buy else self.portfolio.bid).get(it.symbol, 0.0)
+            return [
+                self._reject(
+                    it,
+                    magic,
+                    now_ms,
+                    f"volume {it.volume} normalises to 0 lots "
+                    f"(min {spec.volume_min}, step {spec.volume_step})",
+                )
+            ]
+        price = it.price or (self.portfolio.ask if it.is_buy else self.portfolio.bid).get(
+            it.symbol, 0.0
+        )
         fl_lots, fl_pos = self.in_flight(it.symbol)
-        reason = self.gate.check_open(spec, it.symbol, it.is_buy, lots, price, now_ms,
-                                      self.portfolio, fl_lots, fl_pos, magic)  # fmt: skip
+        reason = self.gate.check_open(
+            spec, it.symbol, it.is_buy, lots, price, now_ms, self.portfolio, fl_lots, fl_pos, magic
+        )
         if self.audit is not None:
-            self.audit("risk", {"time_ms": now_ms, "magic": magic, "intent": repr(it),
-                                "approved": reason is None, "reason": reason or ""})  # fmt: skip
+            self.audit(
+                "risk",
+                {
+                    "time_ms": now_ms,
+                    "magic": magic,
+                    "intent": repr(it),
+                    "approved": reason is None,
+                    "reason": reason or "",
+                },
+            )
         if reason is not None:
             return [self._reject(it, magic, now_ms, reason, audited=True)]
         assert spec is not None
         order_type = (0 if it.is_buy else 1) if it.order_type < 0 else it.order_type
         if order_type > 1 and (order_type % 2 == 0) != it.is_buy:
-            return [self._reject(it, magic, now_ms, f"order type {order_type} contradicts is_buy={it.is_buy}")]
+            return [
+                self._reject(
+                    it, magic, now_ms, f"order type {order_type} contradicts is_buy={it.is_buy}"
+                )
+            ]
         p = spec.normalize_price
         cid = self._next_id()
-        cmd = ev.OpenCmd(cid, it.symbol, order_type, lots, p(it.price) if it.price else 0.0,
-                         p(it.sl) if it.sl else 0.0, p(it.tp) if it.tp else 0.0, magic,
-                         self.deviation, -1, it.tag)  # fmt: skip
+        cmd = ev.OpenCmd(
+            cid,
+            it.symbol,
+            order_type,
+            lots,
+            p(it.price) if it.price else 0.0,
+            p(it.sl) if it.sl else 0.0,
+            p(it.tp) if it.tp else 0.0,
+            magic,
+            self.deviation,
+            -1,
+            it.tag,
+        )
         self._send(OrderRecord(cid, magic, it, cmd, SENT, now_ms, self.wall_ms()))
         return []
 
@@ -148,7 +200,11 @@ class OrderManager:
         lots, n = 0.0, 0
         for r in self.open_orders.values():
             c = r.command
-            if isinstance(c, ev.OpenCmd) and c.symbol == symbol and r.state in (SENT, UNKNOWN, PLACED):
+            if (
+                isinstance(c, ev.OpenCmd)
+                and c.symbol == symbol
+                and r.state in (SENT, UNKNOWN, PLACED)
+            ):
                 lots += c.volume
                 n += 1
         return lots, n
@@ -158,22 +214,42 @@ class OrderManager:
         self.open_orders[rec.client_id] = rec
         self.gate.record_sent(rec.sent_ms)
         if self.audit is not None:
-            self.audit("order", {"client_id": rec.client_id, "magic": rec.magic, "state": SENT,
-                                 "command": repr(rec.command), "time_ms": rec.sent_ms})  # fmt: skip
+            self.audit(
+                "order",
+                {
+                    "client_id": rec.client_id,
+                    "magic": rec.magic,
+                    "state": SENT,
+                    "command": repr(rec.command),
+                    "time_ms": rec.sent_ms,
+                },
+            )
         self.send(rec.command)
 
     def _next_id(self) -> str:
         self._n += 1
         return f"{self.prefix}-{self._n}"
 
-    def _reject(self, intent: Intent, magic: int, now_ms: int, reason: str, audited: bool = False) -> Rejection:
+    def _reject(
+        self, intent: Intent, magic: int, now_ms: int, reason: str, audited: bool = False
+    ) -> Rejection:
         if self.audit is not None and not audited:
-            self.audit("risk", {"time_ms": now_ms, "magic": magic, "intent": repr(intent),
-                                "approved": False, "reason": reason})  # fmt: skip
+            self.audit(
+                "risk",
+                {
+                    "time_ms": now_ms,
+                    "magic": magic,
+                    "intent": repr(intent),
+                    "approved": False,
+                    "reason": reason,
+                },
+            )
         return Rejection(intent, reason, 0, now_ms)
 
     # -- terminal answers --------------------------------------------------------------------
-    def on_result(self, r: ev.OrderResult, now_ms: int) -> tuple[OrderRecord | None, Rejection | None]:
+    def on_result(
+        self, r: ev.OrderResult, now_ms: int
+    ) -> tuple[OrderRecord | None, Rejection | None]:
         rec = self.orders.get(r.client_id)
         if rec is None:
             return None, None  # not ours (another brain process, or before a restart)
@@ -182,7 +258,9 @@ class OrderManager:
         if r.retcode == rc.UNKNOWN_ID:
             # the terminal never received it: it did not execute, so it is safe to call rejected
             self._finish(rec, REJECTED, r)
-            return rec, Rejection(rec.intent, "the terminal never received the order", r.retcode, now_ms)
+            return rec, Rejection(
+                rec.intent, "the terminal never received the order", r.retcode, now_ms
+            )
         if r.retcode == rc.PLACED:
             rec.state, rec.retcode, rec.order_ticket = PLACED, r.retcode, r.order
             self._log(rec)
@@ -220,16 +298,29 @@ class OrderManager:
 
     def _log(self, rec: OrderRecord) -> None:
         if self.audit is not None:
-            self.audit("order", {"client_id": rec.client_id, "magic": rec.magic, "state": rec.state,
-                                 "retcode": rec.retcode, "ticket": rec.order_ticket, "text": rec.text,
-                                 "command": repr(rec.command), "time_ms": rec.sent_ms})  # fmt: skip
+            self.audit(
+                "order",
+                {
+                    "client_id": rec.client_id,
+                    "magic": rec.magic,
+                    "state": rec.state,
+                    "retcode": rec.retcode,
+                    "ticket": rec.order_ticket,
+                    "text": rec.text,
+                    "command": repr(rec.command),
+                    "time_ms": rec.sent_ms,
+                },
+            )
 
     # -- unknown outcomes --------------------------------------------------------------------
     def expire(self, wall_now_ms: int) -> list[OrderRecord]:
         """Orders without an answer for ``timeout_ms`` become UNKNOWN and are QUERY'd (once per
         timeout period); never resent."""
-        late = [r for r in self.open_orders.values()
-                if r.state in (SENT, UNKNOWN) and wall_now_ms - r.sent_wall_ms >= self.timeout_ms]  # fmt: skip
+        late = [
+            r
+            for r in self.open_orders.values()
+            if r.state in (SENT, UNKNOWN) and wall_now_ms - r.sent_wall_ms >= self.timeout_ms
+        ]
         for r in late:
             r.state = UNKNOWN
             r.sent_wall_ms = wall_now_ms

@@ -35,8 +35,12 @@ class Trade(NamedTuple):
 
 
 class Portfolio:
-    def __init__(self, specs: dict[str, SymbolSpec], initial_balance: float,
-                 names: dict[int, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        specs: dict[str, SymbolSpec],
+        initial_balance: float,
+        names: dict[int, str] | None = None,
+    ) -> None:
         self.specs = specs
         self.balance = initial_balance
         self.initial_balance = initial_balance
@@ -62,7 +66,9 @@ class Portfolio:
         self.balance += cash
         self.last_deal[d.position_id] = d
         if d.entry == ev.ENTRY_IN:
-            self._entry_commission[d.position_id] = self._entry_commission.get(d.position_id, 0.0) + d.commission
+            self._entry_commission[d.position_id] = (
+                self._entry_commission.get(d.position_id, 0.0) + d.commission
+            )
             return
         self.realised += cash
         pos = self.positions.get(d.position_id)
@@ -71,12 +77,25 @@ class Portfolio:
         frac = min(d.volume / pos.volume, 1.0) if pos.volume > 0 else 1.0
         entry_comm = self._entry_commission.get(d.position_id, 0.0)
         self._entry_commission[d.position_id] = entry_comm * (1 - frac)
-        self.trades.append(Trade(
-            self.names.get(pos.magic, str(pos.magic)), pos.magic, pos.symbol,
-            "buy" if pos.is_buy else "sell", d.volume, pos.time_ms, pos.price_open, d.time_ms,
-            d.price, pos.sl, pos.tp, d.profit, round(entry_comm * frac + d.commission, 2), d.swap,
-            ev.DEAL_REASON_NAMES.get(d.reason, str(d.reason)),
-        ))  # fmt: skip
+        self.trades.append(
+            Trade(
+                self.names.get(pos.magic, str(pos.magic)),
+                pos.magic,
+                pos.symbol,
+                "buy" if pos.is_buy else "sell",
+                d.volume,
+                pos.time_ms,
+                pos.price_open,
+                d.time_ms,
+                d.price,
+                pos.sl,
+                pos.tp,
+                d.profit,
+                round(entry_comm * frac + d.commission, 2),
+                d.swap,
+                ev.DEAL_REASON_NAMES.get(d.reason, str(d.reason)),
+            )
+        )
 
     def on_position(self, p: ev.Position) -> None:
         self.positions[p.ticket] = p
@@ -111,12 +130,20 @@ class Portfolio:
         self.curve.append((time_ms, round(self.balance, 2), round(self.equity(), 2)))
 
     def gross_lots(self, symbol: str | None = None) -> float:
-        return sum(p.volume for p in self.positions.values() if symbol is None or p.symbol == symbol)
+        return sum(
+            p.volume for p in self.positions.values() if symbol is None or p.symbol == symbol
+        )
 
     def net_lots(self, symbol: str, magic: int) -> float:
-        return sum((p.volume if p.is_buy else -p.volume) for p in self.positions.values()
-                   if p.symbol == symbol and p.magic == magic)  # fmt: skip
+        return sum(
+            (p.volume if p.is_buy else -p.volume)
+            for p in self.positions.values()
+            if p.symbol == symbol and p.magic == magic
+        )
 
     def of_magic(self, magic: int, symbol: str | None = None) -> list[ev.Position]:
-        return [p for p in self.positions.values()
-                if p.magic == magic and (symbol is None or p.symbol == symbol)]  # fmt: skip
+        return [
+            p
+            for p in self.positions.values()
+            if p.magic == magic and (symbol is None or p.symbol == symbol)
+        ]

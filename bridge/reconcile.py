@@ -23,13 +23,18 @@ class Reconciliation:
         return not (self.closed_meanwhile or self.unexplained or self.changed)
 
     def as_dict(self) -> dict[str, object]:
-        return {"closed_meanwhile": self.closed_meanwhile, "adopted": self.adopted,
-                "unexplained": self.unexplained, "changed": self.changed,
-                "halted_magics": self.halted_magics}  # fmt: skip
+        return {
+            "closed_meanwhile": self.closed_meanwhile,
+            "adopted": self.adopted,
+            "unexplained": self.unexplained,
+            "changed": self.changed,
+            "halted_magics": self.halted_magics,
+        }
 
 
-def reconcile(engine: Engine, positions: list[ev.Position], orders: list[ev.PendingOrder],
-              cold: bool = False) -> Reconciliation:  # fmt: skip
+def reconcile(
+    engine: Engine, positions: list[ev.Position], orders: list[ev.PendingOrder], cold: bool = False
+) -> Reconciliation:
     """``cold``: the first snapshot after the brain started; positions it finds are adopted (the
     strategies reloaded their state from the store and own them)."""
     pf = engine.portfolio

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import html
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -15,9 +16,20 @@ from bridge.portfolio import Portfolio, Trade
 from bridge.strategy import Strategy
 from bridge.timeutil import MS_PER_DAY, fmt
 
-METRICS = ("net_profit", "gross_profit", "gross_loss", "profit_factor", "max_drawdown",
-           "max_drawdown_pct", "recovery_factor", "sharpe_ratio", "trades", "win_rate",
-           "avg_win", "avg_loss")  # fmt: skip
+METRICS = (
+    "net_profit",
+    "gross_profit",
+    "gross_loss",
+    "profit_factor",
+    "max_drawdown",
+    "max_drawdown_pct",
+    "recovery_factor",
+    "sharpe_ratio",
+    "trades",
+    "win_rate",
+    "avg_win",
+    "avg_loss",
+)
 
 
 def _net(t: Trade) -> float:
@@ -46,7 +58,7 @@ def sharpe(curve: Sequence[tuple[int, float, float]]) -> float:
     for t, _b, eq in curve:
         last[t // MS_PER_DAY] = eq
     eqs = [last[d] for d in sorted(last)]
-    rets = [b / a - 1 for a, b in zip(eqs, eqs[1:], strict=False) if a > 0]
+    rets = [b / a - 1 for a, b in itertools.pairwise(eqs) if a > 0]
     if len(rets) < 2:
         return 0.0
     mean = sum(rets) / len(rets)
@@ -54,7 +66,9 @@ def sharpe(curve: Sequence[tuple[int, float, float]]) -> float:
     return 0.0 if var <= 0 else mean / math.sqrt(var) * math.sqrt(252)
 
 
-def trade_metrics(trades: Sequence[Trade], equity: Sequence[float], net_profit: float) -> dict[str, Any]:
+def trade_metrics(
+    trades: Sequence[Trade], equity: Sequence[float], net_profit: float
+) -> dict[str, Any]:
     nets = [_net(t) for t in trades]
     wins = [x for x in nets if x > 0]
     losses = [x for x in nets if x < 0]
@@ -95,7 +109,9 @@ def metrics(pf: Portfolio, strategies: Sequence[Strategy] = ()) -> dict[str, Any
     return out
 
 
-def write_outputs(out: Path, pf: Portfolio, strategies: Sequence[Strategy], title: str) -> dict[str, Any]:
+def write_outputs(
+    out: Path, pf: Portfolio, strategies: Sequence[Strategy], title: str
+) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     with (out / "trades.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -142,13 +158,17 @@ def _html(rep: dict[str, Any], title: str) -> str:
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
     per = ""
     for name, m in rep.get("per_strategy", {}).items():
-        cells = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items())
+        cells = "".join(
+            f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items()
+        )
         per += f"<h2>{html.escape(name)}</h2><table>{cells}</table>"
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
-            "td{text-align:right}</style></head><body>"
-            f"<h1>{html.escape(title)}</h1><img src='equity.png' alt='equity curve'>"
-            f"<table>{rows}</table>{per}</body></html>")  # fmt: skip
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+        "td{text-align:right}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><img src='equity.png' alt='equity curve'>"
+        f"<table>{rows}</table>{per}</body></html>"
+    )
 
 
 def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str = "B") -> str:

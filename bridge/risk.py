@@ -49,9 +49,19 @@ class RiskGate:
     def record_sent(self, now_ms: int) -> None:
         self._sent.append(now_ms)
 
-    def check_open(self, spec: SymbolSpec | None, symbol: str, is_buy: bool, lots: float,
-                   price: float, now_ms: int, portfolio: Portfolio, in_flight_lots: float,
-                   in_flight_positions: int, magic: int = 0) -> str | None:  # fmt: skip
+    def check_open(
+        self,
+        spec: SymbolSpec | None,
+        symbol: str,
+        is_buy: bool,
+        lots: float,
+        price: float,
+        now_ms: int,
+        portfolio: Portfolio,
+        in_flight_lots: float,
+        in_flight_positions: int,
+        magic: int = 0,
+    ) -> str | None:
         """None when the order may go, else the reason it may not."""
         lim = self.limits
         if self.halted:

@@ -35,8 +35,10 @@ def check_bind(endpoint: str, allow_remote: bool) -> None:
         raise ValueError(f"endpoint {endpoint!r}: expected tcp://HOST:PORT")
     host = endpoint[6:].rsplit(":", 1)[0]
     if host not in LOOPBACK and not allow_remote:
-        raise ValueError(f"endpoint {endpoint!r} is not loopback: binding {host} exposes the brain "
-                         "to the network; set allow_remote = true in [brain] to do it on purpose")  # fmt: skip
+        raise ValueError(
+            f"endpoint {endpoint!r} is not loopback: binding {host} exposes the brain "
+            "to the network; set allow_remote = true in [brain] to do it on purpose"
+        )
 
 
 def wall_ms() -> int:
@@ -76,10 +78,18 @@ class Stats:
 
 
 class BrainServer:
-    def __init__(self, make_engine: Callable[[str, Callable[[Any], None]], Engine], *,
-                 endpoint: str, secret: bytes, heartbeat_ms: int = 1000, silence_ms: int = 3000,
-                 control_endpoint: str = "", allow_remote: bool = False,
-                 on_log: Callable[[str, dict[str, Any]], None] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        make_engine: Callable[[str, Callable[[Any], None]], Engine],
+        *,
+        endpoint: str,
+        secret: bytes,
+        heartbeat_ms: int = 1000,
+        silence_ms: int = 3000,
+        control_endpoint: str = "",
+        allow_remote: bool = False,
+        on_log: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
             check_bind(control_endpoint, allow_remote)
@@ -94,13 +104,13 @@ class BrainServer:
         self._cold: set[str] = set()
         self.stats = Stats()
         self.stop_event = threading.Event()
-        self.ctx = zmq.Context.instance()
-        self.sock = self.ctx.socket(zmq.ROUTER)
+        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self.sock: zmq.Socket[bytes] = self.ctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
         self.sock.bind(endpoint)
         self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
-        self.control: zmq.Socket | None = None
+        self.control: zmq.Socket[bytes] | None = None
         if control_endpoint:
             self.control = self.ctx.socket(zmq.REP)
             self.control.setsockopt(zmq.LINGER, 0)
@@ -234,8 +244,12 @@ class BrainServer:
         if isinstance(msg, ev.Hello):
             major = msg.version.split(".")[0]
             if major != codec.PROTOCOL_VERSION.split(".")[0]:
-                self._refuse(link, 1, f"protocol version {msg.version} not supported (brain speaks "
-                                      f"{codec.PROTOCOL_VERSION})")  # fmt: skip
+                self._refuse(
+                    link,
+                    1,
+                    f"protocol version {msg.version} not supported (brain speaks "
+                    f"{codec.PROTOCOL_VERSION})",
+                )
                 return
             link.terminal_id = msg.terminal_id or link.identity.hex()
             link.lockstep = bool(msg.flags & HELLO_FLAG_LOCKSTEP)
@@ -282,8 +296,12 @@ class BrainServer:
         link.snapshot = None
         cold = link.terminal_id in self._cold
         self._cold.discard(link.terminal_id)
-        rep = reconcile(eng, [x for x in snap if isinstance(x, ev.Position)],
-                        [x for x in snap if isinstance(x, ev.PendingOrder)], cold=cold)  # fmt: skip
+        rep = reconcile(
+            eng,
+            [x for x in snap if isinstance(x, ev.Position)],
+            [x for x in snap if isinstance(x, ev.PendingOrder)],
+            cold=cold,
+        )
         self.stats.reconciliations.append(rep.as_dict())
         self._log("reconciled", terminal=link.terminal_id, cold=cold, **rep.as_dict())
         if eng.gate.halted.startswith(f"terminal {link.terminal_id} silent"):
@@ -327,23 +345,37 @@ class BrainServer:
     def status(self) -> dict[str, Any]:
         return {
             "terminals": {
-                link.terminal_id: {"state": link.state, "stale": link.stale, "frames": link.frames,
-                                   "gaps": link.gaps, "dups": link.dups, "bad": link.bad}
+                link.terminal_id: {
+                    "state": link.state,
+                    "stale": link.stale,
+                    "frames": link.frames,
+                    "gaps": link.gaps,
+                    "dups": link.dups,
+                    "bad": link.bad,
+                }
                 for link in self.links.values()
             },
             "engines": {
-                tid: {"halted": e.gate.halted, "positions": len(e.portfolio.positions),
-                      "balance": round(e.portfolio.balance, 2), "equity": round(e.portfolio.equity(), 2),
-                      "open_orders": len(e.orders.open_orders)}
+                tid: {
+                    "halted": e.gate.halted,
+                    "positions": len(e.portfolio.positions),
+                    "balance": round(e.portfolio.balance, 2),
+                    "equity": round(e.portfolio.equity(), 2),
+                    "open_orders": len(e.orders.open_orders),
+                }
                 for tid, e in self.engines.items()
             },
-            "bad_frames": self.stats.bad_frames, "gaps": self.stats.gaps, "dups": self.stats.dups,
-        }  # fmt: skip
+            "bad_frames": self.stats.bad_frames,
+            "gaps": self.stats.gaps,
+            "dups": self.stats.dups,
+        }
 
 
-def control_call(endpoint: str, secret: bytes, verb: str, arg: str = "", timeout_ms: int = 3000) -> dict[str, Any]:
+def control_call(
+    endpoint: str, secret: bytes, verb: str, arg: str = "", timeout_ms: int = 3000
+) -> dict[str, Any]:
     """Send one authenticated control request (status, halt, resume, stop) to a running brain."""
-    ctx = zmq.Context.instance()
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
     s = ctx.socket(zmq.REQ)
     s.setsockopt(zmq.LINGER, 0)
     s.setsockopt(zmq.RCVTIMEO, timeout_ms)

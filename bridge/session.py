@@ -21,7 +21,9 @@ from bridge.strategy import Strategy
 log = logging.getLogger("mt5bridge")
 
 
-def engine_factory(cfg: Config, store: Store | None) -> Callable[[str, Callable[[Any], None]], Engine]:
+def engine_factory(
+    cfg: Config, store: Store | None
+) -> Callable[[str, Callable[[Any], None]], Engine]:
     prefix = secrets.token_hex(4)  # unique per brain process: client ids never repeat
     saved = store.latest_states() if store is not None else {}
 
@@ -38,11 +40,20 @@ def engine_factory(cfg: Config, store: Store | None) -> Callable[[str, Callable[
             text = json.dumps(s.get_state(), sort_keys=True, default=str)
             if last.get(s.magic) != text and store is not None and eng is not None:
                 last[s.magic] = text
-                store.audit("state", {"magic": s.magic, "name": s.name, "state": text,
-                                      "time_ms": eng.now_ms})  # fmt: skip
+                store.audit(
+                    "state",
+                    {"magic": s.magic, "name": s.name, "state": text, "time_ms": eng.now_ms},
+                )
 
-        eng = Engine(strategies, {}, send, limits=cfg.risk.limits(), id_prefix=f"{prefix}{terminal_id[:6]}",
-                     audit=store.audit if store is not None else None, on_state=on_state)  # fmt: skip
+        eng = Engine(
+            strategies,
+            {},
+            send,
+            limits=cfg.risk.limits(),
+            id_prefix=f"{prefix}{terminal_id[:6]}",
+            audit=store.audit if store is not None else None,
+            on_state=on_state,
+        )
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms
         from bridge.server import wall_ms
 
@@ -55,17 +66,27 @@ def engine_factory(cfg: Config, store: Store | None) -> Callable[[str, Callable[
 class BrainRunner:
     """A BrainServer on its own thread (for the demo and the tests) or the caller's."""
 
-    def __init__(self, cfg: Config, secret: bytes, store: Store | None, endpoint: str | None = None,
-                 control_endpoint: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        cfg: Config,
+        secret: bytes,
+        store: Store | None,
+        endpoint: str | None = None,
+        control_endpoint: str | None = None,
+    ) -> None:
         self.cfg = cfg
         self.store = store
         b = cfg.brain
         self.server = BrainServer(
-            engine_factory(cfg, store), endpoint=endpoint or b.endpoint, secret=secret,
-            heartbeat_ms=b.heartbeat_ms, silence_ms=b.silence_ms,
+            engine_factory(cfg, store),
+            endpoint=endpoint or b.endpoint,
+            secret=secret,
+            heartbeat_ms=b.heartbeat_ms,
+            silence_ms=b.silence_ms,
             control_endpoint=b.control_endpoint if control_endpoint is None else control_endpoint,
-            allow_remote=b.allow_remote, on_log=store.log if store is not None else None,
-        )  # fmt: skip
+            allow_remote=b.allow_remote,
+            on_log=store.log if store is not None else None,
+        )
         self.thread: threading.Thread | None = None
 
     def start_thread(self) -> None:

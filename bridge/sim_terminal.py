@@ -30,7 +30,7 @@ class SimTerminal:
         return out
 
     def market(self, e: ev.Tick | ev.Bar) -> list[Any]:
-        if type(e) is ev.Tick:
+        if isinstance(e, ev.Tick):
             trig = self.sim.on_tick(e.symbol, e.time_ms, e.bid, e.ask)
             if trig:
                 return [*trig, self.sim.account(), e]

@@ -112,9 +112,12 @@ class EventLogRow(SQLModel, table=True):
 
 
 _ROWS: dict[str, type[SQLModel]] = {
-    "order": OrderRow, "deal": DealRow, "position": PositionRow, "risk": RiskRow,
+    "order": OrderRow,
+    "deal": DealRow,
+    "position": PositionRow,
+    "risk": RiskRow,
     "state": StrategyStateRow,
-}  # fmt: skip
+}
 
 
 class Store:

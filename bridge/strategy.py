@@ -127,7 +127,9 @@ class Strategy:
     def on_fill(self, deal: ev.Deal, ctx: Context) -> Intents:
         return NO_INTENTS
 
-    def on_position_closed(self, position: ev.Position, deal: ev.Deal | None, ctx: Context) -> Intents:
+    def on_position_closed(
+        self, position: ev.Position, deal: ev.Deal | None, ctx: Context
+    ) -> Intents:
         return NO_INTENTS
 
     def on_reject(self, rejection: Rejection, ctx: Context) -> Intents:

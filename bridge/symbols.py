@@ -96,10 +96,9 @@ class SymbolSpec:
         steps = lots / self.volume_step
         if abs(steps - round(steps)) > 1e-6:
             return False
-        return (
-            self.lots_to_steps(lots) >= self.lots_to_steps(self.volume_min)
-            and self.lots_to_steps(lots) <= self.lots_to_steps(self.volume_max)
-        )
+        return self.lots_to_steps(lots) >= self.lots_to_steps(
+            self.volume_min
+        ) and self.lots_to_steps(lots) <= self.lots_to_steps(self.volume_max)
 
     # -- prices ------------------------------------------------------------------------------
     def to_points(self, price: float) -> int:
@@ -136,7 +135,9 @@ def parse_sessions(text: str) -> tuple[Session, ...]:
         try:
             day, span = part.split(":")
             start, end = span.split("-")
-            s = Session(int(day), int(start[:2]) * 60 + int(start[2:]), int(end[:2]) * 60 + int(end[2:]))
+            s = Session(
+                int(day), int(start[:2]) * 60 + int(start[2:]), int(end[:2]) * 60 + int(end[2:])
+            )
         except ValueError as exc:
             raise ValueError(f"bad session {part!r}: expected 'D:HHMM-HHMM' (D 0=Sunday)") from exc
         if not (0 <= s.weekday <= 6 and 0 <= s.start_min < s.end_min <= 1440):
@@ -146,7 +147,7 @@ def parse_sessions(text: str) -> tuple[Session, ...]:
 
 
 def format_sessions(sessions: tuple[Session, ...]) -> str:
-    return ";".join(
-        f"{s.weekday}:{s.start_min // 60:02d}{s.start_min % 60:02d}-{s.end_min // 60:02d}{s.end_min % 60:02d}"
-        for s in sessions
-    )
+    def hhmm(minute: int) -> str:
+        return f"{minute // 60:02d}{minute % 60:02d}"
+
+    return ";".join(f"{s.weekday}:{hhmm(s.start_min)}-{hhmm(s.end_min)}" for s in sessions)

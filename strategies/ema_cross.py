@@ -28,14 +28,17 @@ class EmaCrossParams:
 
     def __post_init__(self) -> None:
         if not 1 <= self.fast < self.slow:
-            raise ValueError(f"ema_cross: need 1 <= fast < slow, got fast={self.fast} slow={self.slow}")
+            raise ValueError(
+                f"ema_cross: need 1 <= fast < slow, got fast={self.fast} slow={self.slow}"
+            )
         if self.lots <= 0 or self.sl_pct <= 0 or self.tp_pct <= 0:
             raise ValueError("ema_cross: lots, sl_pct and tp_pct must be > 0")
 
 
 class EmaCross(Strategy):
-    def __init__(self, params: EmaCrossParams | None = None, magic: int = 9001,
-                 name: str = "ema_cross") -> None:  # fmt: skip
+    def __init__(
+        self, params: EmaCrossParams | None = None, magic: int = 9001, name: str = "ema_cross"
+    ) -> None:
         self.p = params or EmaCrossParams()
         self.name = name
         self.magic = magic
@@ -57,15 +60,24 @@ class EmaCross(Strategy):
         self._above = above
         if not crossed or ctx.in_flight():
             return NO_INTENTS
-        out: list[Intent] = [Close(p.ticket) for p in ctx.positions(self.p.symbol) if p.is_buy != above]
+        out: list[Intent] = [
+            Close(p.ticket) for p in ctx.positions(self.p.symbol) if p.is_buy != above
+        ]
         q = ctx.quote(self.p.symbol)
         if q is None:
             return out
         entry = q.ask if above else q.bid
         sign = 1 if above else -1
-        out.append(Open(self.p.symbol, above, self.p.lots,
-                        sl=entry * (1 - sign * self.p.sl_pct / 100),
-                        tp=entry * (1 + sign * self.p.tp_pct / 100), tag="cross"))  # fmt: skip
+        out.append(
+            Open(
+                self.p.symbol,
+                above,
+                self.p.lots,
+                sl=entry * (1 - sign * self.p.sl_pct / 100),
+                tp=entry * (1 + sign * self.p.tp_pct / 100),
+                tag="cross",
+            )
+        )
         return out
 
     def get_state(self) -> dict[str, Any]:

@@ -21,3 +21,13 @@ def shared_file(rel: str) -> Path:
     if not p.exists():
         pytest.skip(f"../shared/data/{rel} not present")
     return p
+
+
+@pytest.fixture(scope="session")
+def day_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated trading day (three symbols): small enough for lockstep sessions in tests."""
+    from bridge.fixturegen import write
+
+    folder = tmp_path_factory.mktemp("day")
+    write(folder, seed=11, days=1)
+    return folder

@@ -14,8 +14,17 @@ T0 = 1_767_614_400_000  # 2026-01-05 12:00 server time, a Monday
 
 
 def index_spec(symbol: str = "US100", **kw: Any) -> SymbolSpec:
-    base: dict[str, Any] = dict(symbol=symbol, digits=2, point=0.01, tick_size=0.01, tick_value=0.01,
-                                contract_size=1.0, volume_min=0.01, volume_step=0.01, volume_max=100.0)
+    base: dict[str, Any] = dict(
+        symbol=symbol,
+        digits=2,
+        point=0.01,
+        tick_size=0.01,
+        tick_value=0.01,
+        contract_size=1.0,
+        volume_min=0.01,
+        volume_step=0.01,
+        volume_max=100.0,
+    )
     base.update(kw)
     return SymbolSpec(**base)
 
@@ -47,7 +56,9 @@ class Scripted(Strategy):
         self.fills.append(deal)
         return ()
 
-    def on_position_closed(self, position: ev.Position, deal: ev.Deal | None, ctx: Context) -> Intents:
+    def on_position_closed(
+        self, position: ev.Position, deal: ev.Deal | None, ctx: Context
+    ) -> Intents:
         self.closed.append(position)
         return ()
 
@@ -60,11 +71,20 @@ class Scripted(Strategy):
         return ()
 
 
-def engine(strategies: list[Strategy], limits: RiskLimits | None = None,
-           specs: dict[str, SymbolSpec] | None = None) -> tuple[Engine, list[Any]]:
+def engine(
+    strategies: list[Strategy],
+    limits: RiskLimits | None = None,
+    specs: dict[str, SymbolSpec] | None = None,
+) -> tuple[Engine, list[Any]]:
     sent: list[Any] = []
-    e = Engine(strategies, specs or {"US100": index_spec()}, sent.append,
-               initial_balance=100_000.0, limits=limits, id_prefix="t")
+    e = Engine(
+        strategies,
+        specs or {"US100": index_spec()},
+        sent.append,
+        initial_balance=100_000.0,
+        limits=limits,
+        id_prefix="t",
+    )
     e.handle(account())
     e.start()
     return e, sent

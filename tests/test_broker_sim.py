@@ -12,24 +12,48 @@ T0 = parse("2026-01-05 12:00")  # a Monday
 
 
 def gold(**kw: object) -> SymbolSpec:
-    base = dict(symbol="XAUUSD", digits=2, point=0.01, tick_size=0.01, tick_value=1.0,
-                contract_size=100.0, volume_min=0.01, volume_step=0.01, volume_max=10.0,
-                filling_modes=1, swap_long=-60.0, swap_short=20.0,
-                sessions=parse_sessions(";".join(f"{d}:0105-2349" for d in range(1, 6))))
+    base = dict(
+        symbol="XAUUSD",
+        digits=2,
+        point=0.01,
+        tick_size=0.01,
+        tick_value=1.0,
+        contract_size=100.0,
+        volume_min=0.01,
+        volume_step=0.01,
+        volume_max=10.0,
+        filling_modes=1,
+        swap_long=-60.0,
+        swap_short=20.0,
+        sessions=parse_sessions(";".join(f"{d}:0105-2349" for d in range(1, 6))),
+    )
     base.update(kw)
     return SymbolSpec(**base)  # type: ignore[arg-type]
 
 
 def sim(hedging: bool = True, balance: float = 100_000.0, **kw: object) -> BrokerSim:
-    s = BrokerSim({"XAUUSD": gold(**kw)}, AccountSettings(balance=balance, leverage=100,
-                  hedging=hedging, commission={"XAUUSD": 3.0}))
+    s = BrokerSim(
+        {"XAUUSD": gold(**kw)},
+        AccountSettings(balance=balance, leverage=100, hedging=hedging, commission={"XAUUSD": 3.0}),
+    )
     s.on_tick("XAUUSD", T0, 2650.00, 2650.30)
     return s
 
 
 def buy(s: BrokerSim, cid: str, vol: float = 0.1, **kw: object) -> list:
-    args = dict(client_id=cid, symbol="XAUUSD", order_type=ev.BUY, volume=vol, price=0.0, sl=0.0,
-                tp=0.0, magic=7, deviation=20, filling=-1, comment="")
+    args = dict(
+        client_id=cid,
+        symbol="XAUUSD",
+        order_type=ev.BUY,
+        volume=vol,
+        price=0.0,
+        sl=0.0,
+        tp=0.0,
+        magic=7,
+        deviation=20,
+        filling=-1,
+        comment="",
+    )
     args.update(kw)
     return s.execute(ev.OpenCmd(**args))  # type: ignore[arg-type]
 
@@ -60,8 +84,15 @@ def test_partial_close_keeps_the_rest() -> None:
     assert res.retcode == rc.DONE and deal.volume == 0.03 and left.volume == 0.05
 
 
-@pytest.mark.parametrize(("vol", "code"), [(0.015, rc.INVALID_VOLUME), (0.0, rc.INVALID_VOLUME),
-                                           (11.0, rc.INVALID_VOLUME), (100.0 + 0.01, rc.INVALID_VOLUME)])
+@pytest.mark.parametrize(
+    ("vol", "code"),
+    [
+        (0.015, rc.INVALID_VOLUME),
+        (0.0, rc.INVALID_VOLUME),
+        (11.0, rc.INVALID_VOLUME),
+        (100.0 + 0.01, rc.INVALID_VOLUME),
+    ],
+)
 def test_invalid_volume(vol: float, code: int) -> None:
     assert buy(sim(), "c1", vol)[0].retcode == code
 
@@ -127,7 +158,9 @@ def test_hedging_holds_both_sides_and_close_by() -> None:
     assert res.retcode == rc.DONE and d1.entry == d2.entry == ev.ENTRY_OUT_BY
     assert left.volume == pytest.approx(0.02) and isinstance(gone, ev.PositionClosed)
     # closing each at the other's open price realises exactly the spread paid
-    assert d1.profit + d2.profit == pytest.approx((short.price_open - long_.price_open) * 100 * 0.08)
+    assert d1.profit + d2.profit == pytest.approx(
+        (short.price_open - long_.price_open) * 100 * 0.08
+    )
 
 
 def test_netting_nets_reduces_and_reverses() -> None:
@@ -135,7 +168,9 @@ def test_netting_nets_reduces_and_reverses() -> None:
     buy(s, "a", 0.10)
     assert len(s.positions) == 1
     out = buy(s, "b", 0.04, order_type=ev.SELL)
-    assert out[1].entry == ev.ENTRY_OUT and next(iter(s.positions.values())).volume == pytest.approx(0.06)
+    assert out[1].entry == ev.ENTRY_OUT and next(
+        iter(s.positions.values())
+    ).volume == pytest.approx(0.06)
     buy(s, "c", 0.10, order_type=ev.SELL)
     (p,) = s.positions.values()
     assert not p.is_buy and p.volume == pytest.approx(0.04)

@@ -17,7 +17,13 @@ def test_open_intent_becomes_a_normalised_command_with_magic_and_id() -> None:
     e.handle(tick())
     (cmd,) = sent
     assert isinstance(cmd, ev.OpenCmd)
-    assert (cmd.volume, cmd.magic, cmd.order_type, cmd.sl, cmd.comment) == (0.12, 42, ev.BUY, 20900.12, "main")
+    assert (cmd.volume, cmd.magic, cmd.order_type, cmd.sl, cmd.comment) == (
+        0.12,
+        42,
+        ev.BUY,
+        20900.12,
+        "main",
+    )
     assert cmd.client_id == "t-1" and e.orders.orders["t-1"].state == "sent"
 
 
@@ -29,13 +35,16 @@ def test_volume_below_minimum_is_rejected_to_the_strategy() -> None:
     assert not sent and "normalises to 0" in s.rejections[0].reason
 
 
-@pytest.mark.parametrize(("limits", "intent", "why"), [
-    (RiskLimits(default_max_lots_per_symbol=1.0), Open("US100", True, 1.5), "exceed the cap"),
-    (RiskLimits(max_total_lots=0.5), Open("US100", True, 1.0), "total"),
-    (RiskLimits(max_positions=0), Open("US100", True, 0.1), "positions open"),
-    (RiskLimits(), Open("NOPE", True, 0.1), "unknown symbol"),
-    (RiskLimits(margin_use=0.0001), Open("US100", True, 1.0), "margin"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("limits", "intent", "why"),
+    [
+        (RiskLimits(default_max_lots_per_symbol=1.0), Open("US100", True, 1.5), "exceed the cap"),
+        (RiskLimits(max_total_lots=0.5), Open("US100", True, 1.0), "total"),
+        (RiskLimits(max_positions=0), Open("US100", True, 0.1), "positions open"),
+        (RiskLimits(), Open("NOPE", True, 0.1), "unknown symbol"),
+        (RiskLimits(margin_use=0.0001), Open("US100", True, 1.0), "margin"),
+    ],
+)
 def test_risk_gate_refuses_with_reason(limits: RiskLimits, intent: Open, why: str) -> None:
     s = Scripted()
     e, sent = engine([s], limits)
@@ -67,7 +76,8 @@ def test_lots_in_flight_count_against_the_cap() -> None:
 def test_trading_hours_and_trade_mode() -> None:
     s = Scripted()
     from bridge.symbols import parse_sessions
-    e, sent = engine([s], specs={"US100": index_spec(sessions=parse_sessions("1:1300-1400"))})
+
+    e, _ = engine([s], specs={"US100": index_spec(sessions=parse_sessions("1:1300-1400"))})
     s.next = [Open("US100", True, 0.1)]
     e.handle(tick())  # 12:00 Monday: closed
     assert "outside trading hours" in s.rejections[0].reason
@@ -159,7 +169,9 @@ def test_target_on_hedging_closes_opposite_first_then_opens() -> None:
     s.next = [Target("US100", 0.5)]
     e.handle(tick())
     assert isinstance(sent[0], ev.CloseCmd) and sent[0].ticket == 10 and sent[0].volume == 0.3
-    assert isinstance(sent[1], ev.OpenCmd) and sent[1].volume == 0.5 and sent[1].order_type == ev.BUY
+    assert (
+        isinstance(sent[1], ev.OpenCmd) and sent[1].volume == 0.5 and sent[1].order_type == ev.BUY
+    )
 
 
 def test_timers_fire_on_event_time_in_order() -> None:

@@ -9,14 +9,33 @@ from bridge.timeutil import parse
 
 
 def spec(**kw: object) -> SymbolSpec:
-    base = dict(symbol="XAUUSD", digits=2, point=0.01, tick_size=0.01, tick_value=1.0,
-                contract_size=100.0, volume_min=0.01, volume_step=0.01, volume_max=50.0)
+    base = dict(
+        symbol="XAUUSD",
+        digits=2,
+        point=0.01,
+        tick_size=0.01,
+        tick_value=1.0,
+        contract_size=100.0,
+        volume_min=0.01,
+        volume_step=0.01,
+        volume_max=50.0,
+    )
     base.update(kw)
     return SymbolSpec(**base)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("req", "got"), [(0.015, 0.01), (0.019999, 0.01), (0.02, 0.02),
-                                          (0.005, 0.0), (123.0, 50.0), (-1.0, 0.0), (0.07, 0.07)])
+@pytest.mark.parametrize(
+    ("req", "got"),
+    [
+        (0.015, 0.01),
+        (0.019999, 0.01),
+        (0.02, 0.02),
+        (0.005, 0.0),
+        (123.0, 50.0),
+        (-1.0, 0.0),
+        (0.07, 0.07),
+    ],
+)
 def test_normalize_lots_floors_to_step_and_clamps(req: float, got: float) -> None:
     assert spec().normalize_lots(req) == got
 

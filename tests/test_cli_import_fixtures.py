@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import EXIT_INPUT, EXIT_OK, main
+from bridge.fixtures import FixtureError, load_fixture, market_events, read_bars
+from bridge.mt5csv import import_csv
+from tests.conftest import shared_file
+
+FTMO = ["XAUUSD", "US100.cash", "US30.cash", "BTCUSD"]
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("sym", FTMO)
+def test_import_mt5_csv_on_shared_ftmo_files(
+    sym: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = shared_file(f"mt5_ftmo/{sym}_M1.csv.gz")
+    assert main(["import-mt5-csv", str(src), "--symbol", sym, "--out", str(tmp_path)]) == EXIT_OK
+    assert "100000 M1 bars" in capsys.readouterr().out
+    bars = read_bars(tmp_path / f"{sym}_M1.csv.gz", sym)
+    assert len(bars) == 100_000
+    # broker server time kept as is, no conversion: first bars of the exports (README)
+    first = {
+        "XAUUSD": "2025-12-03T02:07",
+        "US100.cash": "2025-12-02T21:39",
+        "US30.cash": "2025-12-02T21:21",
+        "BTCUSD": "2026-01-05T03:40",
+    }[sym]
+    assert str(bars.time_ms[0].astype("datetime64[ms]"))[:16] == first
+    assert '[symbols."' + sym + '"]' in (tmp_path / "fixture.toml").read_text()
+
+
+@pytest.mark.shared_data
+def test_import_other_broker_layout(tmp_path: Path) -> None:
+    src = shared_file("mt5_other/XAUUSD_M1_2025-05-15_2025-06-04.csv.gz")
+    bars, _ = import_csv(src, "XAUUSD", tmp_path)
+    assert len(bars) == 20_000 and (bars.spread == 0).all()
+
+
+def test_import_mt5_export_bars_tab_layout(tmp_path: Path) -> None:
+    src = tmp_path / "export.csv"
+    src.write_text(
+        "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+        "2026.01.05\t01:05:00\t2650.10\t2650.50\t2649.90\t2650.20\t12\t0\t30\n"
+        "2026.01.05\t01:06:00\t2650.20\t2650.30\t2650.00\t2650.05\t8\t0\t31\n"
+    )
+    bars, dst = import_csv(src, "XAUUSD", tmp_path / "fx")
+    assert len(bars) == 2 and bars.spread.tolist() == [30, 31]
+    with gzip.open(dst, "rt") as fh:
+        second_line = fh.read().splitlines()[1]
+    assert second_line == "2026-01-05 01:05:00,2650.1,2650.5,2649.9,2650.2,12,30,0"
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            "time,open,high,low,close,tick_volume,spread\n2026-01-05 01:05:00,1,0.5,0.4,1,1,1\n",
+            "row 2: high below",
+        ),
+        (
+            "time,open,high,low,close,tick_volume,spread\n2026-01-05 01:05:00,1,2,0.5,x,1,1\n",
+            "row 2: column close",
+        ),
+        (
+            "time,open,high,low,close,tick_volume,spread\n2026-01-05 01:06:00,1,2,0.5,1,1,1\n"
+            "2026-01-05 01:05:00,1,2,0.5,1,1,1\n",
+            "row 3: time is not strictly increasing",
+        ),
+        ("time,open,high,low,close\n2026-01-05 01:05:00,1,2,0.5,1\n", "missing columns"),
+        ("time,open,high,low,close,tick_volume,spread\nnot-a-date,1,2,0.5,1,1,1\n", "time"),
+    ],
+)
+def test_bad_bar_files_name_the_row_and_problem(tmp_path: Path, body: str, error: str) -> None:
+    f = tmp_path / "bad.csv"
+    f.write_text(body)
+    with pytest.raises(FixtureError, match=error):
+        read_bars(f, "X")
+
+
+def test_fixture_without_spec_says_what_to_state(tmp_path: Path) -> None:
+    (tmp_path / "fixture.toml").write_text('[symbols.X]\nfile = "x.csv"\ndigits = 2\n')
+    with pytest.raises(FixtureError, match="must state point, tick_size"):
+        load_fixture(tmp_path)
+
+
+def test_market_events_order_bars_before_next_ticks(demo_fixture: object) -> None:
+    evs = []
+    for e in market_events(demo_fixture):  # type: ignore[arg-type]
+        evs.append(e)
+        if len(evs) >= 40:
+            break
+    times = [e.time_ms if type(e).__name__ == "Tick" else e.time_ms + 60_000 for e in evs]
+    assert times == sorted(times)
+    first_bar = next(i for i, e in enumerate(evs) if type(e).__name__ == "Bar")
+    assert first_bar == 12  # 3 symbols x 4 ticks, then the bars of the first minute
+
+
+def test_cli_backtest_writes_every_output_and_compare_prints_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["backtest", "--out", str(tmp_path / "a")]) == EXIT_OK
+    for f in ("trades.csv", "equity.csv", "report.json", "report.html", "equity.png"):
+        assert (tmp_path / "a" / f).stat().st_size > 0
+    rep = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert set(rep["per_strategy"]) == {"ema_us100", "ema_xauusd"}
+    header = (tmp_path / "a" / "trades.csv").read_text().splitlines()[0]
+    assert header == (
+        "strategy,magic,symbol,side,volume,open_time,open_price,close_time,close_price,"
+        "sl,tp,profit,commission,swap,reason"
+    )
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a")]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("| metric | a | a | change | % change |") and "| trades |" in out
+
+
+@pytest.mark.parametrize(
+    ("toml", "msg"),
+    [
+        ("[brain]\nheartbeat_ms = 0\n", "brain.heartbeat_ms"),
+        ('[brain]\nendpoint = "tcp://0.0.0.0:5555"\n', "not loopback"),
+        (
+            '[[strategies]]\nkind = "ema_cross"\nname = "a"\nmagic = 1\nparams = { fats = 3 }\n',
+            "unknown parameter",
+        ),
+        ("[risk]\nmargin_use = 2\n", "risk.margin_use"),
+        ("[brain\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_exits_2_and_names_the_key(
+    tmp_path: Path, toml: str, msg: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml)
+    assert main(["backtest", "--config", str(cfg), "--out", str(tmp_path / "o")]) == EXIT_INPUT
+    assert msg in capsys.readouterr().err
+
+
+def test_missing_secret_variable_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MT5BRIDGE_SECRET", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("")
+    assert main(["status", "--config", str(cfg)]) == EXIT_INPUT
+    assert "MT5BRIDGE_SECRET is not set" in capsys.readouterr().err
+
+
+def test_committed_fixtures_are_what_the_seeded_generator_makes(tmp_path: Path) -> None:
+    from bridge.fixturegen import write
+    from tests.conftest import ROOT
+
+    write(tmp_path, seed=7, days=5)
+    for f in sorted((ROOT / "fixtures" / "demo").iterdir()):
+        assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f"{f.name} differs: run make fixtures"

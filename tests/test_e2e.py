@@ -1,0 +1,271 @@
+"""End to end over real ZeroMQ sockets: the brain and the fake terminal as separate processes,
+and the fault matrix of the platform issue with the brain on a thread."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.backtest import run_backtest
+from bridge.config import parse_config
+from bridge.fake_terminal import FakeTerminal, Faults, TerminalRefused
+from bridge.fixtures import load_fixture
+from bridge.server import control_call
+from bridge.session import BrainRunner
+
+pytestmark = pytest.mark.e2e
+SECRET = b"e2e-secret-value-never-logged"
+STRATS = [
+    {
+        "kind": "ema_cross",
+        "name": "ema_us100",
+        "magic": 11,
+        "params": {"symbol": "US100", "timeframe": 5, "fast": 5, "slow": 20},
+    },
+    {
+        "kind": "ema_cross",
+        "name": "ema_gold",
+        "magic": 12,
+        "params": {"symbol": "XAUUSD", "timeframe": 5, "lots": 0.2, "fast": 5, "slow": 20},
+    },
+]
+
+
+def cfg_dict(db: Path, silence_ms: int = 3000) -> dict[str, Any]:
+    return {
+        "brain": {
+            "endpoint": "tcp://127.0.0.1:0",
+            "control_endpoint": "tcp://127.0.0.1:0",
+            "heartbeat_ms": 200,
+            "silence_ms": silence_ms,
+            "secret_env": "E2E_SECRET",
+        },
+        "store": {"url": f"sqlite:///{db}"},
+        "strategies": STRATS,
+    }
+
+
+class Brain:
+    def __init__(self, tmp: Path, silence_ms: int = 3000) -> None:
+        self.logs: list[tuple[str, dict[str, Any]]] = []
+        self.cfg = parse_config(cfg_dict(tmp / "brain.sqlite", silence_ms))
+        self.runner = BrainRunner(self.cfg, SECRET, None)
+        self.runner.server.on_log = lambda k, d: self.logs.append((k, d))
+        self.runner.start_thread()
+        self.endpoint = self.runner.server.endpoint
+
+    def kinds(self) -> list[str]:
+        return [k for k, _ in self.logs]
+
+    @property
+    def engine(self) -> Any:
+        (e,) = self.runner.server.engines.values()
+        return e
+
+
+@pytest.fixture
+def brain(tmp_path: Path) -> Iterator[Brain]:
+    b = Brain(tmp_path)
+    yield b
+    b.runner.stop()
+
+
+def expected_trades(fixture: Path) -> list[tuple[Any, ...]]:
+    cfg = parse_config({"strategies": STRATS})
+    res = run_backtest(load_fixture(fixture), cfg.build_strategies(), cfg.risk.limits())
+    assert len(res.portfolio.trades) >= 5, "the scenario must trade to prove anything"
+    return [tuple(t) for t in res.portfolio.trades]
+
+
+def test_brain_and_fake_terminal_in_separate_processes(day_fixture: Path, tmp_path: Path) -> None:
+    db, out = tmp_path / "audit.sqlite", tmp_path / "out"
+    port = _free_port()
+    cfg = (
+        f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\n'
+        f'control_endpoint = "tcp://127.0.0.1:{port + 1}"\n'
+        f'secret_env = "E2E_SECRET"\n[store]\nurl = "sqlite:///{db}"\n'
+    )
+    for s in STRATS:
+        params = ", ".join(f"{k} = {v!r}".replace("'", '"') for k, v in s["params"].items())
+        cfg += f'[[strategies]]\nkind = "{s["kind"]}"\nname = "{s["name"]}"\n'
+        cfg += f"magic = {s['magic']}\nparams = {{ {params} }}\n"
+    (tmp_path / "brain.toml").write_text(cfg)
+    env = {**os.environ, "E2E_SECRET": SECRET.decode()}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bridge.cli",
+            "run",
+            "--config",
+            str(tmp_path / "brain.toml"),
+            "--idle-exit",
+            "2",
+            "--out",
+            str(out),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ft = FakeTerminal(
+            load_fixture(day_fixture), f"tcp://127.0.0.1:{port}", SECRET, ready_timeout_s=30
+        )
+        summary = ft.run()
+        ft.close()
+    finally:
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert SECRET.decode() not in err
+    got = (out / "trades.csv").read_text().splitlines()
+    want = expected_trades(day_fixture)
+    assert len(got) - 1 == len(want) and summary.commands >= len(want)
+    assert len(summary.executed_ids) == len(set(summary.executed_ids))
+    con = sqlite3.connect(db)
+    deals = con.execute("select count(*) from deals").fetchone()[0]
+    assert deals == len(summary.deals)  # every fill the terminal made is in the audit trail
+    assert (
+        con.execute("select count(*) from orders where state = 'sent'").fetchone()[0]
+        == summary.commands
+    )
+    assert con.execute("select count(*) from position_changes where change = 'closed'").fetchone()[
+        0
+    ] >= len(want)
+    assert con.execute("select count(*) from risk_decisions").fetchone()[0] >= len(want)
+    blob = "\n".join(
+        str(r) for t in ("event_log", "orders", "runs") for r in con.execute(f"select * from {t}")
+    )
+    assert SECRET.decode() not in blob
+
+
+def test_fake_terminal_session_equals_in_process_replay(brain: Brain, day_fixture: Path) -> None:
+    ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET)
+    ft.run()
+    assert [tuple(t) for t in brain.engine.portfolio.trades] == expected_trades(day_fixture)
+
+
+def test_duplicated_commands_execute_once(brain: Brain, day_fixture: Path) -> None:
+    ft = FakeTerminal(
+        load_fixture(day_fixture), brain.endpoint, SECRET, faults=Faults(dup_commands=1.0)
+    )
+    s = ft.run()
+    assert s.commands > 0 and len(s.executed_ids) == len(set(s.executed_ids))
+    assert [tuple(t) for t in brain.engine.portfolio.trades] == expected_trades(day_fixture)
+
+
+def test_dropped_frames_are_detected_as_gaps_and_resynchronised(
+    brain: Brain, day_fixture: Path
+) -> None:
+    ft = FakeTerminal(
+        load_fixture(day_fixture), brain.endpoint, SECRET, faults=Faults(seed=3, drop=0.002)
+    )
+    s = ft.run()
+    stats = brain.runner.server.stats
+    assert s.dropped > 0 and 1 <= stats.gaps <= s.dropped
+    assert len(stats.reconciliations) >= 2  # the connect snapshot, then one per resync
+    assert "gap" in brain.kinds()
+
+
+def test_duplicated_frames_are_dropped(brain: Brain, day_fixture: Path) -> None:
+    ft = FakeTerminal(
+        load_fixture(day_fixture), brain.endpoint, SECRET, faults=Faults(seed=4, duplicate=0.01)
+    )
+    s = ft.run(limit=6000)
+    assert s.duplicated > 0 and brain.runner.server.stats.dups == s.duplicated
+
+
+def test_silent_terminal_halts_then_resyncs_and_resumes(tmp_path: Path, day_fixture: Path) -> None:
+    b = Brain(tmp_path, silence_ms=400)
+    try:
+        ft = FakeTerminal(
+            load_fixture(day_fixture),
+            b.endpoint,
+            SECRET,
+            faults=Faults(silence_after=3000, silence_s=1.2),
+        )
+        ft.run(limit=6000)
+        kinds = b.kinds()
+        assert "terminal_silent" in kinds
+        silent = next(d for k, d in b.logs if k == "terminal_silent")
+        assert silent["ms"] <= 400 + 200  # within the timeout plus one housekeeping period
+        i = kinds.index("terminal_silent")
+        assert (
+            kinds.index("terminal_back", i)
+            < kinds.index("reconciled", i + 1)
+            < kinds.index("resumed", i)
+        )
+        assert b.engine.gate.halted == ""
+    finally:
+        b.runner.stop()
+
+
+def test_reconnect_resynchronises_and_trades_as_if_nothing_happened(
+    tmp_path: Path, day_fixture: Path
+) -> None:
+    b = Brain(tmp_path, silence_ms=400)
+    try:
+        ft = FakeTerminal(
+            load_fixture(day_fixture),
+            b.endpoint,
+            SECRET,
+            faults=Faults(silence_after=9000, silence_s=0.8, reconnect=True),
+        )
+        s = ft.run()
+        assert s.reconnects == 1 and b.kinds().count("terminal_ready") == 2
+        warm = [d for k, d in b.logs if k == "reconciled" and not d["cold"]]
+        assert warm and all(not d["unexplained"] for d in warm)
+        assert [tuple(t) for t in b.engine.portfolio.trades] == expected_trades(day_fixture)
+    finally:
+        b.runner.stop()
+
+
+def test_wrong_secret_is_refused_and_not_logged(brain: Brain, day_fixture: Path) -> None:
+    ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, b"wrong-secret")
+    with pytest.raises(TerminalRefused, match="authentication failed"):
+        ft.connect()
+    assert brain.runner.server.stats.refused == 1
+    assert "wrong-secret" not in repr(brain.logs) and SECRET.decode() not in repr(brain.logs)
+
+
+def test_other_major_version_is_refused_with_a_clear_error(brain: Brain, day_fixture: Path) -> None:
+    ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET, version="2.0")
+    with pytest.raises(
+        TerminalRefused, match=r"protocol version 2.0 not supported \(brain speaks 1.0\)"
+    ):
+        ft.connect()
+
+
+def test_control_endpoint_is_authenticated(tmp_path: Path, day_fixture: Path) -> None:
+    b = Brain(tmp_path)
+    ctl = b.runner.server.control
+    assert ctl is not None
+    ep = ctl.getsockopt_string(32)  # ZMQ_LAST_ENDPOINT
+    try:
+        ft = FakeTerminal(load_fixture(day_fixture), b.endpoint, SECRET)
+        ft.connect()
+        assert control_call(ep, b"bad", "halt")["error"] == "not authenticated"
+        assert control_call(ep, SECRET, "halt", "test halt")["ok"]
+        assert b.engine.gate.halted == "test halt"
+        status = control_call(ep, SECRET, "status")
+        assert status["engines"]["fake-1"]["halted"] == "test halt"
+        assert control_call(ep, SECRET, "resume")["ok"] and b.engine.gate.halted == ""
+        ft.close()
+    finally:
+        b.runner.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
