@@ -158,4 +158,5 @@ def test_committed_fixtures_are_what_the_seeded_generator_makes(tmp_path: Path) 
 
     write(tmp_path, seed=7, days=5)
     for f in sorted((ROOT / "fixtures" / "demo").iterdir()):
-        assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f"{f.name} differs: run make fixtures"
+        fresh = (tmp_path / f.name).read_bytes()
+        assert fresh == f.read_bytes(), f"{f.name} differs: run make fixtures"
