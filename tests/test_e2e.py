@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,27 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
     return port
+
+
+def test_two_terminals_get_their_own_engines(brain: Brain, day_fixture: Path) -> None:
+    fx = load_fixture(day_fixture)
+    a = FakeTerminal(fx, brain.endpoint, SECRET, terminal_id="acct-a")
+    b = FakeTerminal(fx, brain.endpoint, SECRET, terminal_id="acct-b")
+    ta = threading.Thread(target=a.run)
+    ta.start()
+    b.run()
+    ta.join(timeout=120)
+    engines = brain.runner.server.engines
+    assert set(engines) == {"acct-a", "acct-b"}
+    want = expected_trades(day_fixture)
+    for e in engines.values():
+        assert [tuple(t) for t in e.portfolio.trades] == want
+
+
+def test_reordered_and_delayed_frames_are_detected(brain: Brain, day_fixture: Path) -> None:
+    faults = Faults(seed=5, reorder=0.002, delay=0.002, delay_ms=2)
+    ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET, faults=faults)
+    ft.run(limit=8000)
+    stats = brain.runner.server.stats
+    # a frame held back arrives after its successor: a gap, then a stale duplicate number
+    assert stats.gaps >= 1 and stats.dups >= 1 and stats.bad_frames == 0

@@ -199,3 +199,32 @@ def test_position_closed_is_reported_with_its_deal() -> None:
 def test_distinct_magic_numbers_required() -> None:
     with pytest.raises(ValueError, match="distinct magic"):
         engine([Scripted(1), Scripted(1)])
+
+
+def test_strategy_state_is_saved_to_the_store_and_restored_by_a_new_brain(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from bridge.config import parse_config
+    from bridge.session import engine_factory
+    from bridge.store import Store
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 's.sqlite'}"
+    cfg = parse_config({"strategies": [{"kind": "ema_cross", "name": "e", "magic": 5}]})
+    store = Store(url)
+    eng = engine_factory(cfg, store)("t1", lambda c: None)
+    (s,) = eng.strategies
+    s.set_state({"above": True})
+    assert eng.on_state is not None
+    eng.on_state(s)
+    eng.on_state(s)  # unchanged: written once
+    store.close()
+    store2 = Store(url)
+    eng2 = engine_factory(cfg, store2)("t1", lambda c: None)
+    assert eng2.strategies[0].get_state() == {"above": True}
+    import sqlite3
+
+    rows = sqlite3.connect(Path(str(tmp_path)) / "s.sqlite").execute(
+        "select count(*) from strategy_state"
+    )
+    assert rows.fetchone()[0] == 1
+    store2.close()
