@@ -35,6 +35,7 @@ bench: $(STAMP)
 
 fixtures: $(STAMP)
 	$(BIN)/python -m bridge.fixturegen --out fixtures/demo --seed 7 --days 5
+	$(BIN)/python -m bridge.fixturegen --out fixtures/ticks_demo --seed 8 --ticks
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -184,6 +184,73 @@ def write(folder: Path, seed: int, days: int) -> None:
             fh.write(("\n".join(lines) + "\n").encode())
 
 
+TICKS_TOML = """\
+# XAUUSD ticks for one generated trading day (server time UTC+2), for tests that need a real
+# tick stream rather than the four-tick path through M1 bars. Specification as in fixtures/demo.
+name = "ticks_demo"
+
+[account]
+login = 1002
+balance = 10000.0
+leverage = 100
+currency = "USD"
+hedging = true
+commission = {{ XAUUSD = 3.0 }}
+
+[symbols.XAUUSD]
+ticks = "XAUUSD_ticks.csv.gz"
+digits = 2
+point = 0.01
+tick_size = 0.01
+tick_value = 1.0
+contract_size = 100.0
+volume_min = 0.01
+volume_step = 0.01
+volume_max = 100.0
+filling_modes = 3
+swap_long = -60.0
+swap_short = 20.0
+sessions = "{sessions}"
+"""
+
+
+def generate_ticks(
+    seed: int, day: date = date(2026, 1, 6), rate: float = 0.25
+) -> dict[str, np.ndarray]:
+    """A Poisson tick stream for XAUUSD over one trading day, intensity following the day's
+    volatility profile, bid a random walk in 0.01 steps, spread 20-45 points."""
+    rng = np.random.default_rng(seed)
+    base = server_ms(datetime(day.year, day.month, day.day))
+    minutes = np.arange(OPEN_MIN, CLOSE_MIN)
+    counts = rng.poisson(rate * 60 * _vol_profile(minutes))
+    t = np.concatenate(
+        [
+            base + m * MS_PER_MINUTE + np.sort(rng.integers(0, MS_PER_MINUTE, n))
+            for m, n in zip(minutes, counts, strict=True)
+        ]
+    )
+    sigma = 2650.0 * 0.01 / np.sqrt(CLOSE_MIN - OPEN_MIN) / np.sqrt(max(rate * 60, 1.0))
+    steps = rng.standard_normal(len(t)) * sigma
+    bid = np.round(2650.0 + np.cumsum(steps), 2)
+    ask = np.round(bid + rng.integers(20, 46, len(t)) * 0.01, 2)
+    return {"time": t, "bid": bid, "ask": ask}
+
+
+def write_ticks(folder: Path, seed: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    sessions = ";".join(f"{d}:0105-2349" for d in range(1, 6))
+    (folder / "fixture.toml").write_text(TICKS_TOML.format(sessions=sessions))
+    g = generate_ticks(seed)
+    times = g["time"].astype("datetime64[ms]").astype(str)
+    lines = ["time,bid,ask"]
+    lines += [
+        f"{ts[:10]} {ts[11:23]},{b:.2f},{a:.2f}"
+        for ts, b, a in zip(times, g["bid"], g["ask"], strict=True)
+    ]
+    with gzip.GzipFile(folder / "XAUUSD_ticks.csv.gz", "wb", mtime=0) as fh:
+        fh.write(("\n".join(lines) + "\n").encode())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -191,8 +258,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--days", type=int, default=5)
+    ap.add_argument("--ticks", action="store_true", help="write the one-day XAUUSD tick fixture")
     a = ap.parse_args()
-    write(a.out, a.seed, a.days)
+    if a.ticks:
+        write_ticks(a.out, a.seed)
+    else:
+        write(a.out, a.seed, a.days)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +48,25 @@ class BarArrays:
 
 
 @dataclass(frozen=True, slots=True)
+class TickArrays:
+    """One symbol's recorded ticks (server ms; bid and ask)."""
+
+    symbol: str
+    time_ms: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_ms)
+
+
+@dataclass(frozen=True, slots=True)
 class Fixture:
     name: str
     account: AccountSettings
     specs: dict[str, SymbolSpec]
-    bars: dict[str, BarArrays]
+    bars: dict[str, BarArrays]  # for tick symbols: the M1 bars built from the ticks
+    ticks: dict[str, TickArrays] = field(default_factory=dict)
 
 
 def read_bars(file: Path, symbol: str) -> BarArrays:
@@ -98,10 +112,57 @@ def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
     return BarArrays(symbol, t, o, h, lo, cl, tv, spread)
 
 
+def read_ticks(file: Path, symbol: str) -> TickArrays:
+    """A tick file: ``time,bid,ask`` with ``time`` in server time (``YYYY-MM-DD HH:MM:SS.fff``).
+    Errors name the file and the row."""
+    try:
+        df = pd.read_csv(file)
+    except (OSError, ValueError) as exc:
+        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+    missing = [c for c in ("time", "bid", "ask") if c not in df.columns]
+    if missing:
+        raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)})")
+    times = pd.to_datetime(df["time"], format="mixed", errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        raise FixtureError(f"{file}: row {bad[0] + 2}: unreadable time")
+    t = times.to_numpy("datetime64[ms]").astype(np.int64)
+    bid = pd.to_numeric(df["bid"], errors="coerce").to_numpy(np.float64)
+    ask = pd.to_numeric(df["ask"], errors="coerce").to_numpy(np.float64)
+    checks = [
+        (np.diff(t) < 0, "time goes backwards", 1),
+        (~(np.isfinite(bid) & (bid > 0)), "bid is not a positive number", 0),
+        (~(np.isfinite(ask) & (ask >= bid)), "ask is missing or below bid", 0),
+    ]
+    for mask, what, shift in checks:
+        hit = np.flatnonzero(mask)
+        if len(hit):
+            raise FixtureError(f"{file}: row {hit[0] + 2 + shift}: {what}")
+    return TickArrays(symbol, t, bid, ask)
+
+
+def bars_from_ticks(ticks: TickArrays, point: float) -> BarArrays:
+    """M1 bid bars of a tick stream; spread in points at each bar's last tick."""
+    minute = ticks.time_ms - ticks.time_ms % 60_000
+    starts = np.flatnonzero(np.r_[True, np.diff(minute) != 0])
+    ends = np.r_[starts[1:], len(minute)] - 1
+    b = ticks.bid
+    return BarArrays(
+        ticks.symbol,
+        minute[starts],
+        b[starts],
+        np.maximum.reduceat(b, starts),
+        np.minimum.reduceat(b, starts),
+        b[ends],
+        (ends - starts + 1).astype(np.int64),
+        np.round((ticks.ask[ends] - b[ends]) / point).astype(np.int64),
+    )
+
+
 def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
     known = set(SymbolSpec.__dataclass_fields__) - {"symbol"}
     fields = {k: v for k, v in d.items() if k in known}
-    unknown = set(d) - known - {"file", "source"}
+    unknown = set(d) - known - {"file", "ticks", "source"}
     if unknown:
         raise FixtureError(f"{where}: [symbols.{symbol}] unknown keys {sorted(unknown)}")
     required = (
@@ -142,13 +203,17 @@ def load_fixture(folder: Path | str) -> Fixture:
         raise FixtureError(f"{manifest}: [account]: {exc}") from exc
     specs: dict[str, SymbolSpec] = {}
     bars: dict[str, BarArrays] = {}
+    ticks: dict[str, TickArrays] = {}
     for sym, d in raw.get("symbols", {}).items():
         specs[sym] = _spec(sym, d, str(manifest))
-        if "file" in d:
+        if "ticks" in d:
+            ticks[sym] = read_ticks(folder / d["ticks"], sym)
+            bars[sym] = bars_from_ticks(ticks[sym], specs[sym].point)
+        elif "file" in d:
             bars[sym] = read_bars(folder / d["file"], sym)
     if not bars:
-        raise FixtureError(f"{manifest}: no [symbols.X] with a file")
-    return Fixture(str(raw.get("name", folder.name)), account, specs, bars)
+        raise FixtureError(f"{manifest}: no [symbols.X] with a bar file or a tick file")
+    return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks)
 
 
 MarketEvent = ev.Tick | ev.Bar
@@ -174,11 +239,42 @@ def symbol_events(b: BarArrays, point: float) -> Iterator[tuple[int, int, Market
         yield t + BAR_CLOSE_OFFSET_MS, 0, ev.Bar(sym, 1, t, o, h, lo, c, tv, sp)
 
 
+def tick_symbol_events(
+    ticks: TickArrays, bars: BarArrays
+) -> Iterator[tuple[int, int, MarketEvent]]:
+    """(time, order, event) for a symbol with recorded ticks: every tick, and each M1 bar at
+    the end of its minute (before any tick of the next minute)."""
+    sym = ticks.symbol
+    tick_stream = (
+        (t, 1, ev.Tick(sym, t, bid, ask, 0.0, 1, 6))
+        for t, bid, ask in zip(
+            ticks.time_ms.tolist(), ticks.bid.tolist(), ticks.ask.tolist(), strict=True
+        )
+    )
+    bar_stream = (
+        (t + BAR_CLOSE_OFFSET_MS, 0, ev.Bar(sym, 1, t, o, h, lo, c, tv, sp))
+        for t, o, h, lo, c, tv, sp in zip(
+            bars.time_ms.tolist(),
+            bars.open.tolist(),
+            bars.high.tolist(),
+            bars.low.tolist(),
+            bars.close.tolist(),
+            bars.tick_volume.tolist(),
+            bars.spread.tolist(),
+            strict=True,
+        )
+    )
+    return heapq.merge(tick_stream, bar_stream, key=lambda x: (x[0], x[1]))
+
+
 def market_events(fx: Fixture) -> Iterator[MarketEvent]:
     """All symbols merged by time; at equal times closed bars come before new ticks, then
-    symbols in the fixture's order."""
+    symbols in the fixture's order. Symbols with recorded ticks stream those; the others the
+    four-tick path through each M1 bar (bridge.intrabar)."""
     streams = []
     for i, (sym, b) in enumerate(fx.bars.items()):
-        streams.append(((t, kind, i, e) for t, kind, e in symbol_events(b, fx.specs[sym].point)))
+        tk = fx.ticks.get(sym)
+        src = tick_symbol_events(tk, b) if tk is not None else symbol_events(b, fx.specs[sym].point)
+        streams.append(((t, kind, i, e) for t, kind, e in src))
     for _t, _k, _i, e in heapq.merge(*streams, key=lambda x: (x[0], x[1], x[2])):
         yield e

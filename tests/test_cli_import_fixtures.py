@@ -160,3 +160,58 @@ def test_committed_fixtures_are_what_the_seeded_generator_makes(tmp_path: Path) 
     for f in sorted((ROOT / "fixtures" / "demo").iterdir()):
         fresh = (tmp_path / f.name).read_bytes()
         assert fresh == f.read_bytes(), f"{f.name} differs: run make fixtures"
+
+
+def test_tick_fixture_streams_every_tick_and_closes_each_bar_at_its_minute_end() -> None:
+    from bridge.events import Bar, Tick
+    from tests.conftest import ROOT
+
+    fx = load_fixture(ROOT / "fixtures" / "ticks_demo")
+    ticks = fx.ticks["XAUUSD"]
+    evs = list(market_events(fx))
+    got_ticks = [e for e in evs if isinstance(e, Tick)]
+    assert len(got_ticks) == len(ticks)
+    seen: list[Tick] = []
+    for e in evs:
+        if isinstance(e, Tick):
+            seen.append(e)
+            continue
+        assert isinstance(e, Bar)
+        inside = [t for t in seen if e.time_ms <= t.time_ms < e.time_ms + 60_000]
+        # the bar comes after all its ticks and before any later one: no look-ahead
+        assert inside and seen[-1].time_ms < e.time_ms + 60_000
+        assert (e.open, e.close) == (inside[0].bid, inside[-1].bid)
+        assert e.high == max(t.bid for t in inside) and e.low == min(t.bid for t in inside)
+        assert e.tick_volume == len(inside)
+
+
+def test_committed_tick_fixture_is_what_the_generator_makes(tmp_path: Path) -> None:
+    from bridge.fixturegen import write_ticks
+    from tests.conftest import ROOT
+
+    write_ticks(tmp_path, seed=8)
+    for f in sorted((ROOT / "fixtures" / "ticks_demo").iterdir()):
+        assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f.name
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            "time,bid,ask\n2026-01-06 01:05:14.092,2649.94,2649.90\n",
+            "row 2: ask is missing or below bid",
+        ),
+        (
+            "time,bid,ask\n2026-01-06 01:05:14.092,1,2\n2026-01-06 01:05:13.000,1,2\n",
+            "row 3: time goes backwards",
+        ),
+        ("time,bid\n2026-01-06 01:05:14.092,1\n", "missing columns"),
+    ],
+)
+def test_bad_tick_files_name_the_row(tmp_path: Path, body: str, error: str) -> None:
+    from bridge.fixtures import read_ticks
+
+    f = tmp_path / "t.csv"
+    f.write_text(body)
+    with pytest.raises(FixtureError, match=error):
+        read_ticks(f, "X")
