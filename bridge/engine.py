@@ -211,6 +211,11 @@ class Engine:
                 },
             )
         self.portfolio.on_position(p)
+        s = self._by_magic.get(p.magic)
+        if s is not None:
+            out = s.on_position(p, self._ctx[s.magic])
+            if out:
+                self._apply(s, out)
 
     def _on_closed(self, c: ev.PositionClosed) -> None:
         if self.audit is not None:

@@ -127,6 +127,10 @@ class Strategy:
     def on_fill(self, deal: ev.Deal, ctx: Context) -> Intents:
         return NO_INTENTS
 
+    def on_position(self, position: ev.Position, ctx: Context) -> Intents:
+        """A position of this strategy opened or changed (volume, SL/TP)."""
+        return NO_INTENTS
+
     def on_position_closed(
         self, position: ev.Position, deal: ev.Deal | None, ctx: Context
     ) -> Intents:
