@@ -46,6 +46,7 @@ class Scripted(Strategy):
         self.rejections: list[Any] = []
         self.fills: list[ev.Deal] = []
         self.closed: list[ev.Position] = []
+        self.changed: list[ev.Position] = []
         self.timers: list[str] = []
 
     def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
@@ -54,6 +55,10 @@ class Scripted(Strategy):
 
     def on_fill(self, deal: ev.Deal, ctx: Context) -> Intents:
         self.fills.append(deal)
+        return ()
+
+    def on_position(self, position: ev.Position, ctx: Context) -> Intents:
+        self.changed.append(position)
         return ()
 
     def on_position_closed(

@@ -191,6 +191,7 @@ def test_position_closed_is_reported_with_its_deal() -> None:
     e.handle(ev.Position(10, "US100", True, 0.3, 21000, 0, 0, 1, 0, 0, T0, ""))
     e.handle(ev.Deal(2, 11, 10, "", "US100", False, 1, 0.3, 21010, 0, 0, 3.0, 1, T0, 4))
     e.handle(ev.PositionClosed(10, T0))
+    assert [p.ticket for p in s.changed] == [10]
     assert s.closed[0].ticket == 10 and e.portfolio.balance == pytest.approx(100_003.0)
     (tr,) = e.portfolio.trades
     assert (tr.side, tr.profit, tr.reason) == ("buy", 3.0, "sl")
