@@ -102,6 +102,10 @@ class Engine:
                         match = (BarBuilder(sym, tf), [])
                         lst.append(match)
                     match[1].append(s)
+        # where several timeframes close at one minute: M1 first, then the largest timeframe
+        # down to the smallest, so a signal bar sees the context bars that closed with it
+        for lst in self._builders.values():
+            lst.sort(key=lambda b: -b[0].timeframe)
         self._started = False
         self._dispatch: dict[type, Callable[[Any], None]] = {
             ev.Tick: self._on_tick,

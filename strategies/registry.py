@@ -8,6 +8,7 @@ from typing import Any
 
 from bridge.strategy import Strategy
 from strategies.ema_cross import EmaCross, EmaCrossParams
+from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
 
 Factory = Callable[[dict[str, Any], int, str], Strategy]
 
@@ -16,8 +17,13 @@ def _ema_cross(params: dict[str, Any], magic: int, name: str) -> Strategy:
     return EmaCross(EmaCrossParams(**params), magic=magic, name=name)
 
 
+def _range_breakout(params: dict[str, Any], magic: int, name: str) -> Strategy:
+    return RangeBreakout(RangeBreakoutParams(**params), magic=magic, name=name)
+
+
 KINDS: dict[str, tuple[Factory, type]] = {
     "ema_cross": (_ema_cross, EmaCrossParams),
+    "range_breakout": (_range_breakout, RangeBreakoutParams),
 }
 
 

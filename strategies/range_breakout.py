@@ -1,0 +1,275 @@
+"""Intraday range breakout on US100 with the surgical beta hedge on SPX500 (seed 002).
+
+Rules (SPEC 6.1, 6.2 and issue 3):
+* Range: the M1 highs and lows of [15:00, 16:00) server time, final once that window has closed.
+* Entry: a signal bar (M5, built from M1) closes above the range high (buy) or below the range
+  low (sell), in points (a close equal to the boundary is no breakout), with the higher
+  timeframe agreeing: the last closed H1 close above EMA(50) of H1 closes for buys, below for
+  sells (``htf_filter = false`` turns it off; no entry while the EMA is warming up). One main
+  trade at a time, at most ``max_entries_per_direction`` per direction per day, none at or
+  after the session close.
+* Exits: SL at ``sl_pct`` % of the entry price, TP at ``rr`` x the SL distance, and whatever is
+  still open is closed at the session close (23:30, ``session_close = false`` to keep it open).
+* Size: ``risk_pct`` % of equity over the SL distance in money, or ``fixed_lots``.
+* Hedge: see strategies/beta_hedge.py. At most one per main trade, opposite direction, closed
+  when the main trade closes for any reason; a hedge that fills after its main trade closed is
+  closed at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bridge import events as ev
+from bridge.indicators import EMA
+from bridge.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Rejection, Strategy
+from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE
+from strategies.beta_hedge import BetaHedge
+from strategies.daily_range import DailyRange
+
+
+@dataclass(frozen=True, slots=True)
+class RangeBreakoutParams:
+    main_symbol: str = "US100"
+    hedge_symbol: str = "SPX500"
+    range_start_hour: int = 15
+    range_start_minute: int = 0
+    range_duration_min: int = 60
+    signal_tf: int = 5
+    htf_filter: bool = True
+    htf_tf: int = 60
+    htf_ema: int = 50
+    max_entries_per_direction: int = 1
+    sl_pct: float = 0.5
+    rr: float = 2.0
+    session_close: bool = True
+    session_close_hour: int = 23
+    session_close_minute: int = 30
+    sizing: str = "risk"  # "risk" or "fixed"
+    risk_pct: float = 1.0
+    fixed_lots: float = 1.0
+    hedge: bool = True
+    hedge_lookback: int = 12
+    lag_factor: float = 0.30
+    atr_period: int = 14
+    beta_ema: int = 10
+    beta_min: float = 0.5
+    beta_max: float = 5.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.sizing not in ("risk", "fixed"):
+            problems.append(f"sizing must be 'risk' or 'fixed', got {self.sizing!r}")
+        if self.sl_pct <= 0 or self.rr <= 0 or self.risk_pct <= 0 or self.fixed_lots <= 0:
+            problems.append("sl_pct, rr, risk_pct and fixed_lots must be > 0")
+        if self.signal_tf <= 1 or 1440 % self.signal_tf or 1440 % self.htf_tf:
+            problems.append("signal_tf must be above M1 and, like htf_tf, divide a day")
+        if self.main_symbol == self.hedge_symbol:
+            problems.append("main_symbol and hedge_symbol must differ")
+        if not (0 <= self.session_close_hour < 24 and 0 <= self.session_close_minute < 60):
+            problems.append("session close is not a time of day")
+        if self.max_entries_per_direction < 1:
+            problems.append("max_entries_per_direction must be >= 1")
+        if problems:
+            raise ValueError("range_breakout: " + "; ".join(problems))
+
+
+class RangeBreakout(Strategy):
+    def __init__(
+        self,
+        params: RangeBreakoutParams | None = None,
+        magic: int = 2002,
+        name: str = "range_breakout",
+    ) -> None:
+        p = self.p = params or RangeBreakoutParams()
+        self.name, self.magic = name, magic
+        self.symbols = (p.main_symbol, p.hedge_symbol) if p.hedge else (p.main_symbol,)
+        self.timeframes = (1, p.signal_tf, p.htf_tf) if p.htf_filter else (1, p.signal_tf)
+        self.range = DailyRange(p.range_start_hour, p.range_start_minute, p.range_duration_min)
+        self.htf = EMA(p.htf_ema)
+        self.htf_close = float("nan")
+        self.close_min = p.session_close_hour * 60 + p.session_close_minute
+        self.hedger: BetaHedge | None = None
+        self.entries: dict[str, int] = {"day": -1, "buy": 0, "sell": 0}
+        self.main_ticket = 0
+        self.hedge_ticket = 0
+        self.hedged = False  # a hedge was sent for the current main trade
+        self.pending_main = False
+        self.closing: set[int] = set()
+        self.main_trades = 0
+        self.hedges = 0
+
+    # -- bars --------------------------------------------------------------------------------
+    def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
+        p = self.p
+        if bar.timeframe == 1:
+            if bar.symbol == p.main_symbol:
+                self.range.update(bar)
+                return self._session_close(bar, ctx)
+            return NO_INTENTS
+        if bar.timeframe == p.htf_tf and bar.symbol == p.main_symbol and p.htf_filter:
+            self.htf_close = bar.close
+            self.htf.update(bar.close)
+            return NO_INTENTS
+        if bar.timeframe != p.signal_tf:
+            return NO_INTENTS
+        out: list[Intent] = []
+        if p.hedge:
+            out += self._hedge_step(bar, ctx)
+        if bar.symbol == p.main_symbol:
+            out += self._entry(bar, ctx)
+        return out
+
+    def _entry(self, bar: ev.Bar, ctx: Context) -> list[Intent]:
+        p, rng = self.p, self.range.current
+        if rng is None or bar.time_ms < rng.end_ms or self.main_ticket or self.pending_main:
+            return []
+        close_ms = bar.time_ms + bar.timeframe * MS_PER_MINUTE
+        if p.session_close and close_ms % MS_PER_DAY // MS_PER_MINUTE >= self.close_min:
+            return []
+        spec = ctx.spec(p.main_symbol)
+        pts = spec.to_points
+        if pts(bar.close) > pts(rng.high):
+            is_buy = True
+        elif pts(bar.close) < pts(rng.low):
+            is_buy = False
+        else:
+            return []
+        if p.htf_filter:
+            if not self.htf.ready or pts(self.htf_close) == pts(self.htf.value):
+                return []
+            if (self.htf_close > self.htf.value) != is_buy:
+                return []
+        day = bar.time_ms // MS_PER_DAY
+        if self.entries["day"] != day:
+            self.entries = {"day": day, "buy": 0, "sell": 0}
+        side = "buy" if is_buy else "sell"
+        if self.entries[side] >= p.max_entries_per_direction:
+            return []
+        q = ctx.quote(p.main_symbol)
+        if q is None:
+            return []
+        entry = q.ask if is_buy else q.bid
+        dist = entry * p.sl_pct / 100
+        sign = 1 if is_buy else -1
+        lots = p.fixed_lots
+        if p.sizing == "risk":
+            acc = ctx.account()
+            if acc is None:
+                return []
+            lots = acc.equity * p.risk_pct / 100 / (dist * spec.tick_value / spec.tick_size)
+        self.entries[side] += 1
+        self.pending_main = True
+        self.hedged = False
+        return [
+            Open(
+                p.main_symbol,
+                is_buy,
+                lots,
+                sl=entry - sign * dist,
+                tp=entry + sign * dist * p.rr,
+                tag="main",
+            )
+        ]
+
+    def _hedge_step(self, bar: ev.Bar, ctx: Context) -> list[Intent]:
+        p = self.p
+        if self.hedger is None:
+            sm, sh = ctx.spec(p.main_symbol), ctx.spec(p.hedge_symbol)
+            self.hedger = BetaHedge(
+                p.main_symbol,
+                p.hedge_symbol,
+                sm.tick_value / sm.tick_size,
+                sh.tick_value / sh.tick_size,
+                lookback=p.hedge_lookback,
+                lag_factor=p.lag_factor,
+                atr_period=p.atr_period,
+                beta_ema=p.beta_ema,
+                beta_min=p.beta_min,
+                beta_max=p.beta_max,
+            )
+        reading = self.hedger.update(bar)
+        if reading is None or not reading.lagging or reading.beta != reading.beta:
+            return []
+        if not self.main_ticket or self.hedged:
+            return []
+        main = next((x for x in ctx.positions(p.main_symbol) if x.ticket == self.main_ticket), None)
+        if main is None:
+            return []
+        self.hedged = True
+        return [Open(p.hedge_symbol, not main.is_buy, main.volume * reading.beta, tag="hedge")]
+
+    def _session_close(self, m1: ev.Bar, ctx: Context) -> list[Intent]:
+        if not self.p.session_close:
+            return []
+        if (m1.time_ms + MS_PER_MINUTE) % MS_PER_DAY // MS_PER_MINUTE < self.close_min:
+            return []
+        return self._close([x.ticket for x in ctx.positions()], "session_close")
+
+    def _close(self, tickets: list[int], tag: str) -> list[Intent]:
+        """Close each ticket once: a close already sent is not sent again."""
+        todo = [t for t in tickets if t not in self.closing]
+        self.closing.update(todo)
+        return [Close(t, tag=tag) for t in todo]
+
+    # -- account events ----------------------------------------------------------------------
+    def on_position(self, position: ev.Position, ctx: Context) -> Intents:
+        p = self.p
+        if position.symbol == p.main_symbol and self.pending_main and not self.main_ticket:
+            self.main_ticket = position.ticket
+            self.pending_main = False
+            self.main_trades += 1
+        elif position.symbol == p.hedge_symbol and not self.hedge_ticket:
+            self.hedge_ticket = position.ticket
+            self.hedges += 1
+            if not self.main_ticket:  # the main trade closed while the hedge was in flight
+                return self._close([position.ticket], "orphan")
+        return NO_INTENTS
+
+    def on_position_closed(
+        self, position: ev.Position, deal: ev.Deal | None, ctx: Context
+    ) -> Intents:
+        self.closing.discard(position.ticket)
+        if position.ticket == self.main_ticket:
+            self.main_ticket = 0
+            if self.hedge_ticket:
+                return self._close([self.hedge_ticket], "main_closed")
+        elif position.ticket == self.hedge_ticket:
+            self.hedge_ticket = 0
+        return NO_INTENTS
+
+    def on_reject(self, rejection: Rejection, ctx: Context) -> Intents:
+        it = rejection.intent
+        if isinstance(it, Open) and it.tag == "main":
+            self.pending_main = False
+        elif isinstance(it, Close):
+            self.closing.discard(it.ticket)  # it may be tried again
+        return NO_INTENTS
+
+    # -- reporting and restart ---------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        total = self.main_trades + self.hedges
+        return {
+            "main_trades": self.main_trades,
+            "hedges": self.hedges,
+            "hedge_activation_rate": round(self.hedges / total, 4) if total else 0.0,
+        }
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "entries": dict(self.entries),
+            "main_ticket": self.main_ticket,
+            "hedge_ticket": self.hedge_ticket,
+            "hedged": self.hedged,
+            "main_trades": self.main_trades,
+            "hedges": self.hedges,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.entries = dict(state.get("entries", self.entries))
+        self.main_ticket = int(state.get("main_ticket", 0))
+        self.hedge_ticket = int(state.get("hedge_ticket", 0))
+        self.hedged = bool(state.get("hedged", False))
+        self.main_trades = int(state.get("main_trades", 0))
+        self.hedges = int(state.get("hedges", 0))
