@@ -132,14 +132,14 @@ DEMO = {
     "replay": {"fixture": "fixtures/demo"},
     "strategies": [
         {
-            "kind": "ema_cross",
-            "name": "ema_us100",
-            "magic": 9001,
-            "params": {"symbol": "US100", "timeframe": 15, "lots": 1.0},
+            "kind": "range_breakout",
+            "name": "us100_breakout",
+            "magic": 2002,
+            "params": {"main_symbol": "US100", "hedge_symbol": "SPX500"},
         },
         {
             "kind": "ema_cross",
-            "name": "ema_xauusd",
+            "name": "xauusd_example",
             "magic": 9002,
             "params": {
                 "symbol": "XAUUSD",

@@ -294,3 +294,36 @@ def test_reordered_and_delayed_frames_are_detected(brain: Brain, day_fixture: Pa
     stats = brain.runner.server.stats
     # a frame held back arrives after its successor: a gap, then a stale duplicate number
     assert stats.gaps >= 1 and stats.dups >= 1 and stats.bad_frames == 0
+
+
+def test_range_breakout_same_decisions_in_process_and_over_zeromq(tmp_path: Path) -> None:
+    from bridge.engine import Engine
+    from bridge.fixturegen import write
+    from bridge.server import BrainServer
+    from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+
+    write(tmp_path, seed=1, days=2)
+    fx = load_fixture(tmp_path)
+    params = RangeBreakoutParams(htf_filter=False)
+    local = RangeBreakout(params)
+    want = [tuple(t) for t in run_backtest(fx, [local]).portfolio.trades]
+    assert local.stats()["hedges"] >= 2 and len(want) >= 6
+    remote = RangeBreakout(params)
+    engines: list[Engine] = []
+
+    def make(tid: str, send: Any) -> Engine:
+        engines.append(Engine([remote], {}, send, id_prefix="z"))
+        return engines[-1]
+
+    srv = BrainServer(make, endpoint="tcp://127.0.0.1:0", secret=SECRET)
+    th = threading.Thread(target=srv.serve, daemon=True)
+    th.start()
+    try:
+        FakeTerminal(fx, srv.endpoint, SECRET).run()
+    finally:
+        srv.stop_event.set()
+        th.join(timeout=10)
+        srv.close()
+    assert [tuple(t) for t in engines[0].portfolio.trades] == want
+    assert remote.stats() == local.stats()
+    assert not engines[0].portfolio.positions  # no orphan hedge left behind
