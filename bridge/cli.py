@@ -233,7 +233,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 def cmd_import(a: argparse.Namespace) -> int:
     from bridge.mt5csv import import_csv
 
-    bars, dst = import_csv(Path(a.src), a.symbol, Path(a.out))
+    bars, dst = import_csv(Path(a.src), a.symbol, Path(a.out), a.shift_hours, a.spread)
     print(f"{len(bars)} M1 bars of {a.symbol} -> {dst}")
     return EXIT_OK
 
@@ -333,6 +333,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("src")
     s.add_argument("--symbol", required=True)
     s.add_argument("--out", required=True, help="fixture folder")
+    s.add_argument(
+        "--shift-hours",
+        type=float,
+        default=0.0,
+        help="hours to add to the file's times to reach broker server time (default 0)",
+    )
+    s.add_argument("--spread", type=int, help="fixed spread in points, for files without one")
     s.set_defaults(fn=cmd_import)
     return p
 

@@ -213,7 +213,40 @@ def load_fixture(folder: Path | str) -> Fixture:
             bars[sym] = read_bars(folder / d["file"], sym)
     if not bars:
         raise FixtureError(f"{manifest}: no [symbols.X] with a bar file or a tick file")
+    if "start" in raw or "end" in raw:
+        bars, ticks = _window(bars, ticks, raw.get("start"), raw.get("end"), str(manifest))
     return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks)
+
+
+def _window(
+    bars: dict[str, BarArrays], ticks: dict[str, TickArrays], start: Any, end: Any, where: str
+) -> tuple[dict[str, BarArrays], dict[str, TickArrays]]:
+    """Keep [start, end) of every series (server time; either bound may be missing)."""
+    from bridge.timeutil import parse
+
+    try:
+        lo = parse(str(start)) if start is not None else -(2**62)
+        hi = parse(str(end)) if end is not None else 2**62
+    except ValueError as exc:
+        raise FixtureError(f"{where}: start/end: {exc}") from exc
+    out_b = {}
+    for sym, b in bars.items():
+        m = (b.time_ms >= lo) & (b.time_ms < hi)
+        out_b[sym] = BarArrays(
+            sym,
+            b.time_ms[m],
+            b.open[m],
+            b.high[m],
+            b.low[m],
+            b.close[m],
+            b.tick_volume[m],
+            b.spread[m],
+        )
+    out_t = {}
+    for sym, t in ticks.items():
+        m = (t.time_ms >= lo) & (t.time_ms < hi)
+        out_t[sym] = TickArrays(sym, t.time_ms[m], t.bid[m], t.ask[m])
+    return out_b, out_t
 
 
 MarketEvent = ev.Tick | ev.Bar

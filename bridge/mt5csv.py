@@ -4,9 +4,13 @@ Two layouts are read:
 * MetaTrader 5 "Export bars" (History Center): tab-separated, header
   ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``, dates ``2026.01.05``;
 * the MetaTrader5 Python package's ``copy_rates_*`` frame saved as CSV: ``time,open,high,low,
-  close,tick_volume,spread,real_volume`` with ``time`` as text or as epoch seconds.
+  close,tick_volume,spread,real_volume`` with ``time`` as text or as epoch seconds (a
+  ``timestamp`` column and a missing spread are accepted too, for other minute-bar sources).
 
-Both hold broker server time; nothing is converted. The output is the copy_rates layout, gzip'd.
+MT5 exports hold broker server time and nothing is converted, unless ``shift_hours`` says how
+far the file's clock is from the server's (for example +7 for US Eastern standard time to a
+UTC+2 server). ``spread`` sets a fixed spread in points for files that have none. The output
+is the copy_rates layout, gzip'd.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
         else:
             df = pd.read_csv(path)
             df.columns = [c.lower() for c in df.columns]
+            if "timestamp" in df.columns and "time" not in df.columns:
+                df = df.rename(columns={"timestamp": "time"})
             if "volume" in df.columns and "tick_volume" not in df.columns:
                 df = df.rename(columns={"volume": "tick_volume"})
             if "spread" not in df.columns:
@@ -72,8 +78,16 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
     return df
 
 
-def import_csv(src: Path, symbol: str, out_dir: Path) -> tuple[BarArrays, Path]:
+def import_csv(
+    src: Path, symbol: str, out_dir: Path, shift_hours: float = 0.0, spread: int | None = None
+) -> tuple[BarArrays, Path]:
     df = read_mt5_csv(src)
+    if shift_hours:
+        df["time"] = df["time"] + pd.Timedelta(hours=shift_hours)
+    if spread is not None:
+        if spread < 0:
+            raise FixtureError(f"spread must be >= 0 points, got {spread}")
+        df["spread"] = spread
     bars = bars_from_frame(df, symbol, str(src))
     out_dir.mkdir(parents=True, exist_ok=True)
     dst = out_dir / f"{symbol}_M1.csv.gz"
