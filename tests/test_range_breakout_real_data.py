@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -32,7 +33,7 @@ def test_us100_us30_hedged_invariants_on_three_and_a_half_months() -> None:
     assert max(per_day.values()) == 1
     # one main trade at a time
     spans = sorted((t.open_time, t.close_time) for t in mains)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
     # every hedge lives inside its main trade and closes with it: never an orphan
     for h in hedges:
         main = next(m for m in mains if m.open_time <= h.open_time <= m.close_time)
