@@ -245,3 +245,32 @@ def test_activation_rate_counts_as_the_seed() -> None:
     s = RangeBreakout()
     s.main_trades, s.hedges = 530 - 48, 48
     assert s.stats()["hedge_activation_rate"] == round(48 / 530, 4)
+
+
+def test_no_entry_while_the_window_is_open_even_above_the_high_so_far() -> None:
+    rows = flat(range(0, 60), 100.0)
+    rows += [(m, p, p, p, p) for m in range(60, 120) for p in [100 + (m - 60) / 10]]  # climbing
+    s, _ = run([*rows, *flat(range(120, 130), 105.0)])
+    assert s.range.current is not None and s.range.current.high == pytest.approx(105.9)
+    assert s.main_trades == 0  # every M5 close inside the window was above the high before it
+
+
+def test_no_hedge_without_a_main_trade_then_one_hedge_with_it() -> None:
+    s = RangeBreakout(RangeBreakoutParams(hedge_lookback=1, atr_period=1, beta_ema=1))
+    e, sent = engine([s], specs={"US100": index_spec("US100"), "SPX500": index_spec("SPX500")})
+
+    def period(i: int, main_px: float, hedge_px: float) -> None:
+        t = T0 + i * 300_000
+        e.handle(ev.Bar("US100", 5, t, main_px, main_px, main_px, main_px))
+        e.handle(ev.Bar("SPX500", 5, t, hedge_px, hedge_px + 1, hedge_px, hedge_px))
+
+    period(0, 21000, 6000)
+    period(1, 21100, 6005)  # both up, SPX500 lags: the condition holds
+    assert s.hedger is not None and s.hedger.last is not None and s.hedger.last.lagging
+    assert sent == []  # ...but there is no main trade
+    s.set_state({"main_ticket": 10, "main_trades": 1})
+    e.handle(ev.Position(10, "US100", True, 2.0, 21100, 0, 0, s.magic, 0, 0, T0, "a"))
+    period(2, 21200, 6010)
+    period(3, 21300, 6015)
+    (cmd,) = sent  # one hedge per main trade, however often the condition holds
+    assert isinstance(cmd, ev.OpenCmd) and cmd.symbol == "SPX500" and cmd.order_type == ev.SELL
