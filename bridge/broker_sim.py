@@ -86,6 +86,24 @@ class BrokerSim:
         self._results: dict[str, ev.OrderResult] = {}
         self.executed_ids: list[str] = []  # every client id that reached execution, in order
 
+    def seed_position(self, p: ev.Position) -> int:
+        """Put an existing position on the books (a session that starts from a locked hedge)."""
+        ticket = self._new_ticket()
+        self.positions[ticket] = _Pos(
+            ticket,
+            p.symbol,
+            p.is_buy,
+            p.volume,
+            p.price_open,
+            p.sl,
+            p.tp,
+            p.magic,
+            p.swap,
+            p.time_ms,
+            p.client_id,
+        )
+        return ticket
+
     # -- account -----------------------------------------------------------------------------
     def floating(self) -> float:
         total = 0.0

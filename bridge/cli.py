@@ -329,6 +329,14 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--reason", default="operator halt")
         s.set_defaults(fn=lambda a, v=verb: _control(a, v, getattr(a, "reason", "")))
 
+    s = sub.add_parser("strategy", help="an operator command for one strategy of a running brain")
+    s.add_argument("name", help="the strategy's name in the config")
+    s.add_argument("verb", help="e.g. pause, resume, halt (each strategy lists its own)")
+    s.add_argument("arg", nargs="?", default="")
+    s.add_argument("--config", required=True)
+    s.add_argument("--endpoint", help="control endpoint (default: the config's)")
+    s.set_defaults(fn=lambda a: _control(a, "strategy", f"{a.name}:{a.verb}:{a.arg}"))
+
     s = sub.add_parser("import-mt5-csv", help="MT5 bar export or copy_rates CSV -> fixture bars")
     s.add_argument("src")
     s.add_argument("--symbol", required=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge import events as ev
 from bridge.bars import BarBuilder
-from bridge.orders import Audit, OrderManager
+from bridge.orders import IN_FLIGHT, Audit, OrderManager
 from bridge.portfolio import Portfolio
 from bridge.risk import RiskGate, RiskLimits
 from bridge.strategy import Intent, Intents, Rejection, SetTimer, Strategy
@@ -48,11 +48,22 @@ class _Ctx:
     def positions(self, symbol: str | None = None) -> list[ev.Position]:
         return self._engine.portfolio.of_magic(self._magic, symbol)
 
+    def account_positions(self, symbol: str | None = None) -> list[ev.Position]:
+        return [
+            p
+            for p in self._engine.portfolio.positions.values()
+            if symbol is None or p.symbol == symbol
+        ]
+
     def pending(self) -> list[ev.PendingOrder]:
         return [o for o in self._engine.portfolio.orders.values() if o.magic == self._magic]
 
     def in_flight(self) -> int:
-        return sum(1 for r in self._engine.orders.open_orders.values() if r.magic == self._magic)
+        return sum(
+            1
+            for r in self._engine.orders.open_orders.values()
+            if r.magic == self._magic and r.state in IN_FLIGHT
+        )
 
 
 class Engine:
@@ -133,6 +144,15 @@ class Engine:
         if fn is not None:
             fn(e)
 
+    def control(self, name: str, verb: str, arg: str = "") -> None:
+        """Pass an operator command to the strategy called ``name``; ValueError if unknown."""
+        s = next((x for x in self.strategies if x.name == name), None)
+        if s is None:
+            raise ValueError(
+                f"no strategy named {name!r} (have {[x.name for x in self.strategies]})"
+            )
+        self._apply(s, s.on_control(verb, arg, self._ctx[s.magic]))
+
     def flush_bars(self) -> None:
         """End of data: close the higher-timeframe bars in progress."""
         for lst in self._builders.values():
@@ -192,7 +212,7 @@ class Engine:
             self.audit("deal", d._asdict())
         self.portfolio.on_deal(d)
         self.orders.on_deal(d)
-        s = self._by_magic.get(d.magic)
+        s = self._owner(d.client_id, d.magic)
         if s is not None:
             self._apply(s, s.on_fill(d, self._ctx[s.magic]))
 
@@ -215,7 +235,8 @@ class Engine:
                 },
             )
         self.portfolio.on_position(p)
-        s = self._by_magic.get(p.magic)
+        last = self.portfolio.last_deal.get(p.ticket)
+        s = self._owner(last.client_id if last is not None else p.client_id, p.magic)
         if s is not None:
             out = s.on_position(p, self._ctx[s.magic])
             if out:
@@ -227,10 +248,16 @@ class Engine:
         pos = self.portfolio.on_closed(c)
         if pos is None:
             return
-        s = self._by_magic.get(pos.magic)
+        deal = self.portfolio.last_deal.pop(c.ticket, None)
+        s = self._owner(deal.client_id if deal is not None else "", pos.magic)
         if s is not None:
-            deal = self.portfolio.last_deal.pop(c.ticket, None)
             self._apply(s, s.on_position_closed(pos, deal, self._ctx[s.magic]))
+
+    def _owner(self, client_id: str, magic: int) -> Strategy | None:
+        """The strategy whose order caused an event (by client id), else the one of the magic:
+        a strategy that closes an adopted ticket of another magic hears of its own closes."""
+        rec = self.orders.orders.get(client_id) if client_id else None
+        return self._by_magic.get(rec.magic if rec is not None else magic)
 
     def _on_result(self, r: ev.OrderResult) -> None:
         rec, rej = self.orders.on_result(r, self.now_ms)

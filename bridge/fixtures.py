@@ -67,6 +67,7 @@ class Fixture:
     specs: dict[str, SymbolSpec]
     bars: dict[str, BarArrays]  # for tick symbols: the M1 bars built from the ticks
     ticks: dict[str, TickArrays] = field(default_factory=dict)
+    positions: tuple[ev.Position, ...] = ()  # open when the session starts
 
 
 def read_bars(file: Path, symbol: str) -> BarArrays:
@@ -215,7 +216,43 @@ def load_fixture(folder: Path | str) -> Fixture:
         raise FixtureError(f"{manifest}: no [symbols.X] with a bar file or a tick file")
     if "start" in raw or "end" in raw:
         bars, ticks = _window(bars, ticks, raw.get("start"), raw.get("end"), str(manifest))
-    return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks)
+    positions = _positions(raw.get("positions", []), specs, str(manifest))
+    return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks, positions)
+
+
+def _positions(
+    rows: list[dict[str, Any]], specs: dict[str, SymbolSpec], where: str
+) -> tuple[ev.Position, ...]:
+    """[[positions]] symbol, side ("buy"/"sell"), volume, price, magic, time: held at the start."""
+    out = []
+    for i, r in enumerate(rows):
+        try:
+            sym, side = str(r["symbol"]), str(r["side"])
+            if sym not in specs or side not in ("buy", "sell"):
+                raise ValueError(f"symbol {sym!r} unknown or side {side!r} not buy/sell")
+            if not specs[sym].is_valid_volume(float(r["volume"])):
+                raise ValueError(f"volume {r['volume']} is not a valid volume of {sym}")
+            from bridge.timeutil import parse
+
+            out.append(
+                ev.Position(
+                    0,
+                    sym,
+                    side == "buy",
+                    float(r["volume"]),
+                    float(r["price"]),
+                    0.0,
+                    0.0,
+                    int(r.get("magic", 0)),
+                    0.0,
+                    0.0,
+                    parse(str(r.get("time", "1970-01-01"))),
+                    "",
+                )
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise FixtureError(f"{where}: positions[{i}]: {exc}") from None
+    return tuple(out)
 
 
 def _window(

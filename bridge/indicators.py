@@ -71,6 +71,13 @@ class ATR:
     def ready(self) -> bool:
         return self._n >= self.period
 
+    def state(self) -> list[float]:
+        return [self._n, self._sum, self._prev_close, self.value]
+
+    def restore(self, s: list[float]) -> None:
+        n, self._sum, self._prev_close, self.value = s
+        self._n = int(n)
+
 
 class SMA:
     __slots__ = ("_sum", "_window", "period", "value")
@@ -110,3 +117,65 @@ class Returns:
         if len(self._window) == self.lookback + 1:
             self.value = x / self._window[0] - 1.0
         return self.value
+
+
+class Zigzag:
+    """Swing detection with a threshold that may change over time (e.g. a multiple of ATR).
+
+    A swing low is confirmed when price has risen ``threshold`` above the lowest price of the
+    down leg; a swing high when it has fallen ``threshold`` below the highest price of the up
+    leg. Legs alternate. ``update`` returns -1 on a confirmed swing low, +1 on a swing high,
+    else 0. ``run`` is how far the current leg has gone from its starting swing (the trend
+    filter's measure)."""
+
+    __slots__ = ("count", "direction", "hi", "lo", "ref", "swing_high", "swing_low")
+
+    def __init__(self) -> None:
+        self.direction = 0  # 0 unknown, 1 up leg, -1 down leg
+        self.hi = -math.inf
+        self.lo = math.inf
+        self.ref = math.nan  # where the current leg started
+        self.swing_high = math.nan
+        self.swing_low = math.nan
+        self.count = 0
+
+    def update(self, price: float, threshold: float) -> int:
+        if self.ref != self.ref:
+            self.ref = price
+        if self.direction >= 0 and price > self.hi:
+            self.hi = price
+        if self.direction <= 0 and price < self.lo:
+            self.lo = price
+        if self.direction >= 0 and self.hi - price >= threshold:
+            self.swing_high = self.ref = self.hi
+            self.direction, self.lo, self.hi = -1, price, -math.inf
+            self.count += 1
+            return 1
+        if self.direction <= 0 and price - self.lo >= threshold:
+            self.swing_low = self.ref = self.lo
+            self.direction, self.hi, self.lo = 1, price, math.inf
+            self.count += 1
+            return -1
+        return 0
+
+    def run(self) -> float:
+        if self.direction > 0:
+            return self.hi - self.ref
+        if self.direction < 0:
+            return self.ref - self.lo
+        return max(self.hi - self.ref, self.ref - self.lo) if self.ref == self.ref else 0.0
+
+    def state(self) -> list[float]:
+        return [
+            self.direction,
+            self.hi,
+            self.lo,
+            self.ref,
+            self.swing_high,
+            self.swing_low,
+            self.count,
+        ]
+
+    def restore(self, s: list[float]) -> None:
+        d, self.hi, self.lo, self.ref, self.swing_high, self.swing_low, c = s
+        self.direction, self.count = int(d), int(c)

@@ -33,6 +33,7 @@ SENT, PLACED, FILLED, DONE, REJECTED, CANCELLED, UNKNOWN = (
     "unknown",
 )
 FINAL = frozenset({FILLED, DONE, REJECTED, CANCELLED})
+IN_FLIGHT = frozenset({SENT, UNKNOWN})  # sent, outcome not known yet (a resting order is PLACED)
 
 
 @dataclass(slots=True)

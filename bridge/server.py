@@ -337,6 +337,16 @@ class BrainServer:
                 eng.gate.resume()
             self._log("resume")
             return {"ok": True}
+        if verb == "strategy":
+            name, _, rest = arg.partition(":")
+            sverb, _, sarg = rest.partition(":")
+            try:
+                for eng in self.engines.values():
+                    eng.control(name, sverb, sarg)
+            except ValueError as exc:
+                return {"ok": False, "error": str(exc)}
+            self._log("strategy_control", strategy=name, verb=sverb, arg=sarg)
+            return {"ok": True}
         if verb == "stop":
             self.stop_event.set()
             return {"ok": True}

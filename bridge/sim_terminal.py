@@ -22,6 +22,8 @@ class SimTerminal:
     def __init__(self, fx: Fixture) -> None:
         self.fixture = fx
         self.sim = BrokerSim(dict(fx.specs), fx.account)
+        for p in fx.positions:
+            self.sim.seed_position(p)
 
     def connect_events(self) -> list[Any]:
         out: list[Any] = [self.sim.account()]

@@ -98,10 +98,15 @@ class Context(Protocol):
         """This strategy's open positions (by magic number)."""
         ...
 
+    def account_positions(self, symbol: str | None = None) -> list[ev.Position]:
+        """Every open position of the account (any magic), e.g. to adopt existing tickets."""
+        ...
+
     def pending(self) -> list[ev.PendingOrder]: ...
 
     def in_flight(self) -> int:
-        """This strategy's orders sent and not yet final."""
+        """This strategy's orders sent whose outcome is not known yet (resting pending orders
+        do not count)."""
         ...
 
 
@@ -141,6 +146,11 @@ class Strategy:
 
     def on_timer(self, name: str, ctx: Context) -> Intents:
         return NO_INTENTS
+
+    def on_control(self, verb: str, arg: str, ctx: Context) -> Intents:
+        """An operator command for this strategy (``mt5bridge strategy NAME VERB [ARG]``).
+        Raise ValueError for a verb the strategy does not know."""
+        raise ValueError(f"{self.name}: no control verbs (got {verb!r})")
 
     def get_state(self) -> dict[str, Any]:
         """JSON-serialisable state that ``set_state`` restores after a restart."""

@@ -1,0 +1,367 @@
+"""Hedge compression engine for a locked XAUUSD hedge (seed 000; SPEC 6.3, issue 4).
+
+A basket of long tickets and a basket of short tickets on one symbol, both underwater: price
+sits between the short average (low edge) and the long average (high edge). Each oscillation
+reduces the temporarily dominant side and tops up the smaller one, always leaving a residual r,
+so the imbalance and then the whole position contract. It never realises a net loss: losses
+are only taken as far as a bank of harvested profits pays for them.
+
+* Engaged when both baskets exist, price (mid) is strictly inside the band, the trend filter
+  allows (the current leg has not run more than ``trend_k`` x ATR without a swing), the
+  operator has not paused or halted it, and the margin level is above the floor (top-ups only).
+* Swings: a zigzag with threshold B = ``bounce`` (price) or ``bounce`` x ATR(``atr_period``) on
+  ``atr_tf`` bars.
+* First rebalance on engagement: the smaller side toward (larger - r), at most ``step_cap``, as
+  a limit order ``offset`` inside the favourable edge (buy limit above the low edge, sell
+  limit below the high edge).
+* At a swing low: (1) top up longs toward S - r (market, at most step_cap); (2) harvest short
+  tickets in profit by at least ``min_harvest`` in price; (3) while S > L - r close short lots,
+  least underwater first, in volume steps, as far as the bank pays. At a swing high, the mirror.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge import events as ev
+from bridge.indicators import ATR, Zigzag
+from bridge.strategy import (
+    NO_INTENTS,
+    Cancel,
+    Close,
+    Context,
+    Intent,
+    Intents,
+    Open,
+    Rejection,
+    Strategy,
+)
+from bridge.symbols import SymbolSpec
+
+
+@dataclass(frozen=True, slots=True)
+class CompressionParams:
+    symbol: str = "XAUUSD"
+    residual: float = 0.01
+    offset: float = 0.50
+    bounce: float = 1.0
+    bounce_mode: str = "atr"  # "atr": bounce x ATR; "price": bounce in price units
+    atr_tf: int = 5
+    atr_period: int = 14
+    step_cap: float = 0.02
+    min_harvest: float = 0.30
+    trend_k: float = 3.0  # 0 turns the trend filter off
+    max_side_lots: float = 5.0
+    max_gross_lots: float = 10.0
+    min_margin_level: float = 200.0  # percent; top-ups pause below it (0: off)
+    commission_per_lot: float = 0.0  # the broker's, to plan reductions the bank can pay
+    adopt_magic: int = -1  # also manage positions of this magic (-1: none)
+    adopt_tickets: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.bounce_mode not in ("atr", "price"):
+            problems.append(f"bounce_mode must be 'atr' or 'price', got {self.bounce_mode!r}")
+        for name in ("residual", "bounce", "step_cap", "max_side_lots", "max_gross_lots"):
+            if not getattr(self, name) > 0:
+                problems.append(f"{name} must be > 0")
+        if (
+            self.offset < 0
+            or self.min_harvest < 0
+            or self.trend_k < 0
+            or self.commission_per_lot < 0
+        ):
+            problems.append("offset, min_harvest, trend_k and commission_per_lot must be >= 0")
+        if problems:
+            raise ValueError("compression: " + "; ".join(problems))
+
+
+@dataclass(slots=True)
+class Cycle:
+    """One confirmed swing and what the engine did there (for reports)."""
+
+    time_ms: int
+    swing: str  # "low" / "high"
+    price: float
+    long_lots: float
+    short_lots: float
+    bank: float
+    realised: float
+    acted: bool
+    note: str = ""
+
+
+@dataclass(slots=True)
+class _Baskets:
+    longs: list[ev.Position] = field(default_factory=list)
+    shorts: list[ev.Position] = field(default_factory=list)
+
+    def lots(self, spec: SymbolSpec) -> tuple[int, int]:
+        """(long, short) in volume steps."""
+        return (
+            sum(spec.lots_to_steps(p.volume) for p in self.longs),
+            sum(spec.lots_to_steps(p.volume) for p in self.shorts),
+        )
+
+    @staticmethod
+    def average(side: list[ev.Position]) -> float:
+        vol = sum(p.volume for p in side)
+        return sum(p.price_open * p.volume for p in side) / vol if vol else math.nan
+
+
+class Compression(Strategy):
+    def __init__(
+        self, params: CompressionParams | None = None, magic: int = 3000, name: str = "compression"
+    ) -> None:
+        p = self.p = params or CompressionParams()
+        self.name, self.magic = name, magic
+        self.symbols = (p.symbol,)
+        self.timeframes = (p.atr_tf,)
+        self.wants_ticks = True
+        self.atr = ATR(p.atr_period)
+        self.zz = Zigzag()
+        self.bank = 0.0
+        self.realised = 0.0
+        self.user_paused = False
+        self.halted = False
+        self.engaged = False
+        self.rebalance_ticket = 0  # the first-rebalance limit order, while it is pending
+        self.rebalance_sent = False
+        self.closing: dict[int, str] = {}  # ticket -> "harvest" / "reduce", close in flight
+        self.cycles: list[Cycle] = []
+
+    # -- the baskets -------------------------------------------------------------------------
+    def baskets(self, ctx: Context) -> _Baskets:
+        p = self.p
+        mine = {self.magic, p.adopt_magic}
+        b = _Baskets()
+        for pos in ctx.account_positions(p.symbol):
+            if pos.magic in mine or pos.ticket in p.adopt_tickets:
+                (b.longs if pos.is_buy else b.shorts).append(pos)
+        return b
+
+    def _threshold(self) -> float:
+        if self.p.bounce_mode == "price":
+            return self.p.bounce
+        return self.p.bounce * self.atr.value if self.atr.ready else math.nan
+
+    def paused_reason(self, mid: float, b: _Baskets) -> str:
+        """Why the engine may not act now ('' when it may)."""
+        if self.halted:
+            return "halted"
+        if self.user_paused:
+            return "paused by the operator"
+        if not b.longs or not b.shorts:
+            return "no locked hedge (a basket is empty)"
+        if self.zz.count == 0:
+            return "no swing yet: no evidence that price oscillates"
+        low, high = b.average(b.shorts), b.average(b.longs)
+        if not low < mid < high:
+            return f"price {mid:.2f} outside the band {low:.2f}..{high:.2f}"
+        if self.p.trend_k > 0:
+            if not self.atr.ready:
+                return "ATR warming up"
+            if self.zz.run() > self.p.trend_k * self.atr.value:
+                return "trending: the leg ran more than K x ATR without a swing"
+        return ""
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
+        if bar.symbol == self.p.symbol and bar.timeframe == self.p.atr_tf:
+            self.atr.update(bar.high, bar.low, bar.close)
+        return NO_INTENTS
+
+    def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
+        if tick.symbol != self.p.symbol:
+            return NO_INTENTS
+        mid = (tick.bid + tick.ask) / 2
+        threshold = self._threshold()
+        swing = self.zz.update(mid, threshold) if threshold == threshold else 0
+        b = self.baskets(ctx)
+        why = self.paused_reason(mid, b)
+        self.engaged = not why
+        out = self._at_swing(swing, tick, ctx, b, why) if swing else []
+        if not out and self.engaged and not self.rebalance_sent and not self.closing:
+            out = self._first_rebalance(ctx, b)
+        return out
+
+    def _first_rebalance(self, ctx: Context, b: _Baskets) -> list[Intent]:
+        p, spec = self.p, ctx.spec(self.p.symbol)
+        lng, sht = b.lots(spec)
+        r = spec.lots_to_steps(p.residual)
+        if abs(lng - sht) <= r:
+            return []
+        buy = lng < sht
+        steps = self._capped(spec, (max(lng, sht) - r) - min(lng, sht), buy, lng, sht)
+        if steps <= 0 or not self._margin_ok(ctx):
+            return []
+        price = b.average(b.shorts) + p.offset if buy else b.average(b.longs) - p.offset
+        q = ctx.quote(p.symbol)
+        if q is None or (buy and price >= q.ask) or (not buy and price <= q.bid):
+            return []  # the edge is on the wrong side of the market: no limit to place
+        self.rebalance_sent = True
+        otype = ev.BUY_LIMIT if buy else ev.SELL_LIMIT
+        return [
+            Open(
+                p.symbol,
+                buy,
+                spec.steps_to_lots(steps),
+                order_type=otype,
+                price=price,
+                tag="rebalance",
+            )
+        ]
+
+    def _at_swing(
+        self, swing: int, tick: ev.Tick, ctx: Context, b: _Baskets, why: str
+    ) -> list[Intent]:
+        p, spec = self.p, ctx.spec(self.p.symbol)
+        low = swing < 0  # a swing low: price has fallen, shorts favoured, longs cheap
+        lng, sht = b.lots(spec)
+        cyc = Cycle(
+            tick.time_ms,
+            "low" if low else "high",
+            (tick.bid + tick.ask) / 2,
+            spec.steps_to_lots(lng),
+            spec.steps_to_lots(sht),
+            round(self.bank, 2),
+            round(self.realised, 2),
+            acted=False,
+            note=why,
+        )
+        self.cycles.append(cyc)
+        if why or self.closing or ctx.in_flight():
+            cyc.note = why or "orders of the last swing still in flight"
+            return []
+        out: list[Intent] = []
+        r = spec.lots_to_steps(p.residual)
+        # 1. top up the cheap side toward the other side minus r, at most the step cap
+        small, big = (lng, sht) if low else (sht, lng)
+        if small < big - r and self._margin_ok(ctx):
+            steps = self._capped(spec, big - r - small, low, lng, sht)
+            if steps > 0:
+                out.append(Open(p.symbol, low, spec.steps_to_lots(steps), tag="topup"))
+                small += steps
+        # 2. harvest the favoured side's tickets in profit by at least min_harvest
+        favoured = b.shorts if low else b.longs
+        px = tick.ask if low else tick.bid  # the price a close of the favoured side gets
+        keep = []
+        for pos in favoured:
+            gain = (pos.price_open - px) if low else (px - pos.price_open)
+            if gain >= p.min_harvest - spec.point / 2:
+                out.append(Close(pos.ticket, tag="harvest"))
+                self.closing[pos.ticket] = "harvest"
+                big -= spec.lots_to_steps(pos.volume)
+            else:
+                keep.append(pos)
+        harvest_cash = sum(
+            self._close_cash(spec, pos, pos.volume, px) for pos in favoured if pos not in keep
+        )
+        # 3. reduce the favoured side while it is above the other side minus r, as the bank pays
+        budget = self.bank + harvest_cash
+        keep.sort(key=lambda q: abs(q.price_open - px))  # least underwater first
+        for pos in keep:
+            if big <= small - r:
+                break
+            per_step = -self._close_cash(spec, pos, spec.volume_step, px)
+            if per_step <= 0:
+                continue
+            steps = min(big - (small - r), spec.lots_to_steps(pos.volume), int(budget // per_step))
+            if steps <= 0:
+                break
+            whole = steps == spec.lots_to_steps(pos.volume)
+            out.append(Close(pos.ticket, 0.0 if whole else spec.steps_to_lots(steps), tag="reduce"))
+            self.closing[pos.ticket] = "reduce"
+            budget -= steps * per_step
+            big -= steps
+        cyc.acted = bool(out)
+        return out
+
+    def _close_cash(self, spec: SymbolSpec, pos: ev.Position, lots: float, px: float) -> float:
+        """Money a close of ``lots`` of ``pos`` at ``px`` realises, commission included."""
+        return spec.profit(pos.is_buy, lots, pos.price_open, px) - self.p.commission_per_lot * lots
+
+    def _capped(self, spec: SymbolSpec, want: int, buy: bool, lng: int, sht: int) -> int:
+        p = self.p
+        side = lng if buy else sht
+        return max(
+            0,
+            min(
+                want,
+                spec.lots_to_steps(p.step_cap),
+                spec.lots_to_steps(p.max_side_lots) - side,
+                spec.lots_to_steps(p.max_gross_lots) - lng - sht,
+            ),
+        )
+
+    def _margin_ok(self, ctx: Context) -> bool:
+        acc = ctx.account()
+        if self.p.min_margin_level <= 0 or acc is None or acc.margin <= 0:
+            return True
+        return acc.equity / acc.margin * 100 >= self.p.min_margin_level
+
+    def on_fill(self, deal: ev.Deal, ctx: Context) -> Intents:
+        if deal.entry != ev.ENTRY_IN and deal.position_id in self.closing:
+            cash = deal.profit + deal.commission + deal.swap
+            self.bank += cash
+            self.realised += cash
+        return NO_INTENTS
+
+    def on_position(self, position: ev.Position, ctx: Context) -> Intents:
+        self.closing.pop(position.ticket, None)  # a partial close done
+        return NO_INTENTS
+
+    def on_position_closed(
+        self, position: ev.Position, deal: ev.Deal | None, ctx: Context
+    ) -> Intents:
+        self.closing.pop(position.ticket, None)
+        return NO_INTENTS
+
+    def on_reject(self, rejection: Rejection, ctx: Context) -> Intents:
+        it = rejection.intent
+        if isinstance(it, Close):
+            self.closing.pop(it.ticket, None)
+        elif isinstance(it, Open) and it.tag == "rebalance":
+            self.rebalance_sent = False
+        return NO_INTENTS
+
+    def on_control(self, verb: str, arg: str, ctx: Context) -> Intents:
+        if verb == "pause":
+            self.user_paused = True
+        elif verb == "resume":
+            self.user_paused = self.halted = False
+        elif verb == "halt":
+            self.halted = True
+            return [
+                Cancel(o.ticket, tag="halt") for o in ctx.pending() if o.symbol == self.p.symbol
+            ]
+        else:
+            raise ValueError(f"{self.name}: unknown verb {verb!r} (pause, resume, halt)")
+        return NO_INTENTS
+
+    # -- restart -----------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "bank": self.bank,
+            "realised": self.realised,
+            "zigzag": self.zz.state(),
+            "atr": self.atr.state(),
+            "paused": self.user_paused,
+            "halted": self.halted,
+            "rebalance_sent": self.rebalance_sent,
+            "engaged": self.engaged,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.bank = float(state.get("bank", 0.0))
+        self.realised = float(state.get("realised", 0.0))
+        if "zigzag" in state:
+            self.zz.restore(state["zigzag"])
+        if "atr" in state:
+            self.atr.restore(state["atr"])
+        self.user_paused = bool(state.get("paused", False))
+        self.halted = bool(state.get("halted", False))
+        self.rebalance_sent = bool(state.get("rebalance_sent", False))
+        self.engaged = bool(state.get("engaged", False))
