@@ -125,8 +125,9 @@ class Zigzag:
     A swing low is confirmed when price has risen ``threshold`` above the lowest price of the
     down leg; a swing high when it has fallen ``threshold`` below the highest price of the up
     leg. Legs alternate. ``update`` returns -1 on a confirmed swing low, +1 on a swing high,
-    else 0. ``run`` is how far the current leg has gone from its starting swing (the trend
-    filter's measure)."""
+    else 0. The first move of ``threshold`` away from the starting price only establishes the
+    first leg: where the data happens to start is not a swing. ``run`` is how far the current
+    leg has gone from where it started (the trend filter's measure)."""
 
     __slots__ = ("count", "direction", "hi", "lo", "ref", "swing_high", "swing_low")
 
@@ -142,6 +143,13 @@ class Zigzag:
     def update(self, price: float, threshold: float) -> int:
         if self.ref != self.ref:
             self.ref = price
+        if self.direction == 0:
+            self.hi, self.lo = max(self.hi, price), min(self.lo, price)
+            if self.hi - price >= threshold:  # the first leg is down: its start is no swing
+                self.direction, self.ref, self.lo, self.hi = -1, self.hi, price, -math.inf
+            elif price - self.lo >= threshold:
+                self.direction, self.ref, self.hi, self.lo = 1, self.lo, price, math.inf
+            return 0
         if self.direction >= 0 and price > self.hi:
             self.hi = price
         if self.direction <= 0 and price < self.lo:

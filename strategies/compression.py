@@ -244,21 +244,30 @@ class Compression(Strategy):
             if steps > 0:
                 out.append(Open(p.symbol, low, spec.steps_to_lots(steps), tag="topup"))
                 small += steps
-        # 2. harvest the favoured side's tickets in profit by at least min_harvest
+        # 2. harvest the favoured side's tickets in profit by at least min_harvest, most
+        #    profitable first, but never below (other side - r - step_cap): what the next
+        #    top-up can restore, so the imbalance after each top-up never grows
         favoured = b.shorts if low else b.longs
         px = tick.ask if low else tick.bid  # the price a close of the favoured side gets
+
+        def gain(pos: ev.Position) -> float:
+            return (pos.price_open - px) if low else (px - pos.price_open)
+
+        floor = max(0, small - r - spec.lots_to_steps(p.step_cap))
+        min_steps = spec.lots_to_steps(spec.volume_min)
+        harvest_cash = 0.0
         keep = []
-        for pos in favoured:
-            gain = (pos.price_open - px) if low else (px - pos.price_open)
-            if gain >= p.min_harvest - spec.point / 2:
-                out.append(Close(pos.ticket, tag="harvest"))
-                self.closing[pos.ticket] = "harvest"
-                big -= spec.lots_to_steps(pos.volume)
-            else:
+        for pos in sorted(favoured, key=gain, reverse=True):
+            steps = spec.lots_to_steps(pos.volume)
+            take = min(steps, big - floor)
+            if gain(pos) < p.min_harvest - spec.point / 2 or take < min_steps:
                 keep.append(pos)
-        harvest_cash = sum(
-            self._close_cash(spec, pos, pos.volume, px) for pos in favoured if pos not in keep
-        )
+                continue
+            lots = spec.steps_to_lots(take)
+            out.append(Close(pos.ticket, 0.0 if take == steps else lots, tag="harvest"))
+            self.closing[pos.ticket] = "harvest"
+            harvest_cash += self._close_cash(spec, pos, lots, px)
+            big -= take
         # 3. reduce the favoured side while it is above the other side minus r, as the bank pays
         budget = self.bank + harvest_cash
         keep.sort(key=lambda q: abs(q.price_open - px))  # least underwater first

@@ -72,3 +72,15 @@ def test_returns_over_lookback() -> None:
     r.update(100)
     assert math.isnan(r.update(110))
     assert r.update(105) == pytest.approx(0.05)
+
+
+def test_zigzag_confirms_swings_by_threshold_and_ignores_the_start() -> None:
+    from bridge.indicators import Zigzag
+
+    z = Zigzag()
+    got = [z.update(p, 10) for p in (100, 95, 90, 89, 99, 105, 95, 94, 104)]
+    # 100 -> 90 establishes a down leg (the start is no swing); 89 -> 99: swing low at 89;
+    # 105 -> 95: swing high at 105; 94 -> 104: swing low at 94
+    assert got == [0, 0, 0, 0, -1, 0, 1, 0, -1]
+    assert (z.swing_low, z.swing_high, z.count) == (94, 105, 3)
+    assert z.run() == 104 - 94

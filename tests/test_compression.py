@@ -10,10 +10,10 @@ from tests.compression_scenarios import locked_fixture, path
 # average). Longs 0.03 @ 2640 + 0.05 @ 2760; shorts 0.03 @ 2660 + 0.07 @ 2560.
 LONGS = [(0.03, 2640.0), (0.05, 2760.0)]
 SHORTS = [(0.03, 2660.0), (0.07, 2560.0)]
-# 2630 -> 2619: a first swing high at 2630 (nothing to do there; the engine engages and places
-# the buy limit 0.01 at 2590 + 0.50) -> 2590.40: the limit fills (ask 2590.50) -> 2600.40: swing
-# low -> 2680 -> 2670: swing high -> 2665 -> 2675: swing low.
-WAYPOINTS = [2630, 2619, 2590.4, 2600.4, 2680, 2670, 2665, 2675, 2676]
+# 2610 -> 2630 (the first leg, up) -> 2619: a first swing high at 2630 (nothing to do there;
+# the engine engages and places the buy limit 0.01 at 2590 + 0.50) -> 2590.40: the limit fills
+# (ask 2590.50) -> 2600.40: swing low -> 2680 -> 2670: swing high -> 2665 -> 2675: swing low.
+WAYPOINTS = [2610, 2630, 2619, 2590.4, 2600.4, 2680, 2670, 2665, 2675, 2676]
 
 
 def params(**kw: object) -> CompressionParams:
