@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.strategy import Strategy
+from strategies.compression import Compression, CompressionParams
 from strategies.ema_cross import EmaCross, EmaCrossParams
 from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
 
@@ -21,7 +22,14 @@ def _range_breakout(params: dict[str, Any], magic: int, name: str) -> Strategy:
     return RangeBreakout(RangeBreakoutParams(**params), magic=magic, name=name)
 
 
+def _compression(params: dict[str, Any], magic: int, name: str) -> Strategy:
+    if "adopt_tickets" in params:
+        params = {**params, "adopt_tickets": tuple(params["adopt_tickets"])}
+    return Compression(CompressionParams(**params), magic=magic, name=name)
+
+
 KINDS: dict[str, tuple[Factory, type]] = {
+    "compression": (_compression, CompressionParams),
     "ema_cross": (_ema_cross, EmaCrossParams),
     "range_breakout": (_range_breakout, RangeBreakoutParams),
 }
