@@ -51,3 +51,26 @@ def test_the_seeds_worked_example() -> None:
     assert s.bank == pytest.approx(s.realised) and s.bank >= 0
     limit = next(t for t in res.portfolio.trades if t.open_price == 2590.5)
     assert limit.side == "buy" and limit.volume == 0.01
+
+
+def test_listed_tickets_are_adopted_and_others_left_alone() -> None:
+    from bridge import events as ev
+    from tests.compression_scenarios import GOLD
+    from tests.helpers import engine
+
+    s = Compression(CompressionParams(adopt_tickets=(1, 2)))
+    e, _ = engine([s], specs={"XAUUSD": GOLD})
+    for t, buy, magic in ((1, True, 77), (2, False, 77), (3, True, 77), (4, False, s.magic)):
+        e.handle(ev.Position(t, "XAUUSD", buy, 0.05, 2650.0, 0, 0, magic, 0, 0, 0, ""))
+    b = s.baskets(e._ctx[s.magic])
+    assert sorted(p.ticket for p in b.longs + b.shorts) == [1, 2, 4]
+
+
+def test_margin_floor_stops_top_ups_but_not_harvests() -> None:
+    # the worked example again; the account's margin level (about 18,900 %) is below the floor
+    s = Compression(params(min_margin_level=100_000.0))
+    res = run_backtest(locked_fixture(path(WAYPOINTS), LONGS, SHORTS), [s])
+    own = [t for t in res.portfolio.trades if t.magic == s.magic]
+    own += [p for p in res.portfolio.positions.values() if p.magic == s.magic]
+    assert own == [] and not s.rebalance_sent  # no top-up, no rebalance limit
+    assert s.realised > 0  # harvesting and reducing still happen
