@@ -138,16 +138,10 @@ DEMO = {
             "params": {"main_symbol": "US100", "hedge_symbol": "SPX500"},
         },
         {
-            "kind": "ema_cross",
-            "name": "xauusd_example",
-            "magic": 9002,
-            "params": {
-                "symbol": "XAUUSD",
-                "timeframe": 15,
-                "lots": 0.5,
-                "sl_pct": 0.25,
-                "tp_pct": 0.5,
-            },
+            "kind": "compression",
+            "name": "xauusd_compression",
+            "magic": 3000,
+            "params": {"symbol": "XAUUSD", "adopt_magic": 0, "commission_per_lot": 3.0},
         },
     ],
 }

@@ -89,6 +89,7 @@ class Engine:
         self.portfolio = Portfolio(specs, initial_balance, {s.magic: s.name for s in strategies})
         self.gate = RiskGate(limits or RiskLimits())
         self.orders = OrderManager(self.gate, self.portfolio, specs, send, id_prefix, audit=audit)
+        self.portfolio.owner_of = self._magic_of
         self.audit = audit
         self.on_state = on_state
         self.rejections: list[tuple[str, Rejection]] = []
@@ -252,6 +253,10 @@ class Engine:
         s = self._owner(deal.client_id if deal is not None else "", pos.magic)
         if s is not None:
             self._apply(s, s.on_position_closed(pos, deal, self._ctx[s.magic]))
+
+    def _magic_of(self, client_id: str) -> int | None:
+        rec = self.orders.orders.get(client_id)
+        return rec.magic if rec is not None else None
 
     def _owner(self, client_id: str, magic: int) -> Strategy | None:
         """The strategy whose order caused an event (by client id), else the one of the magic:

@@ -94,6 +94,36 @@ margin_rate = 1.0
 swap_long = -60.0
 swap_short = 20.0
 sessions = "{sessions}"
+
+# A locked XAUUSD hedge held at the start (opened by hand: magic 0), both sides underwater at
+# 2650: the band runs from the short average 2610 to the long average 2690.
+[[positions]]
+symbol = "XAUUSD"
+side = "buy"
+volume = 0.05
+price = 2685.0
+time = "2026-01-02 15:00"
+
+[[positions]]
+symbol = "XAUUSD"
+side = "buy"
+volume = 0.05
+price = 2695.0
+time = "2026-01-02 16:30"
+
+[[positions]]
+symbol = "XAUUSD"
+side = "sell"
+volume = 0.06
+price = 2612.0
+time = "2026-01-02 20:00"
+
+[[positions]]
+symbol = "XAUUSD"
+side = "sell"
+volume = 0.06
+price = 2608.0
+time = "2026-01-02 21:30"
 """
 
 

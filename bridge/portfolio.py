@@ -8,6 +8,7 @@ account snapshot is kept beside it (``account``) for the risk gate and for recon
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from bridge import events as ev
@@ -54,6 +55,9 @@ class Portfolio:
         self.trades: list[Trade] = []
         self.curve: list[tuple[int, float, float]] = []  # (server ms, balance, equity)
         self._entry_commission: dict[int, float] = {}
+        # client order id -> magic of the strategy that sent it (set by the engine): a trade is
+        # credited to the strategy whose order closed it, even on a ticket it adopted
+        self.owner_of: Callable[[str], int | None] = lambda client_id: None
         self.last_deal: dict[int, ev.Deal] = {}  # position ticket -> its latest deal
 
     # -- events ------------------------------------------------------------------------------
@@ -75,12 +79,14 @@ class Portfolio:
         if pos is None:  # a deal for a position we never saw (restart): still counted in balance
             return
         frac = min(d.volume / pos.volume, 1.0) if pos.volume > 0 else 1.0
+        owner = self.owner_of(d.client_id) if d.client_id else None
+        magic = pos.magic if owner is None else owner
         entry_comm = self._entry_commission.get(d.position_id, 0.0)
         self._entry_commission[d.position_id] = entry_comm * (1 - frac)
         self.trades.append(
             Trade(
-                self.names.get(pos.magic, str(pos.magic)),
-                pos.magic,
+                self.names.get(magic, str(magic)),
+                magic,
                 pos.symbol,
                 "buy" if pos.is_buy else "sell",
                 d.volume,

@@ -350,6 +350,14 @@ class Compression(Strategy):
             raise ValueError(f"{self.name}: unknown verb {verb!r} (pause, resume, halt)")
         return NO_INTENTS
 
+    def stats(self) -> dict[str, Any]:
+        return {
+            "swings": len(self.cycles),
+            "acted_at": sum(c.acted for c in self.cycles),
+            "bank": round(self.bank, 2),
+            "realised_by_engine": round(self.realised, 2),
+        }
+
     # -- restart -----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:
         return {

@@ -70,7 +70,9 @@ def test_margin_floor_stops_top_ups_but_not_harvests() -> None:
     # the worked example again; the account's margin level (about 18,900 %) is below the floor
     s = Compression(params(min_margin_level=100_000.0))
     res = run_backtest(locked_fixture(path(WAYPOINTS), LONGS, SHORTS), [s])
-    own = [t for t in res.portfolio.trades if t.magic == s.magic]
-    own += [p for p in res.portfolio.positions.values() if p.magic == s.magic]
-    assert own == [] and not s.rebalance_sent  # no top-up, no rebalance limit
+    from tests.compression_scenarios import START
+
+    opened = [t for t in res.portfolio.trades if t.open_time >= START]
+    opened += [p for p in res.portfolio.positions.values() if p.time_ms >= START]
+    assert opened == [] and not s.rebalance_sent  # no top-up, no rebalance limit
     assert s.realised > 0  # harvesting and reducing still happen

@@ -326,4 +326,4 @@ def test_range_breakout_same_decisions_in_process_and_over_zeromq(tmp_path: Path
         srv.close()
     assert [tuple(t) for t in engines[0].portfolio.trades] == want
     assert remote.stats() == local.stats()
-    assert not engines[0].portfolio.positions  # no orphan hedge left behind
+    assert not engines[0].portfolio.of_magic(remote.magic)  # no orphan hedge left behind
