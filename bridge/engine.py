@@ -17,7 +17,7 @@ from bridge.bars import BarBuilder
 from bridge.orders import IN_FLIGHT, Audit, OrderManager
 from bridge.portfolio import Portfolio
 from bridge.risk import RiskGate, RiskLimits
-from bridge.strategy import Intent, Intents, Rejection, SetTimer, Strategy
+from bridge.strategy import Intent, Intents, Record, Rejection, SetTimer, Strategy
 from bridge.symbols import SymbolSpec
 
 MAX_REJECT_DEPTH = 3  # a strategy answering rejections with new intents, at most this deep
@@ -285,6 +285,10 @@ class Engine:
         if not intents:
             return
         for it in intents:
+            if isinstance(it, Record):
+                if self.audit is not None:
+                    self.audit(it.kind, it.row)
+                continue
             if isinstance(it, SetTimer):
                 self._timer_seq += 1
                 heapq.heappush(self._timers, (it.at_ms, self._timer_seq, s.magic, it.name))

@@ -165,7 +165,7 @@ class OrderManager:
             p(it.price) if it.price else 0.0,
             p(it.sl) if it.sl else 0.0,
             p(it.tp) if it.tp else 0.0,
-            magic,
+            it.magic or magic,
             self.deviation,
             -1,
             it.tag,
@@ -177,6 +177,7 @@ class OrderManager:
         spec = self.specs.get(t.symbol)
         if spec is None:
             return [Open(t.symbol, True, 0.0, tag=t.tag)]  # rejected downstream with the reason
+        magic = t.magic or magic
         have = self.portfolio.net_lots(t.symbol, magic)
         delta = spec.lots_to_steps(t.net_volume) - spec.lots_to_steps(have)
         if delta == 0:
@@ -193,7 +194,7 @@ class OrderManager:
                 out.append(Close(p.ticket, spec.steps_to_lots(steps), tag=t.tag))
                 left -= steps
         if left:
-            out.append(Open(t.symbol, want_buy, spec.steps_to_lots(left), tag=t.tag))
+            out.append(Open(t.symbol, want_buy, spec.steps_to_lots(left), tag=t.tag, magic=t.magic))
         return out
 
     def in_flight(self, symbol: str) -> tuple[float, int]:

@@ -26,6 +26,7 @@ class Open(NamedTuple):
     sl: float = 0.0
     tp: float = 0.0
     tag: str = ""  # strategy's own label, kept with the order (e.g. "main", "hedge")
+    magic: int = 0  # the position's magic number; 0: the strategy's own
 
 
 class Close(NamedTuple):
@@ -58,6 +59,7 @@ class Target(NamedTuple):
     symbol: str
     net_volume: float
     tag: str = ""
+    magic: int = 0  # the positions of this magic number; 0: the strategy's own
 
 
 class SetTimer(NamedTuple):
@@ -67,7 +69,15 @@ class SetTimer(NamedTuple):
     name: str = ""
 
 
-Intent = Open | Close | Modify | Cancel | CloseBy | Target | SetTimer
+class Record(NamedTuple):
+    """A row for the store (``kind`` names the table): how a pure strategy keeps its own audit
+    trail without doing I/O. Dropped when the brain runs without a store."""
+
+    kind: str
+    row: dict[str, Any]
+
+
+Intent = Open | Close | Modify | Cancel | CloseBy | Target | SetTimer | Record
 Intents = Sequence[Intent]
 NO_INTENTS: tuple[Intent, ...] = ()
 REDUCING = (Close, Cancel, CloseBy)

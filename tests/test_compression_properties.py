@@ -36,7 +36,9 @@ class Probe(Compression):
         out = super()._at_swing(swing, tick, ctx, b, why)
         lng, sht = b.lots(GOLD)
         self.swings.append((lng, sht, swing < 0, list(out)))
-        self._harvesting |= {i.ticket for i in out if isinstance(i, Close) and i.tag == "harvest"}
+        # harvest fills arrive right after their swing; a later close of the same ticket is a
+        # reduction (a loss the bank pays for), not a harvest
+        self._harvesting = {i.ticket for i in out if isinstance(i, Close) and i.tag == "harvest"}
         return out
 
     def on_fill(self, deal, ctx):  # type: ignore[no-untyped-def]
