@@ -79,21 +79,22 @@ class Engine:
         audit: Audit | None = None,
         on_state: Callable[[Strategy], None] | None = None,
     ) -> None:
-        magics = [s.magic for s in strategies]
+        magics = [m for s in strategies for m in (s.magic, *s.extra_magics)]
         if len(set(magics)) != len(magics):
             raise ValueError(f"strategies need distinct magic numbers, got {magics}")
         self.strategies = list(strategies)
         self.specs = specs
         self.now_ms = 0
         self.last_tick: dict[str, ev.Tick] = {}
-        self.portfolio = Portfolio(specs, initial_balance, {s.magic: s.name for s in strategies})
+        names = {m: s.name for s in strategies for m in (s.magic, *s.extra_magics)}
+        self.portfolio = Portfolio(specs, initial_balance, names)
         self.gate = RiskGate(limits or RiskLimits())
         self.orders = OrderManager(self.gate, self.portfolio, specs, send, id_prefix, audit=audit)
         self.portfolio.owner_of = self._magic_of
         self.audit = audit
         self.on_state = on_state
         self.rejections: list[tuple[str, Rejection]] = []
-        self._by_magic = {s.magic: s for s in strategies}
+        self._by_magic = {m: s for s in strategies for m in (s.magic, *s.extra_magics)}
         self._ctx = {s.magic: _Ctx(self, s.magic) for s in strategies}
         self._tick_subs: dict[str, list[Strategy]] = {}
         self._m1_subs: dict[str, list[Strategy]] = {}

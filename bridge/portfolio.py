@@ -16,7 +16,8 @@ from bridge.symbols import SymbolSpec
 
 
 class Trade(NamedTuple):
-    """One closed (or partly closed) position: the columns of trades.csv."""
+    """One closed (or partly closed) position: the columns of trades.csv. ``strategy`` is the
+    strategy whose order closed it (or that owns its magic); ``magic`` is the position's own."""
 
     strategy: str
     magic: int
@@ -80,13 +81,13 @@ class Portfolio:
             return
         frac = min(d.volume / pos.volume, 1.0) if pos.volume > 0 else 1.0
         owner = self.owner_of(d.client_id) if d.client_id else None
-        magic = pos.magic if owner is None else owner
+        who = pos.magic if owner is None else owner
         entry_comm = self._entry_commission.get(d.position_id, 0.0)
         self._entry_commission[d.position_id] = entry_comm * (1 - frac)
         self.trades.append(
             Trade(
-                self.names.get(magic, str(magic)),
-                magic,
+                self.names.get(who, f"magic {who}"),
+                pos.magic,
                 pos.symbol,
                 "buy" if pos.is_buy else "sell",
                 d.volume,

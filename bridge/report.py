@@ -95,7 +95,7 @@ def metrics(pf: Portfolio, strategies: Sequence[Strategy] = ()) -> dict[str, Any
     out["sharpe_ratio"] = round(sharpe(pf.curve), 3)
     per: dict[str, Any] = {}
     for s in strategies:
-        own = [t for t in pf.trades if t.magic == s.magic]
+        own = [t for t in pf.trades if t.strategy == s.name]
         cum, path = pf.initial_balance, [pf.initial_balance]
         for t in own:
             cum += _net(t)

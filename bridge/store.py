@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Column, Text
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
+from bridge import plan_tables
+
 
 class RunRow(SQLModel, table=True):
     __tablename__ = "runs"
@@ -117,6 +119,7 @@ _ROWS: dict[str, type[SQLModel]] = {
     "position": PositionRow,
     "risk": RiskRow,
     "state": StrategyStateRow,
+    **plan_tables.APPEND,
 }
 
 
@@ -158,20 +161,27 @@ class Store:
                     batch.append(self._q.get_nowait())
                 except queue.Empty:
                     break
-            rows = []
+            rows: list[SQLModel] = []
+            upserts: list[SQLModel] = []
             for it in batch:
                 if it is None:
                     stop = True
                     continue
                 kind, data = it
+                if kind in plan_tables.UPSERT:
+                    upserts.append(plan_tables.UPSERT[kind](**data))
+                    continue
                 cls = EventLogRow if kind == "log" else _ROWS.get(kind)
                 if cls is None:
                     continue
-                rows.append(cls(run_id=self.run_id, **data))
-            if rows:
+                extra = {} if cls in plan_tables.APPEND.values() else {"run_id": self.run_id}
+                rows.append(cls(**extra, **data))
+            if rows or upserts:
                 try:
                     with Session(self.engine) as s:
                         s.add_all(rows)
+                        for u in upserts:
+                            s.merge(u)
                         s.commit()
                 except Exception as exc:  # the database is down or refuses: keep going, say so
                     self.errors.append(f"{type(exc).__name__}: {exc}")

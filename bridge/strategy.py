@@ -129,6 +129,7 @@ class Strategy:
     symbols: tuple[str, ...] = ()
     timeframes: tuple[int, ...] = ()
     wants_ticks: bool = False
+    extra_magics: tuple[int, ...] = ()  # other magic numbers its positions carry (e.g. legs)
 
     def on_start(self, ctx: Context) -> Intents:
         return NO_INTENTS

@@ -10,6 +10,7 @@ from bridge.strategy import Strategy
 from strategies.compression import Compression, CompressionParams
 from strategies.ema_cross import EmaCross, EmaCrossParams
 from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+from strategies.two_bucket import TwoBucket, TwoBucketParams
 
 Factory = Callable[[dict[str, Any], int, str], Strategy]
 
@@ -28,7 +29,12 @@ def _compression(params: dict[str, Any], magic: int, name: str) -> Strategy:
     return Compression(CompressionParams(**params), magic=magic, name=name)
 
 
+def _two_bucket(params: dict[str, Any], magic: int, name: str) -> Strategy:
+    return TwoBucket(TwoBucketParams(**params), magic=magic, name=name)
+
+
 KINDS: dict[str, tuple[Factory, type]] = {
+    "two_bucket": (_two_bucket, TwoBucketParams),
     "compression": (_compression, CompressionParams),
     "ema_cross": (_ema_cross, EmaCrossParams),
     "range_breakout": (_range_breakout, RangeBreakoutParams),

@@ -22,18 +22,26 @@ def bars(symbol: str, start: str, rows: Sequence[Row], spread: int = 0) -> BarAr
     return BarArrays(
         symbol,
         np.array([t0 + r[0] * 60_000 for r in rows], dtype=np.int64),
-        a[:, 0], a[:, 1], a[:, 2], a[:, 3],
+        a[:, 0],
+        a[:, 1],
+        a[:, 2],
+        a[:, 3],
         np.ones(len(rows), dtype=np.int64),
         np.full(len(rows), spread, dtype=np.int64),
-    )  # fmt: skip
+    )
 
 
 def flat(minutes: range, price: float) -> list[Row]:
     return [(m, price, price, price, price) for m in minutes]
 
 
-def fixture(*series: BarArrays, specs: dict[str, SymbolSpec] | None = None,
-            balance: float = 100_000.0) -> Fixture:  # fmt: skip
+def fixture(
+    *series: BarArrays, specs: dict[str, SymbolSpec] | None = None, balance: float = 100_000.0
+) -> Fixture:
     specs = specs or {b.symbol: index_spec(b.symbol) for b in series}
-    return Fixture("scenario", AccountSettings(balance=balance, leverage=100), specs,
-                   {b.symbol: b for b in series})  # fmt: skip
+    return Fixture(
+        "scenario",
+        AccountSettings(balance=balance, leverage=100),
+        specs,
+        {b.symbol: b for b in series},
+    )

@@ -166,10 +166,19 @@ def test_htf_filter_allows_only_the_side_of_the_h1_trend(last: Row, buy: bool) -
 
 
 # -- the hedge arithmetic --------------------------------------------------------------------
-@pytest.mark.parametrize(("rm", "rh", "ok"), [
-    (0.01, 0.003, True), (0.01, 0.0030001, False), (-0.01, -0.003, True), (0.01, -0.001, False),
-    (-0.01, 0.001, False), (0.01, 0.0, False), (0.0, 0.0, False), (math.nan, 0.001, False),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("rm", "rh", "ok"),
+    [
+        (0.01, 0.003, True),
+        (0.01, 0.0030001, False),
+        (-0.01, -0.003, True),
+        (0.01, -0.001, False),
+        (-0.01, 0.001, False),
+        (0.01, 0.0, False),
+        (0.0, 0.0, False),
+        (math.nan, 0.001, False),
+    ],
+)
 def test_lag_condition_boundaries(rm: float, rh: float, ok: bool) -> None:
     assert lag_condition(rm, rh, 0.30) is ok
 

@@ -1,0 +1,268 @@
+"""Two-bucket unit hedging (seed 001) on the MT5 bridge: the plan of strategies/unit_plan.py,
+its executor, and its database rows.
+
+* The plan starts at the first tick's mid price and changes allocations as price moves.
+* Executor: each leg's target quantity (asset units) becomes lots (/ contract size, normalised
+  by the order manager). On a hedging account the long bucket, the hedge bucket's long leg and
+  its short leg are separate positions with magic numbers magic+1, magic+2 and magic+3; on a
+  netting account the plan's net quantity is traded under the strategy's magic.
+* Every allocation change is a row of allocation_changes (old and new percentages, trigger
+  price and units, phase, reason, reset details); trading_plans and positions hold the current
+  state; trades the plan's own fills; price_updates one row per closed M1 bar.
+* Operator controls (``mt5bridge strategy NAME VERB``): stop (emergency stop: close every leg),
+  pause, resume, reset (manual reset), leverage X. Each is logged as an allocation change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bridge import events as ev
+from bridge.strategy import NO_INTENTS, Context, Intent, Intents, Record, Strategy, Target
+from strategies.unit_plan import LEGS, Change, UnitPlan
+
+
+@dataclass(frozen=True, slots=True)
+class TwoBucketParams:
+    symbol: str = "BTCUSD"
+    margin: float = 1000.0
+    leverage: float = 1.0
+    split: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.margin <= 0 or self.leverage <= 0 or not 0 <= self.split <= 1:
+            raise ValueError("two_bucket: margin and leverage must be > 0 and split within 0..1")
+
+
+class TwoBucket(Strategy):
+    def __init__(
+        self, params: TwoBucketParams | None = None, magic: int = 5000, name: str = "two_bucket"
+    ) -> None:
+        self.p = params or TwoBucketParams()
+        self.name, self.magic = name, magic
+        self.symbols = (self.p.symbol,)
+        self.timeframes = (1,)
+        self.wants_ticks = True
+        self.plan: UnitPlan | None = None
+        self.leg_magic = {leg: magic + 1 + i for i, leg in enumerate(LEGS)}
+        self.extra_magics = tuple(self.leg_magic.values())
+        self.history: list[tuple[int, Change]] = []
+        self.last_price = 0.0
+
+    # -- market ------------------------------------------------------------------------------
+    def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
+        if tick.symbol != self.p.symbol:
+            return NO_INTENTS
+        price = (tick.bid + tick.ask) / 2
+        self.last_price = price
+        if self.plan is None:
+            self.plan = UnitPlan(self.p.margin, self.p.leverage, price, self.p.split)
+            return [
+                *self._execute(ctx),
+                *self._fills(tick.time_ms),
+                *self._state_rows(tick.time_ms, ctx),
+            ]
+        change = self.plan.on_price(price)
+        if change is None:
+            return NO_INTENTS
+        return self._changed(change, tick.time_ms, ctx)
+
+    def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
+        if self.plan is None or bar.symbol != self.p.symbol or bar.timeframe != 1:
+            return NO_INTENTS
+        pl = self.plan
+        row = {
+            "plan_id": self.magic,
+            "time_ms": bar.time_ms + 60_000,
+            "price": bar.close,
+            "units": round(pl.units_now(bar.close), 4),
+            "phase": pl.phase,
+            "plan_value": round(pl.value(bar.close), 2),
+        }
+        # the plan's row is current too: growth re-bases the margin without an allocation change
+        return [Record("price_update", row), *self._state_rows(bar.time_ms + 60_000, ctx)[:1]]
+
+    # -- changes -> orders and rows ----------------------------------------------------------
+    def _changed(self, ch: Change, time_ms: int, ctx: Context) -> list[Intent]:
+        assert self.plan is not None
+        self.history.append((time_ms, ch))
+        pl = self.plan
+        row = {
+            "plan_id": self.magic,
+            "time_ms": time_ms,
+            "old_long_pct": ch.old_long,
+            "new_long_pct": ch.new_long,
+            "old_hedge_long_pct": ch.old_hedge,
+            "new_hedge_long_pct": ch.new_hedge,
+            "trigger_price": ch.price,
+            "trigger_units": ch.units,
+            "phase": ch.phase,
+            "reason": ch.reason,
+            "is_reset": ch.reset,
+            "realised_pnl": round(ch.realised, 6),
+            "plan_value": round(pl.value(ch.price), 6),
+            "details": json.dumps(ch.details),
+        }
+        return [
+            *self._execute(ctx),
+            Record("allocation_change", row),
+            *self._fills(time_ms),
+            *self._state_rows(time_ms, ctx),
+        ]
+
+    def _fills(self, time_ms: int) -> list[Intent]:
+        """The plan's own fills of the last change, as rows of ``trades``."""
+        assert self.plan is not None
+        out: list[Intent] = []
+        for leg, side, qty, px, pnl in self.plan.fills:
+            bucket = "long" if leg == "long" else "hedge"
+            row = {
+                "plan_id": self.magic,
+                "time_ms": time_ms,
+                "bucket": bucket,
+                "side": side,
+                "quantity": qty,
+                "price": px,
+                "realised_pnl": pnl,
+            }
+            out.append(Record("plan_trade", row))
+        self.plan.fills.clear()
+        return out
+
+    def _lots(self, qty: float, ctx: Context) -> float:
+        return qty / ctx.spec(self.p.symbol).contract_size
+
+    def _execute(self, ctx: Context) -> list[Intent]:
+        assert self.plan is not None
+        acc = ctx.account()
+        sym = self.p.symbol
+        legs = self.plan.legs
+        if acc is None or acc.hedging:
+            return [
+                Target(
+                    sym, self._lots(legs["long"].qty, ctx), tag="long", magic=self.leg_magic["long"]
+                ),
+                Target(
+                    sym,
+                    self._lots(legs["hedge_long"].qty, ctx),
+                    tag="hedge_long",
+                    magic=self.leg_magic["hedge_long"],
+                ),
+                Target(
+                    sym,
+                    -self._lots(legs["hedge_short"].qty, ctx),
+                    tag="hedge_short",
+                    magic=self.leg_magic["hedge_short"],
+                ),
+            ]
+        return [Target(sym, self._lots(self.plan.net_qty(), ctx), tag="net")]
+
+    def _state_rows(self, time_ms: int, ctx: Context) -> list[Intent]:
+        assert self.plan is not None
+        pl = self.plan
+        status = "stopped" if pl.stopped else ("paused" if pl.paused else "active")
+        out: list[Intent] = [
+            Record(
+                "plan",
+                {
+                    "id": self.magic,
+                    "name": self.name,
+                    "symbol": self.p.symbol,
+                    "margin": pl.margin,
+                    "leverage": pl.leverage,
+                    "split": pl.split,
+                    "unit_value": pl.unit_value,
+                    "unit_distance": pl.unit,
+                    "entry_price": pl.entry,
+                    "peak": pl.peak,
+                    "valley": pl.valley,
+                    "phase": pl.phase,
+                    "long_pct": pl.long_pct,
+                    "hedge_long_pct": pl.hedge_pct,
+                    "reset_count": pl.reset_count,
+                    "status": status,
+                    "plan_value": round(pl.value(self.last_price or pl.entry), 6),
+                    "updated_ms": time_ms,
+                },
+            )
+        ]
+        for i, leg in enumerate(LEGS):
+            q = pl.legs[leg]
+            out.append(
+                Record(
+                    "plan_position",
+                    {
+                        "id": self.magic * 10 + i,
+                        "plan_id": self.magic,
+                        "bucket": "long" if leg == "long" else "hedge",
+                        "side": "sell" if leg == "hedge_short" else "buy",
+                        "quantity": q.qty,
+                        "avg_price": q.avg,
+                        "lots": self._lots(q.qty, ctx),
+                        "updated_ms": time_ms,
+                    },
+                )
+            )
+        return out
+
+    # -- operator controls -------------------------------------------------------------------
+    def on_control(self, verb: str, arg: str, ctx: Context) -> Intents:
+        pl = self.plan
+        if pl is None:
+            raise ValueError(f"{self.name}: the plan has not started (no price yet)")
+        price = self.last_price
+        if verb == "stop":
+            ch = pl.emergency_stop(price)
+        elif verb in ("pause", "resume"):
+            pl.paused = verb == "pause"
+            ch = Change(
+                price,
+                pl.long_pct,
+                pl.long_pct,
+                pl.hedge_pct,
+                pl.hedge_pct,
+                round(pl.units_now(price), 4),
+                pl.phase,
+                f"operator {verb}",
+                0.0,
+            )
+        elif verb == "reset":
+            ch = pl.manual_reset(price)
+        elif verb == "leverage":
+            try:
+                ch = pl.set_leverage(float(arg), price)
+            except ValueError as exc:
+                raise ValueError(f"{self.name}: leverage {arg!r}: {exc}") from None
+        else:
+            raise ValueError(
+                f"{self.name}: unknown verb {verb!r} (stop, pause, resume, reset, leverage X)"
+            )
+        return self._changed(ch, ctx.now_ms, ctx)
+
+    # -- restart -----------------------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan.state() if self.plan is not None else None,
+            "last_price": self.last_price,
+        }
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        s = state.get("plan")
+        if s is not None:
+            pl = UnitPlan(1.0, 1.0, 1.0)
+            pl.restore(s)
+            self.plan = pl
+        self.last_price = float(state.get("last_price", 0.0))
+
+    def stats(self) -> dict[str, Any]:
+        pl = self.plan
+        if pl is None:
+            return {}
+        return {
+            "resets": pl.reset_count,
+            "allocation_changes": len(self.history),
+            "phase": pl.phase,
+            "plan_value": round(pl.value(self.last_price), 2),
+        }

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bridge import events as ev
+from bridge.backtest import run_backtest
+from bridge.broker_sim import AccountSettings
+from bridge.fixtures import Fixture, TickArrays, bars_from_ticks
+from bridge.store import Store
+from bridge.strategy import Record, Target
+from bridge.symbols import SymbolSpec
+from strategies.two_bucket import TwoBucket, TwoBucketParams
+from tests.compression_scenarios import START, path
+
+COIN = SymbolSpec("BTCUSD", 2, 0.01, 0.01, 0.01, 1.0, 0.001, 0.001, 100.0)
+
+
+def fixture(mids: list[float], hedging: bool = True) -> Fixture:
+    t = START + np.arange(len(mids), dtype=np.int64) * 1000
+    m = np.asarray(mids, dtype=np.float64)
+    ticks = TickArrays("BTCUSD", t, m, m)
+    acc = AccountSettings(balance=100_000.0, leverage=100, hedging=hedging)
+    return Fixture(
+        "coin", acc, {"BTCUSD": COIN}, {"BTCUSD": bars_from_ticks(ticks, 0.01)}, {"BTCUSD": ticks}
+    )
+
+
+CYCLE = path([100, 130, 70, 130], step=0.5)
+
+
+def strategy() -> TwoBucket:
+    return TwoBucket(TwoBucketParams(symbol="BTCUSD", margin=1000.0, leverage=1.0), magic=5000)
+
+
+def test_hedging_account_holds_each_leg_as_its_own_magic() -> None:
+    s = strategy()
+    res = run_backtest(fixture(CYCLE), [s])
+    assert s.plan is not None and s.plan.reset_count == 1
+    legs = {
+        m: sum(p.volume for p in res.portfolio.positions.values() if p.magic == m)
+        for m in (5001, 5002, 5003)
+    }
+    assert legs[5001] == pytest.approx(s.plan.legs["long"].qty, abs=0.001)
+    assert legs[5002] == pytest.approx(s.plan.legs["hedge_long"].qty, abs=0.001)
+    assert legs[5003] == 0.0  # no short leg once both buckets are long again
+    shorts = [t for t in res.portfolio.trades if t.magic == 5003]
+    assert shorts and all(t.side == "sell" for t in shorts)  # the hedge's short leg was separate
+    assert not res.rejections
+
+
+def test_netting_account_trades_the_net() -> None:
+    s = strategy()
+    res = run_backtest(fixture(CYCLE[:200], hedging=False), [s])  # down to the decline
+    assert s.plan is not None
+    (pos,) = res.portfolio.positions.values()
+    net = s.plan.net_qty()
+    assert pos.is_buy == (net > 0) and pos.volume == pytest.approx(abs(net), abs=0.001)
+    assert not res.rejections
+
+
+def test_database_rows_match_the_allocation_history(tmp_path: Path) -> None:
+    db = tmp_path / "plan.sqlite"
+    store = Store(f"sqlite:///{db}")
+    s = strategy()
+    res = run_backtest(fixture(CYCLE), [s], audit=store.audit)
+    store.close()
+    assert not store.errors and s.plan is not None
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "select old_long_pct, new_long_pct, old_hedge_long_pct, new_hedge_long_pct, "
+        "trigger_price, trigger_units, phase, reason, is_reset from allocation_changes "
+        "order by id"
+    ).fetchall()
+    want = [
+        (
+            c.old_long,
+            c.new_long,
+            c.old_hedge,
+            c.new_hedge,
+            c.price,
+            c.units,
+            c.phase,
+            c.reason,
+            int(c.reset),
+        )
+        for _, c in s.history
+    ]
+    assert rows == want and len(rows) == 10
+    plan = con.execute(
+        "select reset_count, phase, long_pct, hedge_long_pct, margin, leverage, split "
+        "from trading_plans where id = 5000"
+    ).fetchone()
+    assert plan == (1, "advance", 100, 100, pytest.approx(s.plan.margin), 1.0, 0.5)
+    legs = dict(
+        con.execute("select bucket || ':' || side, quantity from positions where plan_id = 5000")
+    )
+    assert legs == {
+        "long:buy": pytest.approx(s.plan.legs["long"].qty),
+        "hedge:buy": pytest.approx(s.plan.legs["hedge_long"].qty),
+        "hedge:sell": 0.0,
+    }
+    realised = con.execute("select sum(realised_pnl) from trades where plan_id = 5000").fetchone()[
+        0
+    ]
+    assert realised == pytest.approx(s.plan.realised) and s.plan.realised == pytest.approx(242.5)
+    updates = con.execute("select count(*) from price_updates").fetchone()[0]
+    assert (
+        updates == len(fixture(CYCLE).bars["BTCUSD"]) == len(res.portfolio.curve)
+    )  # one per M1 bar
+
+
+def _engine_at(price: float) -> tuple[TwoBucket, Any, list[Any]]:
+    from tests.helpers import engine
+
+    s = strategy()
+    e, sent = engine([s], specs={"BTCUSD": COIN})
+    e.handle(ev.Tick("BTCUSD", START, price, price))
+    return s, e, sent
+
+
+def test_operator_controls_are_applied_and_logged() -> None:
+    s, e, _sent = _engine_at(100.0)
+    records: list[Any] = []
+    e.audit = lambda kind, row: records.append((kind, row))
+    e.control("two_bucket", "pause")
+    assert s.plan is not None and s.plan.paused
+    e.handle(ev.Tick("BTCUSD", START + 1000, 80.0, 80.0))  # -4 units: nothing while paused
+    assert (s.plan.long_pct, s.plan.hedge_pct) == (100, 100)
+    e.control("two_bucket", "resume")
+    e.control("two_bucket", "leverage", "10")
+    assert s.plan.leverage == 10 and s.plan.unit == pytest.approx(0.5)
+    e.control("two_bucket", "reset")
+    assert s.plan.reset_count == 1
+    e.control("two_bucket", "stop")
+    assert s.plan.stopped and all(leg.qty == 0 for leg in s.plan.legs.values())
+    reasons = [row["reason"] for kind, row in records if kind == "allocation_change"]
+    assert reasons == [
+        "operator pause",
+        "operator resume",
+        "leverage 1 -> 10",
+        "manual reset",
+        "emergency stop: every leg closed, plan stopped",
+    ]
+    with pytest.raises(ValueError, match="unknown verb"):
+        e.control("two_bucket", "moon")
+
+
+def test_stop_targets_zero_on_every_leg() -> None:
+    s, e, _sent = _engine_at(100.0)
+    out = s.on_control("stop", "", e._ctx[s.magic])
+    targets = [i for i in out if isinstance(i, Target)]
+    assert len(targets) == 3 and all(t.net_volume == 0 for t in targets)
+    assert any(isinstance(i, Record) and i.kind == "allocation_change" for i in out)
