@@ -38,16 +38,24 @@ def main() -> None:
     print("| swing | time (server) | price | long | short | imbalance | gross | bank before |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for c in (c for c in s.cycles if c.acted):
-        print(f"| {c.swing} | {fmt(c.time_ms)} | {c.price:.2f} | {c.long_lots:.2f} | {c.short_lots:.2f} | "
-              f"{abs(c.long_lots - c.short_lots):.2f} | {c.long_lots + c.short_lots:.2f} | {c.bank:.2f} |")
-    print(f"| end | {fmt(pf.curve[-1][0])} | | {end_l:.2f} | {end_s:.2f} | {abs(end_l - end_s):.2f} | "
-          f"{end_l + end_s:.2f} | {s.bank:.2f} |")
+        print(
+            f"| {c.swing} | {fmt(c.time_ms)} | {c.price:.2f} | {c.long_lots:.2f} | {c.short_lots:.2f} | "
+            f"{abs(c.long_lots - c.short_lots):.2f} | {c.long_lots + c.short_lots:.2f} | {c.bank:.2f} |"
+        )
+    print(
+        f"| end | {fmt(pf.curve[-1][0])} | | {end_l:.2f} | {end_s:.2f} | {abs(end_l - end_s):.2f} | "
+        f"{end_l + end_s:.2f} | {s.bank:.2f} |"
+    )
     why = Counter((c.note.split(" ")[0] if c.note else "engaged") for c in s.cycles)
-    print(f"\nswings: {len(s.cycles)}; acted at {sum(c.acted for c in s.cycles)}; "
-          f"where it could not act: {dict(why)}")
-    print(f"realised by the engine: {s.realised:.2f}; bank at the end: {s.bank:.2f}; "
-          f"account net profit (closed): {pf.balance - pf.initial_balance:.2f}; "
-          f"equity at the end: {pf.curve[-1][2]:.2f} (start {pf.initial_balance:.2f})")
+    print(
+        f"\nswings: {len(s.cycles)}; acted at {sum(c.acted for c in s.cycles)}; "
+        f"where it could not act: {dict(why)}"
+    )
+    print(
+        f"realised by the engine: {s.realised:.2f}; bank at the end: {s.bank:.2f}; "
+        f"account net profit (closed): {pf.balance - pf.initial_balance:.2f}; "
+        f"equity at the end: {pf.curve[-1][2]:.2f} (start {pf.initial_balance:.2f})"
+    )
     if a.plot:
         plot(s, a.plot)
 

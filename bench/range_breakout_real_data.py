@@ -30,13 +30,20 @@ OUT = ROOT / "out" / "real"
 
 def make_es_fixture() -> None:
     folder = OUT / "us100_es"
-    import_csv(DATA / "index_futures/ES_futures_1m_2026-01-25_2026-02-09.csv.gz", "ES", folder,
-               shift_hours=7, spread=50)
+    import_csv(
+        DATA / "index_futures/ES_futures_1m_2026-01-25_2026-02-09.csv.gz",
+        "ES",
+        folder,
+        shift_hours=7,
+        spread=50,
+    )
     us100 = (DATA / "mt5_ftmo/US100.cash_M1.csv.gz").resolve()
-    spec = ("digits = 2\npoint = 0.01\ntick_size = 0.01\ntick_value = 0.01\ncontract_size = 1.0\n"
-            "volume_min = 0.01\nvolume_step = 0.01\nvolume_max = 100.0\n")
+    spec = (
+        "digits = 2\npoint = 0.01\ntick_size = 0.01\ntick_value = 0.01\ncontract_size = 1.0\n"
+        "volume_min = 0.01\nvolume_step = 0.01\nvolume_max = 100.0\n"
+    )
     (folder / "fixture.toml").write_text(
-        '# US100.cash with ES (ET + 7 h), their overlap only; specs as configs/data/us100_us30\n'
+        "# US100.cash with ES (ET + 7 h), their overlap only; specs as configs/data/us100_us30\n"
         'name = "us100_es"\nstart = "2026-01-26 01:00"\nend = "2026-02-10 01:34"\n\n'
         '[account]\nlogin = 1\nbalance = 100000.0\nleverage = 100\ncurrency = "USD"\nhedging = true\n\n'
         f'[symbols."US100.cash"]\nfile = "{us100}"\n{spec}\n[symbols.ES]\nfile = "ES_M1.csv.gz"\n{spec}'
@@ -53,8 +60,11 @@ def run(name: str) -> dict[str, object]:
     per = next(iter(rep["per_strategy"].values()))
     rep["hedge_activation_rate"] = per.get("hedge_activation_rate")
     bars = sum(len(b) for b in fx.bars.values())
-    print(f"{name}: {bars} M1 bars in {secs:.1f} s; main trades {per['main_trades']}, "
-          f"hedges {per['hedges']}", file=sys.stderr)
+    print(
+        f"{name}: {bars} M1 bars in {secs:.1f} s; main trades {per['main_trades']}, "
+        f"hedges {per['hedges']}",
+        file=sys.stderr,
+    )
     (OUT / name / "report.json").write_text(json.dumps(rep, indent=2))
     return rep
 

@@ -1,6 +1,6 @@
 """Replay and codec throughput on this machine (figures, not pass/fail).
 
-    make bench        # or: .venv/bin/python bench/replay_throughput.py
+make bench        # or: .venv/bin/python bench/replay_throughput.py
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     fx = load_fixture(ROOT / "fixtures" / "demo")
     bars = sum(len(b) for b in fx.bars.values())
     runs = []
@@ -31,8 +33,10 @@ def main() -> None:
         run_backtest(fx, [EmaCross(), EmaCross(EmaCrossParams(symbol="XAUUSD", lots=0.5), magic=2)])
         runs.append(time.perf_counter() - t)
     med = statistics.median(runs)
-    print(f"in-process replay, demo fixture: {bars} M1 bars ({bars * 5} events) in {med:.3f} s "
-          f"median of 3 -> {bars / med:,.0f} bars/s")
+    print(
+        f"in-process replay, demo fixture: {bars} M1 bars ({bars * 5} events) in {med:.3f} s "
+        f"median of 3 -> {bars / med:,.0f} bars/s"
+    )
     frame = codec.encode(ev.Tick("US100", 1767607200123, 21474.48, 21475.98, 0.0, 1, 6), 100)
     n = 200_000
     t = time.perf_counter()
