@@ -143,5 +143,11 @@ DEMO = {
             "magic": 3000,
             "params": {"symbol": "XAUUSD", "adopt_magic": 0, "commission_per_lot": 3.0},
         },
+        {
+            "kind": "two_bucket",
+            "name": "us100_plan",
+            "magic": 5000,
+            "params": {"symbol": "US100", "margin": 20000.0, "leverage": 5.0, "split": 0.5},
+        },
     ],
 }

@@ -108,7 +108,7 @@ def test_cli_backtest_writes_every_output_and_compare_prints_the_table(
     for f in ("trades.csv", "equity.csv", "report.json", "report.html", "equity.png"):
         assert (tmp_path / "a" / f).stat().st_size > 0
     rep = json.loads((tmp_path / "a" / "report.json").read_text())
-    assert set(rep["per_strategy"]) == {"us100_breakout", "xauusd_compression"}
+    assert set(rep["per_strategy"]) == {"us100_breakout", "xauusd_compression", "us100_plan"}
     header = (tmp_path / "a" / "trades.csv").read_text().splitlines()[0]
     assert header == (
         "strategy,magic,symbol,side,volume,open_time,open_price,close_time,close_price,"
