@@ -1,0 +1,335 @@
+//+------------------------------------------------------------------+
+//| MT5Bridge.mq5: the thin EA of mt5bridge                          |
+//| Streams every tick and closed M1 bar of the configured symbols   |
+//| to the brain over ZeroMQ (ZMTP 3.0 spoken natively: no DLL),     |
+//| executes the brain's commands and reports fills, positions and   |
+//| the account. No strategy logic lives here. See docs/ea.md.       |
+//+------------------------------------------------------------------+
+#property copyright "mt5bridge"
+#property version   "1.00"
+#property strict
+
+#include <MT5Bridge\Session.mqh>
+#include <MT5Bridge\Executor.mqh>
+
+input string InpHost         = "127.0.0.1";            // brain host (add it to the allowed URLs)
+input int    InpPort         = 5555;                   // brain port
+input string InpSecret       = "";                     // shared secret (the brain's MT5BRIDGE_SECRET)
+input string InpSymbols      = "US100,SPX500,XAUUSD";  // symbols to stream, comma separated
+input long   InpMagicBase    = 2000;                   // magic number when a command names none
+input int    InpSilenceMs    = 5000;                   // reconnect when the brain is silent this long
+input int    InpDeviation    = 20;                     // max slippage in points when a command names none
+input int    InpTimerMs      = 1;                      // timer period asked of the terminal
+input int    InpPollBudgetMs = 5;                      // time each timer event spends waiting for commands
+input string InpTerminalId   = "";                     // name of this terminal (default: the login)
+
+CBridgeSession  g_session;
+CBridgeExecutor g_exec;
+string          g_symbols[];
+long            g_last_msc[];     // time of the last tick sent, per symbol
+int             g_same_msc[];     // ticks already sent with exactly that time
+datetime        g_cur_bar[];      // open time of the M1 bar in progress, per symbol
+
+long NowMs(void) { return((long)TimeCurrent() * 1000); }
+
+int OnInit(void)
+  {
+   if(InpSecret == "")
+     {
+      Print("MT5Bridge: set the input InpSecret to the brain's shared secret");
+      return(INIT_PARAMETERS_INCORRECT);
+     }
+   string parts[];
+   int n = StringSplit(InpSymbols, ',', parts);
+   ArrayResize(g_symbols, 0);
+   for(int i = 0; i < n; i++)
+     {
+      string s = parts[i];
+      StringTrimLeft(s);
+      StringTrimRight(s);
+      if(s == "")
+         continue;
+      if(!SymbolSelect(s, true))
+        {
+         Print("MT5Bridge: unknown symbol ", s);
+         return(INIT_PARAMETERS_INCORRECT);
+        }
+      int k = ArraySize(g_symbols);
+      ArrayResize(g_symbols, k + 1);
+      g_symbols[k] = s;
+     }
+   int count = ArraySize(g_symbols);
+   ArrayResize(g_last_msc, count);
+   ArrayResize(g_same_msc, count);
+   ArrayResize(g_cur_bar, count);
+   long login = AccountInfoInteger(ACCOUNT_LOGIN);
+   g_exec.Init(login);
+   string id = InpTerminalId != "" ? InpTerminalId : "mt5-" + IntegerToString(login);
+   g_session.Configure(InpHost, (uint)InpPort, InpSecret, id, login);
+   EventSetMillisecondTimer(InpTimerMs > 1 ? InpTimerMs : 1);
+   Connect();
+   return(INIT_SUCCEEDED);
+  }
+
+void OnDeinit(const int reason)
+  {
+   EventKillTimer();
+   g_session.Close();
+  }
+
+//--- connect, then send the terminal's state; streaming starts from now
+void Connect(void)
+  {
+   if(!g_session.Open(3000))
+     {
+      if(g_session.LastError() != "")
+         Print("MT5Bridge: ", g_session.LastError());
+      return;
+     }
+   for(int i = 0; i < ArraySize(g_symbols); i++)
+     {
+      MqlTick t;
+      g_last_msc[i] = SymbolInfoTick(g_symbols[i], t) ? t.time_msc : 0;
+      g_same_msc[i] = 1;
+      g_cur_bar[i] = iTime(g_symbols[i], PERIOD_M1, 0);
+     }
+   SendState(0);
+   Print("MT5Bridge: connected to the brain at ", InpHost, ":", InpPort);
+  }
+
+void SendAccount(void)
+  {
+   bool hedging = AccountInfoInteger(ACCOUNT_MARGIN_MODE) == ACCOUNT_MARGIN_MODE_RETAIL_HEDGING;
+   g_session.Send(FrameAccount(g_session.NextSeq(), AccountInfoInteger(ACCOUNT_LOGIN),
+                               AccountInfoDouble(ACCOUNT_BALANCE), AccountInfoDouble(ACCOUNT_EQUITY),
+                               AccountInfoDouble(ACCOUNT_MARGIN), AccountInfoDouble(ACCOUNT_MARGIN_FREE),
+                               AccountInfoInteger(ACCOUNT_LEVERAGE), AccountInfoString(ACCOUNT_CURRENCY),
+                               hedging, NowMs()));
+  }
+
+string Sessions(const string symbol)
+  {
+   string out = "";
+   for(int day = 0; day < 7; day++)
+      for(uint idx = 0; idx < 10; idx++)
+        {
+         datetime from = 0, to = 0;
+         if(!SymbolInfoSessionTrade(symbol, (ENUM_DAY_OF_WEEK)day, idx, from, to))
+            break;
+         int a = (int)(from % 86400) / 60;
+         int b = to >= 86400 ? 1440 : (int)(to % 86400) / 60;
+         if(b <= a)
+            continue;
+         out += (out == "" ? "" : ";") + IntegerToString(day) + ":" + StringFormat("%02d%02d", a / 60, a % 60) + "-" +
+                StringFormat("%02d%02d", b / 60, b % 60);
+        }
+   return(out);
+  }
+
+void SendSpec(const string s)
+  {
+   double rate_initial = 0.0, rate_maintenance = 0.0;
+   if(!SymbolInfoMarginRate(s, ORDER_TYPE_BUY, rate_initial, rate_maintenance))
+      rate_initial = 1.0;
+   g_session.Send(FrameSpec(g_session.NextSeq(), s, SymbolInfoInteger(s, SYMBOL_DIGITS),
+                            SymbolInfoDouble(s, SYMBOL_POINT), SymbolInfoDouble(s, SYMBOL_TRADE_TICK_SIZE),
+                            SymbolInfoDouble(s, SYMBOL_TRADE_TICK_VALUE), SymbolInfoDouble(s, SYMBOL_TRADE_CONTRACT_SIZE),
+                            SymbolInfoDouble(s, SYMBOL_VOLUME_MIN), SymbolInfoDouble(s, SYMBOL_VOLUME_STEP),
+                            SymbolInfoDouble(s, SYMBOL_VOLUME_MAX), SymbolInfoInteger(s, SYMBOL_TRADE_STOPS_LEVEL),
+                            SymbolInfoInteger(s, SYMBOL_TRADE_FREEZE_LEVEL), SymbolInfoInteger(s, SYMBOL_FILLING_MODE),
+                            SymbolInfoInteger(s, SYMBOL_TRADE_MODE), rate_initial, SymbolInfoDouble(s, SYMBOL_SWAP_LONG),
+                            SymbolInfoDouble(s, SYMBOL_SWAP_SHORT), Sessions(s)));
+  }
+
+bool SendPosition(const ulong ticket)
+  {
+   if(!PositionSelectByTicket(ticket))
+      return(false);
+   string comment = PositionGetString(POSITION_COMMENT);
+   g_session.Send(FramePosition(g_session.NextSeq(), ticket, PositionGetString(POSITION_SYMBOL),
+                                PositionGetInteger(POSITION_TYPE) == POSITION_TYPE_BUY,
+                                PositionGetDouble(POSITION_VOLUME), PositionGetDouble(POSITION_PRICE_OPEN),
+                                PositionGetDouble(POSITION_SL), PositionGetDouble(POSITION_TP),
+                                PositionGetInteger(POSITION_MAGIC), PositionGetDouble(POSITION_PROFIT),
+                                PositionGetDouble(POSITION_SWAP), PositionGetInteger(POSITION_TIME_MSC),
+                                g_exec.Knows(comment) ? comment : ""));
+   return(true);
+  }
+
+void SendOrder(const ulong ticket)
+  {
+   if(!OrderSelect(ticket))
+      return;
+   string comment = OrderGetString(ORDER_COMMENT);
+   g_session.Send(FrameOrder(g_session.NextSeq(), ticket, g_exec.Knows(comment) ? comment : "",
+                             OrderGetString(ORDER_SYMBOL), (int)OrderGetInteger(ORDER_TYPE),
+                             OrderGetDouble(ORDER_VOLUME_CURRENT), OrderGetDouble(ORDER_PRICE_OPEN),
+                             OrderGetDouble(ORDER_SL), OrderGetDouble(ORDER_TP), OrderGetInteger(ORDER_MAGIC),
+                             OrderGetInteger(ORDER_TIME_SETUP_MSC)));
+  }
+
+//--- the whole state: on connect (req_id 0) and for every SNAPREQ
+void SendState(const long req_id)
+  {
+   SendAccount();
+   for(int i = 0; i < ArraySize(g_symbols); i++)
+      SendSpec(g_symbols[i]);
+   int positions = PositionsTotal();
+   for(int i = 0; i < positions; i++)
+      SendPosition(PositionGetTicket(i));
+   int orders = OrdersTotal();
+   for(int i = 0; i < orders; i++)
+      SendOrder(OrderGetTicket(i));
+   g_session.Send(FrameSnapEnd(g_session.NextSeq(), req_id, positions, orders));
+  }
+
+//--- every tick since the last one sent (CopyTicks: OnTick only covers the chart's symbol)
+void StreamTicks(void)
+  {
+   for(int i = 0; i < ArraySize(g_symbols); i++)
+     {
+      MqlTick ticks[];
+      int n = CopyTicks(g_symbols[i], ticks, COPY_TICKS_ALL, (ulong)g_last_msc[i], 1000);
+      int same = 0;
+      for(int j = 0; j < n; j++)
+        {
+         if(ticks[j].time_msc < g_last_msc[i])
+            continue;
+         if(ticks[j].time_msc == g_last_msc[i])
+           {
+            same++;
+            if(same <= g_same_msc[i])
+               continue;                     // already sent
+            g_same_msc[i] = same;
+           }
+         else
+           {
+            g_last_msc[i] = ticks[j].time_msc;
+            g_same_msc[i] = 1;
+            same = 1;
+           }
+         g_session.Send(FrameTick(g_session.NextSeq(), g_symbols[i], ticks[j].time_msc, ticks[j].bid, ticks[j].ask,
+                                  ticks[j].last, (long)ticks[j].volume, (long)ticks[j].flags));
+        }
+     }
+  }
+
+//--- every M1 bar that closed since the last check
+void StreamBars(void)
+  {
+   for(int i = 0; i < ArraySize(g_symbols); i++)
+     {
+      datetime cur = iTime(g_symbols[i], PERIOD_M1, 0);
+      if(cur <= g_cur_bar[i] || g_cur_bar[i] == 0)
+        {
+         if(g_cur_bar[i] == 0)
+            g_cur_bar[i] = cur;
+         continue;
+        }
+      MqlRates rates[];
+      int n = CopyRates(g_symbols[i], PERIOD_M1, g_cur_bar[i], cur - 60, rates);
+      for(int j = 0; j < n; j++)
+         if(rates[j].time >= g_cur_bar[i] && rates[j].time < cur)
+            g_session.Send(FrameBar(g_session.NextSeq(), g_symbols[i], (long)rates[j].time * 1000, rates[j].open,
+                                    rates[j].high, rates[j].low, rates[j].close, rates[j].tick_volume,
+                                    rates[j].spread));
+      g_cur_bar[i] = cur;
+      if(i == 0)
+         SendAccount();
+     }
+  }
+
+//--- commands from the brain; returns how many were handled
+int HandleCommands(void)
+  {
+   BridgeCommand cmds[];
+   int n = g_session.Poll(cmds);
+   for(int i = 0; i < n; i++)
+     {
+      string tag = cmds[i].tag;
+      if(tag == "OPEN" || tag == "CLOSE" || tag == "CLOSEBY" || tag == "MODIFY" || tag == "CANCEL")
+        {
+         if(cmds[i].deviation <= 0)
+            cmds[i].deviation = InpDeviation;
+         g_session.Send(FrameResult(g_session.NextSeq(), g_exec.Execute(cmds[i], InpMagicBase)));
+         SendAccount();
+        }
+      else
+         if(tag == "QUERY")
+            g_session.Send(FrameResult(g_session.NextSeq(), g_exec.Query(cmds[i].client_id)));
+         else
+            if(tag == "SNAPREQ")
+               SendState(cmds[i].number);
+            else
+               if(tag == "HALT")
+                 {
+                  g_exec.Halt(true);
+                  Print("MT5Bridge: the brain halted trading: ", cmds[i].text);
+                 }
+     }
+   return(n);
+  }
+
+void Pump(void)
+  {
+   StreamTicks();
+   StreamBars();
+   HandleCommands();
+   g_session.Heartbeat(NowMs());
+   if(g_session.CheckSilence(InpSilenceMs))
+      Print("MT5Bridge: ", g_session.LastError(), "; reconnecting");
+  }
+
+void OnTick(void)
+  {
+   if(g_session.IsOpen())
+      Pump();
+  }
+
+//--- the timer fires every 10-16 ms in practice; for InpPollBudgetMs of it the EA waits for
+//--- commands in 1 ms steps, then returns so that trade events (OnTradeTransaction) get through
+void OnTimer(void)
+  {
+   if(!g_session.IsOpen())
+     {
+      if(!g_session.Refused())
+         Connect();
+      return;
+     }
+   ulong end = GetMicrosecondCount() + (ulong)(InpPollBudgetMs > 0 ? InpPollBudgetMs : 0) * 1000;
+   Pump();
+   while(g_session.IsOpen() && GetMicrosecondCount() < end)
+     {
+      if(HandleCommands() == 0)
+         Sleep(1);
+      StreamTicks();
+     }
+  }
+
+void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest &request, const MqlTradeResult &result)
+  {
+   if(!g_session.IsOpen())
+      return;
+   if(trans.type == TRADE_TRANSACTION_ORDER_ADD && trans.order_type >= ORDER_TYPE_BUY_LIMIT &&
+      trans.order_type <= ORDER_TYPE_SELL_STOP)
+     {
+      SendOrder(trans.order);
+      return;
+     }
+   if(trans.type != TRADE_TRANSACTION_DEAL_ADD || !HistoryDealSelect(trans.deal))
+      return;
+   ulong deal = trans.deal;
+   string comment = HistoryDealGetString(deal, DEAL_COMMENT);
+   ulong position = (ulong)HistoryDealGetInteger(deal, DEAL_POSITION_ID);
+   g_session.Send(FrameDeal(g_session.NextSeq(), deal, (ulong)HistoryDealGetInteger(deal, DEAL_ORDER), position,
+                            g_exec.Knows(comment) ? comment : "", HistoryDealGetString(deal, DEAL_SYMBOL),
+                            HistoryDealGetInteger(deal, DEAL_TYPE) == DEAL_TYPE_BUY,
+                            (int)HistoryDealGetInteger(deal, DEAL_ENTRY), HistoryDealGetDouble(deal, DEAL_VOLUME),
+                            HistoryDealGetDouble(deal, DEAL_PRICE), HistoryDealGetDouble(deal, DEAL_COMMISSION),
+                            HistoryDealGetDouble(deal, DEAL_SWAP), HistoryDealGetDouble(deal, DEAL_PROFIT),
+                            HistoryDealGetInteger(deal, DEAL_MAGIC), HistoryDealGetInteger(deal, DEAL_TIME_MSC),
+                            (int)HistoryDealGetInteger(deal, DEAL_REASON)));
+   if(!SendPosition(position))
+      g_session.Send(FrameClosed(g_session.NextSeq(), position, HistoryDealGetInteger(deal, DEAL_TIME_MSC)));
+   SendAccount();
+  }

@@ -1,0 +1,302 @@
+//+------------------------------------------------------------------+
+//| Codec.mqh: the frames of docs/protocol.md                        |
+//| A frame is TAG|seq|field|... in ASCII. Floats: fixed notation,  |
+//| at most 8 decimals, no trailing zeros; text never holds '|' or   |
+//| line breaks.                                                     |
+//+------------------------------------------------------------------+
+#ifndef MT5BRIDGE_CODEC_MQH
+#define MT5BRIDGE_CODEC_MQH
+
+#define BRIDGE_PROTOCOL_VERSION "1.0"
+
+string BridgeNum(const double x)
+  {
+   string s = DoubleToString(x, 8);
+   int n = StringLen(s);
+   while(n > 0 && StringGetCharacter(s, n - 1) == '0')
+      n--;
+   if(n > 0 && StringGetCharacter(s, n - 1) == '.')
+      n--;
+   s = StringSubstr(s, 0, n);
+   if(s == "-0" || s == "")
+      s = "0";
+   return(s);
+  }
+
+string BridgeInt(const long x) { return(IntegerToString(x)); }
+
+string BridgeText(const string text)
+  {
+   string s = text;
+   StringReplace(s, "|", " ");
+   StringReplace(s, "\n", " ");
+   StringReplace(s, "\r", " ");
+   return(s);
+  }
+
+string BridgeBool(const bool b) { return(b ? "1" : "0"); }
+
+//--- terminal -> brain frames
+string FrameHello(const long seq, const string terminal_id, const long login, const int flags)
+  {
+   return("HELLO|" + BridgeInt(seq) + "|" + BRIDGE_PROTOCOL_VERSION + "|" + BridgeText(terminal_id) + "|" +
+          BridgeInt(login) + "|" + BridgeInt(flags));
+  }
+
+string FrameAuth(const long seq, const string mac) { return("AUTH|" + BridgeInt(seq) + "|" + mac); }
+
+string FrameHeartbeat(const long seq, const long time_ms) { return("HB|" + BridgeInt(seq) + "|" + BridgeInt(time_ms)); }
+
+string FrameTick(const long seq, const string symbol, const long time_ms, const double bid, const double ask,
+                 const double last, const long volume, const long flags)
+  {
+   return("TICK|" + BridgeInt(seq) + "|" + symbol + "|" + BridgeInt(time_ms) + "|" + BridgeNum(bid) + "|" +
+          BridgeNum(ask) + "|" + BridgeNum(last) + "|" + BridgeInt(volume) + "|" + BridgeInt(flags));
+  }
+
+string FrameBar(const long seq, const string symbol, const long time_ms, const double open, const double high,
+                const double low, const double close, const long tick_volume, const long spread)
+  {
+   return("BAR|" + BridgeInt(seq) + "|" + symbol + "|1|" + BridgeInt(time_ms) + "|" + BridgeNum(open) + "|" +
+          BridgeNum(high) + "|" + BridgeNum(low) + "|" + BridgeNum(close) + "|" + BridgeInt(tick_volume) + "|" +
+          BridgeInt(spread));
+  }
+
+string FrameAccount(const long seq, const long login, const double balance, const double equity,
+                    const double margin, const double free_margin, const long leverage, const string currency,
+                    const bool hedging, const long time_ms)
+  {
+   return("ACCOUNT|" + BridgeInt(seq) + "|" + BridgeInt(login) + "|" + BridgeNum(balance) + "|" +
+          BridgeNum(equity) + "|" + BridgeNum(margin) + "|" + BridgeNum(free_margin) + "|" + BridgeInt(leverage) +
+          "|" + BridgeText(currency) + "|" + BridgeBool(hedging) + "|" + BridgeInt(time_ms));
+  }
+
+string FramePosition(const long seq, const ulong ticket, const string symbol, const bool is_buy,
+                     const double volume, const double price_open, const double sl, const double tp,
+                     const long magic, const double profit, const double swap, const long time_ms,
+                     const string client_id)
+  {
+   return("POS|" + BridgeInt(seq) + "|" + BridgeInt((long)ticket) + "|" + symbol + "|" + BridgeBool(is_buy) +
+          "|" + BridgeNum(volume) + "|" + BridgeNum(price_open) + "|" + BridgeNum(sl) + "|" + BridgeNum(tp) + "|" +
+          BridgeInt(magic) + "|" + BridgeNum(profit) + "|" + BridgeNum(swap) + "|" + BridgeInt(time_ms) + "|" +
+          BridgeText(client_id));
+  }
+
+string FrameOrder(const long seq, const ulong ticket, const string client_id, const string symbol,
+                  const int order_type, const double volume, const double price, const double sl,
+                  const double tp, const long magic, const long time_ms)
+  {
+   return("ORD|" + BridgeInt(seq) + "|" + BridgeInt((long)ticket) + "|" + BridgeText(client_id) + "|" + symbol +
+          "|" + BridgeInt(order_type) + "|" + BridgeNum(volume) + "|" + BridgeNum(price) + "|" + BridgeNum(sl) +
+          "|" + BridgeNum(tp) + "|" + BridgeInt(magic) + "|" + BridgeInt(time_ms));
+  }
+
+string FrameDeal(const long seq, const ulong ticket, const ulong order, const ulong position_id,
+                 const string client_id, const string symbol, const bool is_buy, const int entry,
+                 const double volume, const double price, const double commission, const double swap,
+                 const double profit, const long magic, const long time_ms, const int reason)
+  {
+   return("DEAL|" + BridgeInt(seq) + "|" + BridgeInt((long)ticket) + "|" + BridgeInt((long)order) + "|" +
+          BridgeInt((long)position_id) + "|" + BridgeText(client_id) + "|" + symbol + "|" + BridgeBool(is_buy) +
+          "|" + BridgeInt(entry) + "|" + BridgeNum(volume) + "|" + BridgeNum(price) + "|" + BridgeNum(commission) +
+          "|" + BridgeNum(swap) + "|" + BridgeNum(profit) + "|" + BridgeInt(magic) + "|" + BridgeInt(time_ms) + "|" +
+          BridgeInt(reason));
+  }
+
+//--- the body of a RESULT after "RESULT|seq|": kept as is for exactly-once answers
+string ResultBody(const string client_id, const long retcode, const ulong order, const ulong deal,
+                  const double volume, const double price, const string text)
+  {
+   return(BridgeText(client_id) + "|" + BridgeInt(retcode) + "|" + BridgeInt((long)order) + "|" +
+          BridgeInt((long)deal) + "|" + BridgeNum(volume) + "|" + BridgeNum(price) + "|" + BridgeText(text));
+  }
+
+string FrameResult(const long seq, const string body) { return("RESULT|" + BridgeInt(seq) + "|" + body); }
+
+string FrameClosed(const long seq, const ulong ticket, const long time_ms)
+  {
+   return("CLOSED|" + BridgeInt(seq) + "|" + BridgeInt((long)ticket) + "|" + BridgeInt(time_ms));
+  }
+
+string FrameSpec(const long seq, const string symbol, const long digits, const double point,
+                 const double tick_size, const double tick_value, const double contract_size,
+                 const double volume_min, const double volume_step, const double volume_max,
+                 const long stops_level, const long freeze_level, const long filling_modes,
+                 const long trade_mode, const double margin_rate, const double swap_long,
+                 const double swap_short, const string sessions)
+  {
+   return("SPEC|" + BridgeInt(seq) + "|" + symbol + "|" + BridgeInt(digits) + "|" + BridgeNum(point) + "|" +
+          BridgeNum(tick_size) + "|" + BridgeNum(tick_value) + "|" + BridgeNum(contract_size) + "|" +
+          BridgeNum(volume_min) + "|" + BridgeNum(volume_step) + "|" + BridgeNum(volume_max) + "|" +
+          BridgeInt(stops_level) + "|" + BridgeInt(freeze_level) + "|" + BridgeInt(filling_modes) + "|" +
+          BridgeInt(trade_mode) + "|" + BridgeNum(margin_rate) + "|" + BridgeNum(swap_long) + "|" +
+          BridgeNum(swap_short) + "|" + sessions);
+  }
+
+string FrameSnapEnd(const long seq, const long req_id, const int positions, const int orders)
+  {
+   return("SNAPEND|" + BridgeInt(seq) + "|" + BridgeInt(req_id) + "|" + BridgeInt(positions) + "|" +
+          BridgeInt(orders));
+  }
+
+//--- a decoded brain -> terminal frame
+struct BridgeCommand
+  {
+   string            tag;
+   long              seq;
+   string            client_id;
+   string            symbol;
+   int               order_type;
+   double            volume;
+   double            price;
+   double            sl;
+   double            tp;
+   long              magic;
+   int               deviation;
+   int               filling;
+   string            comment;
+   ulong             ticket;
+   ulong             opposite;
+   long              number;    // SNAPREQ req_id, READY upto, WELCOME heartbeat_ms, ERROR code, HB time
+   string            text;      // CHALLENGE nonce, WELCOME session, ERROR text, HALT reason
+   string            version;   // CHALLENGE
+  };
+
+bool BridgeFieldCount(const string &parts[], const int want, string &error)
+  {
+   if(ArraySize(parts) != want)
+     {
+      error = parts[0] + ": expected " + IntegerToString(want - 2) + " fields, got " +
+              IntegerToString(ArraySize(parts) - 2);
+      return(false);
+     }
+   return(true);
+  }
+
+//--- false (and a reason) for a frame that cannot be decoded
+bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
+  {
+   string parts[];
+   int n = StringSplit(frame, '|', parts);
+   if(n < 2)
+     {
+      error = "frame has no sequence number";
+      return(false);
+     }
+   cmd.tag = parts[0];
+   cmd.seq = StringToInteger(parts[1]);
+   cmd.client_id = "";
+   cmd.symbol = "";
+   cmd.text = "";
+   cmd.version = "";
+   cmd.ticket = 0;
+   cmd.opposite = 0;
+   cmd.number = 0;
+   cmd.volume = 0.0;
+   cmd.price = 0.0;
+   cmd.sl = 0.0;
+   cmd.tp = 0.0;
+   if(cmd.tag == "OPEN")
+     {
+      if(!BridgeFieldCount(parts, 13, error))
+         return(false);
+      cmd.client_id = parts[2];
+      cmd.symbol = parts[3];
+      cmd.order_type = (int)StringToInteger(parts[4]);
+      cmd.volume = StringToDouble(parts[5]);
+      cmd.price = StringToDouble(parts[6]);
+      cmd.sl = StringToDouble(parts[7]);
+      cmd.tp = StringToDouble(parts[8]);
+      cmd.magic = StringToInteger(parts[9]);
+      cmd.deviation = (int)StringToInteger(parts[10]);
+      cmd.filling = (int)StringToInteger(parts[11]);
+      cmd.comment = parts[12];
+      return(true);
+     }
+   if(cmd.tag == "MODIFY")
+     {
+      if(!BridgeFieldCount(parts, 6, error))
+         return(false);
+      cmd.client_id = parts[2];
+      cmd.ticket = (ulong)StringToInteger(parts[3]);
+      cmd.sl = StringToDouble(parts[4]);
+      cmd.tp = StringToDouble(parts[5]);
+      return(true);
+     }
+   if(cmd.tag == "CLOSE")
+     {
+      if(!BridgeFieldCount(parts, 6, error))
+         return(false);
+      cmd.client_id = parts[2];
+      cmd.ticket = (ulong)StringToInteger(parts[3]);
+      cmd.volume = StringToDouble(parts[4]);
+      cmd.deviation = (int)StringToInteger(parts[5]);
+      return(true);
+     }
+   if(cmd.tag == "CLOSEBY")
+     {
+      if(!BridgeFieldCount(parts, 5, error))
+         return(false);
+      cmd.client_id = parts[2];
+      cmd.ticket = (ulong)StringToInteger(parts[3]);
+      cmd.opposite = (ulong)StringToInteger(parts[4]);
+      return(true);
+     }
+   if(cmd.tag == "CANCEL")
+     {
+      if(!BridgeFieldCount(parts, 4, error))
+         return(false);
+      cmd.client_id = parts[2];
+      cmd.ticket = (ulong)StringToInteger(parts[3]);
+      return(true);
+     }
+   if(cmd.tag == "QUERY")
+     {
+      if(!BridgeFieldCount(parts, 3, error))
+         return(false);
+      cmd.client_id = parts[2];
+      return(true);
+     }
+   if(cmd.tag == "SNAPREQ" || cmd.tag == "READY" || cmd.tag == "HB")
+     {
+      if(!BridgeFieldCount(parts, 3, error))
+         return(false);
+      cmd.number = StringToInteger(parts[2]);
+      return(true);
+     }
+   if(cmd.tag == "HALT")
+     {
+      if(!BridgeFieldCount(parts, 3, error))
+         return(false);
+      cmd.text = parts[2];
+      return(true);
+     }
+   if(cmd.tag == "CHALLENGE")
+     {
+      if(!BridgeFieldCount(parts, 4, error))
+         return(false);
+      cmd.version = parts[2];
+      cmd.text = parts[3];
+      return(true);
+     }
+   if(cmd.tag == "WELCOME")
+     {
+      if(!BridgeFieldCount(parts, 4, error))
+         return(false);
+      cmd.text = parts[2];
+      cmd.number = StringToInteger(parts[3]);
+      return(true);
+     }
+   if(cmd.tag == "ERROR")
+     {
+      if(!BridgeFieldCount(parts, 4, error))
+         return(false);
+      cmd.number = StringToInteger(parts[2]);
+      cmd.text = parts[3];
+      return(true);
+     }
+   error = "unknown frame type " + cmd.tag;
+   return(false);
+  }
+
+#endif

@@ -1,0 +1,208 @@
+//+------------------------------------------------------------------+
+//| Session.mqh: one protocol session with the brain                 |
+//| Handshake (HELLO, CHALLENGE, AUTH with HMAC, WELCOME), sequence  |
+//| numbers both ways, heartbeats, silence detection, reconnect with |
+//| backoff. Uses only the socket, string and time built-ins.        |
+//+------------------------------------------------------------------+
+#ifndef MT5BRIDGE_SESSION_MQH
+#define MT5BRIDGE_SESSION_MQH
+
+#include "Zmtp.mqh"
+#include "Codec.mqh"
+#include "Sha256.mqh"
+
+class CBridgeSession
+  {
+private:
+   CZmtpClient       m_zmtp;
+   string            m_host;
+   uint              m_port;
+   string            m_secret;
+   string            m_terminal_id;
+   long              m_login;
+   long              m_seq_out;
+   long              m_seq_in;
+   ulong             m_last_tx_us;
+   ulong             m_last_rx_us;
+   ulong             m_next_attempt_us;
+   uint              m_backoff_ms;
+   int               m_heartbeat_ms;
+   long              m_gaps;
+   long              m_bad;
+   string            m_error;
+   bool              m_refused;
+
+   ulong             Now(void) const { return(GetMicrosecondCount()); }
+
+   //--- wait for one frame during the handshake
+   bool              Expect(const string tag, BridgeCommand &cmd, const uint timeout_ms)
+     {
+      ulong deadline = Now() + (ulong)timeout_ms * 1000;
+      while(Now() < deadline)
+        {
+         string msgs[];
+         if(m_zmtp.Receive(msgs) > 0)
+           {
+            string err = "";
+            if(!BridgeDecode(msgs[0], cmd, err))
+              {
+               m_error = "handshake: " + err;
+               return(false);
+              }
+            if(cmd.tag == "ERROR")
+              {
+               m_error = "the brain refused this terminal: " + cmd.text;
+               m_refused = true;
+               return(false);
+              }
+            if(cmd.tag != tag)
+              {
+               m_error = "handshake: expected " + tag + ", got " + cmd.tag;
+               return(false);
+              }
+            m_seq_in = cmd.seq;
+            return(true);
+           }
+         if(!m_zmtp.IsReady())
+           {
+            m_error = m_zmtp.LastError();
+            return(false);
+           }
+         Sleep(1);
+        }
+      m_error = "handshake: no " + tag + " from the brain within " + IntegerToString(timeout_ms) + " ms";
+      return(false);
+     }
+
+public:
+                     CBridgeSession(void) : m_port(0), m_login(0), m_seq_out(0), m_seq_in(0), m_last_tx_us(0),
+                     m_last_rx_us(0), m_next_attempt_us(0), m_backoff_ms(500), m_heartbeat_ms(1000), m_gaps(0),
+                     m_bad(0), m_error(""), m_refused(false) {}
+
+   void              Configure(const string host, const uint port, const string secret, const string terminal_id,
+                               const long login)
+     {
+      m_host = host;
+      m_port = port;
+      m_secret = secret;
+      m_terminal_id = terminal_id;
+      m_login = login;
+     }
+
+   bool              IsOpen(void) const { return(m_zmtp.IsReady()); }
+   bool              Refused(void) const { return(m_refused); }
+   string            LastError(void) const { return(m_error); }
+   long              Gaps(void) const { return(m_gaps); }
+   long              BadFrames(void) const { return(m_bad); }
+   int               HeartbeatMs(void) const { return(m_heartbeat_ms); }
+   long              NextSeq(void) { m_seq_out++; return(m_seq_out); }
+
+   //--- connect and authenticate; on failure the next try waits (backoff doubles up to 30 s)
+   bool              Open(const uint timeout_ms)
+     {
+      if(Now() < m_next_attempt_us)
+         return(false);
+      m_refused = false;
+      m_seq_out = 0;
+      m_seq_in = 0;
+      bool ok = m_zmtp.Connect(m_host, m_port, timeout_ms);
+      if(!ok)
+         m_error = m_zmtp.LastError();
+      BridgeCommand cmd;
+      if(ok)
+         ok = Send(FrameHello(NextSeq(), m_terminal_id, m_login, 0)) && Expect("CHALLENGE", cmd, timeout_ms);
+      if(ok && StringSubstr(cmd.version, 0, 1) != StringSubstr(BRIDGE_PROTOCOL_VERSION, 0, 1))
+        {
+         m_error = "the brain speaks protocol " + cmd.version + ", this EA " + BRIDGE_PROTOCOL_VERSION;
+         m_refused = true;
+         ok = false;
+        }
+      if(ok)
+         ok = Send(FrameAuth(NextSeq(), HmacSha256Hex(m_secret, cmd.text))) && Expect("WELCOME", cmd, timeout_ms);
+      if(!ok)
+        {
+         m_zmtp.Close();
+         m_next_attempt_us = Now() + (ulong)m_backoff_ms * 1000;
+         m_backoff_ms = (uint)MathMin(m_backoff_ms * 2, 30000);
+         return(false);
+        }
+      m_heartbeat_ms = (int)cmd.number > 0 ? (int)cmd.number : 1000;
+      m_backoff_ms = 500;
+      m_last_rx_us = Now();
+      m_error = "";
+      return(true);
+     }
+
+   void              Close(void) { m_zmtp.Close(); }
+
+   //--- send a frame built with NextSeq()
+   bool              Send(const string frame)
+     {
+      if(!m_zmtp.Send(frame))
+        {
+         m_error = m_zmtp.LastError();
+         return(false);
+        }
+      m_last_tx_us = Now();
+      return(true);
+     }
+
+   //--- frames from the brain since the last call (heartbeats and READY consumed here)
+   int               Poll(BridgeCommand &out[])
+     {
+      string msgs[];
+      int n = m_zmtp.Receive(msgs);
+      if(n > 0)
+         m_last_rx_us = Now();
+      int count = 0;
+      for(int i = 0; i < n; i++)
+        {
+         BridgeCommand cmd;
+         string err = "";
+         if(!BridgeDecode(msgs[i], cmd, err))
+           {
+            m_bad++;
+            Print("MT5Bridge: bad frame from the brain: ", err);
+            continue;
+           }
+         if(cmd.seq <= m_seq_in)
+            continue;                         // a duplicate
+         if(cmd.seq != m_seq_in + 1)
+            m_gaps++;
+         m_seq_in = cmd.seq;
+         if(cmd.tag == "HB" || cmd.tag == "READY")
+            continue;
+         if(cmd.tag == "ERROR")
+           {
+            m_error = "the brain says: " + cmd.text;
+            continue;
+           }
+         int slot = ArraySize(out);
+         ArrayResize(out, slot + 1);
+         out[slot] = cmd;
+         count++;
+        }
+      return(count);
+     }
+
+   //--- a heartbeat when nothing was sent for a heartbeat interval
+   void              Heartbeat(const long time_ms)
+     {
+      if(IsOpen() && Now() - m_last_tx_us >= (ulong)m_heartbeat_ms * 1000)
+         Send(FrameHeartbeat(NextSeq(), time_ms));
+     }
+
+   //--- the brain has been silent for silence_ms: drop the connection (the caller reconnects)
+   bool              CheckSilence(const int silence_ms)
+     {
+      if(IsOpen() && Now() - m_last_rx_us > (ulong)silence_ms * 1000)
+        {
+         m_error = "the brain has been silent for " + IntegerToString(silence_ms) + " ms";
+         m_zmtp.Close();
+         return(true);
+        }
+      return(false);
+     }
+  };
+
+#endif
