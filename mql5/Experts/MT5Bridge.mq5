@@ -17,6 +17,7 @@ input int    InpPort         = 5555;                   // brain port
 input string InpSecret       = "";                     // shared secret (the brain's MT5BRIDGE_SECRET)
 input string InpSymbols      = "US100,SPX500,XAUUSD";  // symbols to stream, comma separated
 input long   InpMagicBase    = 2000;                   // magic number when a command names none
+input int    InpHeartbeatMs  = 0;                      // heartbeat interval (0: the brain's)
 input int    InpSilenceMs    = 5000;                   // reconnect when the brain is silent this long
 input int    InpDeviation    = 20;                     // max slippage in points when a command names none
 input int    InpTimerMs      = 1;                      // timer period asked of the terminal
@@ -66,6 +67,7 @@ int OnInit(void)
    g_exec.Init(login);
    string id = InpTerminalId != "" ? InpTerminalId : "mt5-" + IntegerToString(login);
    g_session.Configure(InpHost, (uint)InpPort, InpSecret, id, login);
+   g_session.SetHeartbeatOverride(InpHeartbeatMs);
    EventSetMillisecondTimer(InpTimerMs > 1 ? InpTimerMs : 1);
    Connect();
    return(INIT_SUCCEEDED);

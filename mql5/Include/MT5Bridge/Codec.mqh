@@ -196,6 +196,11 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
    cmd.price = 0.0;
    cmd.sl = 0.0;
    cmd.tp = 0.0;
+   cmd.order_type = 0;
+   cmd.magic = 0;
+   cmd.deviation = 0;
+   cmd.filling = 0;
+   cmd.comment = "";
    if(cmd.tag == "OPEN")
      {
       if(!BridgeFieldCount(parts, 13, error))

@@ -103,6 +103,22 @@ private:
       return(true);
      }
 
+   //--- MT5 refuses to modify or close a position whose SL or TP is within the freeze level
+   bool              Frozen(const ulong ticket) const
+     {
+      if(!PositionSelectByTicket(ticket))
+         return(false);
+      string symbol = PositionGetString(POSITION_SYMBOL);
+      double gap = (double)SymbolInfoInteger(symbol, SYMBOL_TRADE_FREEZE_LEVEL) * SymbolInfoDouble(symbol, SYMBOL_POINT);
+      if(gap <= 0.0)
+         return(false);
+      bool is_buy = PositionGetInteger(POSITION_TYPE) == POSITION_TYPE_BUY;
+      double px = is_buy ? SymbolInfoDouble(symbol, SYMBOL_BID) : SymbolInfoDouble(symbol, SYMBOL_ASK);
+      double sl = PositionGetDouble(POSITION_SL);
+      double tp = PositionGetDouble(POSITION_TP);
+      return((sl != 0.0 && MathAbs(px - sl) < gap) || (tp != 0.0 && MathAbs(px - tp) < gap));
+     }
+
    string            Outcome(const string client_id)
      {
       return(ResultBody(client_id, (long)m_trade.ResultRetcode(), m_trade.ResultOrder(), m_trade.ResultDeal(),
@@ -180,6 +196,9 @@ public:
             if(!PositionSelectByTicket(cmd.ticket))
                result = Refuse(cmd.client_id, 10036, "position " + IntegerToString((long)cmd.ticket) + " not found");
             else
+               if(Frozen(cmd.ticket))
+                  result = Refuse(cmd.client_id, 10029, "SL or TP within the freeze level");
+               else
               {
                string symbol = PositionGetString(POSITION_SYMBOL);
                double have = PositionGetDouble(POSITION_VOLUME);
@@ -200,8 +219,13 @@ public:
             else
                if(cmd.tag == "MODIFY")
                  {
-                  m_trade.PositionModify(cmd.ticket, cmd.sl, cmd.tp);
-                  result = Outcome(cmd.client_id);
+                  if(Frozen(cmd.ticket))
+                     result = Refuse(cmd.client_id, 10029, "SL or TP within the freeze level");
+                  else
+                    {
+                     m_trade.PositionModify(cmd.ticket, cmd.sl, cmd.tp);
+                     result = Outcome(cmd.client_id);
+                    }
                  }
                else
                   if(cmd.tag == "CANCEL")

@@ -29,6 +29,8 @@ private:
    int               m_heartbeat_ms;
    long              m_gaps;
    long              m_bad;
+   long              m_heartbeats;
+   int               m_override_ms;
    string            m_error;
    bool              m_refused;
 
@@ -77,7 +79,7 @@ private:
 public:
                      CBridgeSession(void) : m_port(0), m_login(0), m_seq_out(0), m_seq_in(0), m_last_tx_us(0),
                      m_last_rx_us(0), m_next_attempt_us(0), m_backoff_ms(500), m_heartbeat_ms(1000), m_gaps(0),
-                     m_bad(0), m_error(""), m_refused(false) {}
+                     m_bad(0), m_heartbeats(0), m_override_ms(0), m_error(""), m_refused(false) {}
 
    void              Configure(const string host, const uint port, const string secret, const string terminal_id,
                                const long login)
@@ -94,7 +96,10 @@ public:
    string            LastError(void) const { return(m_error); }
    long              Gaps(void) const { return(m_gaps); }
    long              BadFrames(void) const { return(m_bad); }
+   long              HeartbeatsReceived(void) const { return(m_heartbeats); }
    int               HeartbeatMs(void) const { return(m_heartbeat_ms); }
+   //--- the EA's own heartbeat interval; 0 keeps the brain's (from WELCOME)
+   void              SetHeartbeatOverride(const int ms) { m_override_ms = ms; }
    long              NextSeq(void) { m_seq_out++; return(m_seq_out); }
 
    //--- connect and authenticate; on failure the next try waits (backoff doubles up to 30 s)
@@ -126,7 +131,7 @@ public:
          m_backoff_ms = (uint)MathMin(m_backoff_ms * 2, 30000);
          return(false);
         }
-      m_heartbeat_ms = (int)cmd.number > 0 ? (int)cmd.number : 1000;
+      m_heartbeat_ms = m_override_ms > 0 ? m_override_ms : ((int)cmd.number > 0 ? (int)cmd.number : 1000);
       m_backoff_ms = 500;
       m_last_rx_us = Now();
       m_error = "";
@@ -170,7 +175,12 @@ public:
          if(cmd.seq != m_seq_in + 1)
             m_gaps++;
          m_seq_in = cmd.seq;
-         if(cmd.tag == "HB" || cmd.tag == "READY")
+         if(cmd.tag == "HB")
+           {
+            m_heartbeats++;
+            continue;
+           }
+         if(cmd.tag == "READY")
             continue;
          if(cmd.tag == "ERROR")
            {

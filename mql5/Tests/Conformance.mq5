@@ -1,0 +1,133 @@
+//+------------------------------------------------------------------+
+//| Conformance.mq5: the EA's transport and codec, run on Linux      |
+//| against the real brain (tests/test_ea_conformance.py builds it   |
+//| with mql5/check/runtime and the golden vectors of                |
+//| fixtures/protocol, written to ConformanceVectors.mqh).           |
+//+------------------------------------------------------------------+
+#include <MT5Bridge\Session.mqh>
+
+int g_failures = 0;
+string g_position = "";   // the POS frame body of the position the brain's order opened
+
+void Check(const string got, const string want)
+  {
+   if(got != want)
+     {
+      Print("MISMATCH got  ", got);
+      Print("         want ", want);
+      g_failures++;
+     }
+  }
+
+//--- a decoded command as one canonical line, for comparison with the vector's fields
+string Describe(const string frame)
+  {
+   BridgeCommand c;
+   string err = "";
+   if(!BridgeDecode(frame, c, err))
+      return("ERROR " + err);
+   return(c.tag + "|" + IntegerToString(c.seq) + "|" + c.client_id + "|" + c.symbol + "|" +
+          IntegerToString(c.order_type) + "|" + BridgeNum(c.volume) + "|" + BridgeNum(c.price) + "|" +
+          BridgeNum(c.sl) + "|" + BridgeNum(c.tp) + "|" + IntegerToString(c.magic) + "|" +
+          IntegerToString(c.deviation) + "|" + IntegerToString(c.filling) + "|" + c.comment + "|" +
+          IntegerToString((long)c.ticket) + "|" + IntegerToString((long)c.opposite) + "|" +
+          IntegerToString(c.number) + "|" + c.text + "|" + c.version);
+  }
+
+#include "ConformanceVectors.mqh"
+
+//--- wait up to ms for a command with this tag; answers nothing
+bool WaitFor(CBridgeSession &s, const string tag, BridgeCommand &found, const int ms)
+  {
+   ulong deadline = GetMicrosecondCount() + (ulong)ms * 1000;
+   while(GetMicrosecondCount() < deadline)
+     {
+      BridgeCommand cmds[];
+      int n = s.Poll(cmds);
+      for(int i = 0; i < n; i++)
+         if(cmds[i].tag == tag)
+           {
+            found = cmds[i];
+            return(true);
+           }
+      Sleep(2);
+     }
+   return(false);
+  }
+
+void SendState(CBridgeSession &s, const long req_id)
+  {
+   s.Send(FrameAccount(s.NextSeq(), 4242, 10000.0, 10000.0, 0.0, 10000.0, 100, "USD", true, 1767607200000));
+   s.Send(FrameSpec(s.NextSeq(), "US100", 2, 0.01, 0.01, 0.01, 1.0, 0.01, 0.01, 100.0, 0, 0, 2, 4, 1.0, 0.0, 0.0, ""));
+   if(g_position != "")
+      s.Send("POS|" + IntegerToString(s.NextSeq()) + "|" + g_position);
+   s.Send(FrameSnapEnd(s.NextSeq(), req_id, g_position != "" ? 1 : 0, 0));
+  }
+
+int Live(const string host, const int port, const string secret)
+  {
+   CBridgeSession s;
+   s.Configure(host, (uint)port, secret, "conformance", 4242);
+   if(!s.Open(5000))
+     {
+      Print("FAIL handshake: ", s.LastError());
+      return(1);
+     }
+   Print("OK handshake");
+   SendState(s, 0);
+   for(int i = 0; i < 5; i++)
+      s.Send(FrameTick(s.NextSeq(), "US100", 1767607200000 + i * 1000, 21000.0 + i, 21001.5 + i, 0.0, 1, 6));
+   BridgeCommand open;
+   if(!WaitFor(s, "OPEN", open, 5000))
+     {
+      Print("FAIL no OPEN command from the brain");
+      return(1);
+     }
+   s.Send(FrameResult(s.NextSeq(), ResultBody(open.client_id, 10009, 777, 888, open.volume, 21005.5, "request completed")));
+   s.Send(FrameDeal(s.NextSeq(), 888, 777, 777, open.client_id, open.symbol, open.order_type == 0, 0, open.volume,
+                    21005.5, 0.0, 0.0, 0.0, open.magic, 1767607205000, 3));
+   string pos = FramePosition(s.NextSeq(), 777, open.symbol, open.order_type == 0, open.volume, 21005.5, open.sl,
+                              open.tp, open.magic, 0.0, 0.0, 1767607205000, open.client_id);
+   s.Send(pos);
+   g_position = StringSubstr(pos, StringFind(pos, "|", 4) + 1);   // the body after "POS|seq|"
+   Print("OK order ", open.client_id, " ", BridgeNum(open.volume), " lots answered");
+   //--- heartbeats both ways
+   ulong until = GetMicrosecondCount() + (ulong)(3 * s.HeartbeatMs()) * 1000;
+   while(GetMicrosecondCount() < until)
+     {
+      BridgeCommand none[];
+      s.Poll(none);
+      s.Heartbeat(1767607206000);
+      Sleep(5);
+     }
+   if(s.HeartbeatsReceived() < 2)
+     {
+      Print("FAIL heartbeats from the brain: ", s.HeartbeatsReceived());
+      return(1);
+     }
+   Print("OK heartbeats ", s.HeartbeatsReceived());
+   //--- reconnect: a new connection, the handshake again, the state again, ticks go on
+   s.Close();
+   if(!s.Open(5000))
+     {
+      Print("FAIL reconnect: ", s.LastError());
+      return(1);
+     }
+   SendState(s, 0);
+   s.Send(FrameTick(s.NextSeq(), "US100", 1767607210000, 21010.0, 21011.5, 0.0, 1, 6));
+   Sleep(200);
+   Print("OK reconnected; gaps ", s.Gaps(), " bad frames ", s.BadFrames());
+   s.Close();
+   return(0);
+  }
+
+int ConformanceMain(const string host, const int port, const string secret)
+  {
+   Vectors();
+   Print("vectors: ", IntegerToString(g_failures), " mismatch(es)");
+   if(g_failures > 0)
+      return(2);
+   if(port <= 0)
+      return(0);
+   return(Live(host, port, secret));
+  }

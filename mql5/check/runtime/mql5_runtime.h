@@ -1,0 +1,186 @@
+// mql5_runtime.h -- a small executable MQL5 runtime for Linux, enough to run the EA's
+// transport and codec (mql5/Include/MT5Bridge: Zmtp, Sha256, Codec, Session) against the real
+// brain in the conformance test. Sources are rewritten by mql5check.build_executable with
+// dynamic arrays as _mql_array<T>. Text is ASCII (the protocol's alphabet).
+#pragma once
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+typedef unsigned char uchar;
+typedef unsigned short ushort;
+typedef unsigned int uint;
+typedef unsigned long ulong;
+typedef long datetime;
+
+#define INVALID_HANDLE (-1)
+#define CP_ACP 0
+#define CP_UTF8 65001
+
+//----------------------------------------------------------------------------- string
+class string {
+ public:
+  std::string s;
+  string() {}
+  string(const char *c) : s(c) {}
+  string(const std::string &x) : s(x) {}
+  ushort operator[](int i) const { return (ushort)(uchar)s.at((size_t)i); }
+  string &operator+=(const string &o) { s += o.s; return *this; }
+  friend string operator+(const string &a, const string &b) { return string(a.s + b.s); }
+  friend bool operator==(const string &a, const string &b) { return a.s == b.s; }
+  friend bool operator!=(const string &a, const string &b) { return a.s != b.s; }
+  friend bool operator<(const string &a, const string &b) { return a.s < b.s; }
+  friend std::ostream &operator<<(std::ostream &o, const string &x) { return o << x.s; }
+};
+
+//----------------------------------------------------------------------------- arrays
+template <class T> struct _mql_array {
+  std::vector<T> v;
+  T &operator[](int i) { return v.at((size_t)i); }
+  const T &operator[](int i) const { return v.at((size_t)i); }
+};
+template <class T> int ArrayResize(_mql_array<T> &a, int n, int = 0) { a.v.resize((size_t)(n < 0 ? 0 : n)); return n; }
+template <class T> int ArraySize(const _mql_array<T> &a) { return (int)a.v.size(); }
+template <class T, class V> void ArrayInitialize(_mql_array<T> &a, V value) { for (auto &x : a.v) x = (T)value; }
+
+//----------------------------------------------------------------------------- strings
+inline int StringLen(const string &x) { return (int)x.s.size(); }
+inline string StringSubstr(const string &x, int start, int length = -1) {
+  if (start < 0 || (size_t)start >= x.s.size()) return string("");
+  return string(length < 0 ? x.s.substr((size_t)start) : x.s.substr((size_t)start, (size_t)length));
+}
+inline ushort StringGetCharacter(const string &x, int pos) {
+  return pos >= 0 && (size_t)pos < x.s.size() ? (ushort)(uchar)x.s[(size_t)pos] : 0;
+}
+inline int StringFind(const string &x, const string &what, int start = 0) {
+  size_t p = x.s.find(what.s, (size_t)(start < 0 ? 0 : start));
+  return p == std::string::npos ? -1 : (int)p;
+}
+inline int StringReplace(string &x, const string &find, const string &rep) {
+  if (find.s.empty()) return 0;
+  int n = 0;
+  size_t p = 0;
+  while ((p = x.s.find(find.s, p)) != std::string::npos) {
+    x.s.replace(p, find.s.size(), rep.s);
+    p += rep.s.size();
+    n++;
+  }
+  return n;
+}
+inline int StringSplit(const string &x, ushort sep, _mql_array<string> &out) {
+  out.v.clear();
+  std::string cur;
+  for (char c : x.s) {
+    if ((uchar)c == sep) { out.v.push_back(string(cur)); cur.clear(); }
+    else cur += c;
+  }
+  out.v.push_back(string(cur));
+  return (int)out.v.size();
+}
+inline int StringToCharArray(const string &x, _mql_array<uchar> &a, int start = 0, int count = -1, uint = CP_ACP) {
+  int n = count < 0 ? (int)x.s.size() + 1 : (count < (int)x.s.size() ? count : (int)x.s.size());
+  if ((int)a.v.size() < start + n) a.v.resize((size_t)(start + n));
+  for (int i = 0; i < n; i++) a.v[(size_t)(start + i)] = i < (int)x.s.size() ? (uchar)x.s[(size_t)i] : 0;
+  return n;
+}
+inline string CharArrayToString(const _mql_array<uchar> &a, int start = 0, int count = -1, uint = CP_ACP) {
+  std::string out;
+  int end = count < 0 ? (int)a.v.size() : start + count;
+  for (int i = start; i < end && i < (int)a.v.size(); i++) {
+    if (count < 0 && a.v[(size_t)i] == 0) break;
+    out += (char)a.v[(size_t)i];
+  }
+  return string(out);
+}
+inline long StringToInteger(const string &x) { return std::strtol(x.s.c_str(), nullptr, 10); }
+inline double StringToDouble(const string &x) { return std::strtod(x.s.c_str(), nullptr); }
+inline string IntegerToString(long n, int = 0, ushort = ' ') { return string(std::to_string(n)); }
+inline string DoubleToString(double v, int digits = 8) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return string(buf);
+}
+inline int StringTrimLeft(string &x) { size_t p = x.s.find_first_not_of(' '); x.s.erase(0, p == std::string::npos ? x.s.size() : p); return 0; }
+inline int StringTrimRight(string &x) { size_t p = x.s.find_last_not_of(' '); x.s.erase(p == std::string::npos ? 0 : p + 1); return 0; }
+
+//----------------------------------------------------------------------------- math, time, output
+template <class A, class B> double MathMin(A a, B b) { return a < b ? (double)a : (double)b; }
+template <class A, class B> double MathMax(A a, B b) { return a > b ? (double)a : (double)b; }
+inline double MathFloor(double x) { return std::floor(x); }
+inline ulong GetMicrosecondCount() {
+  using namespace std::chrono;
+  static const auto start = steady_clock::now();
+  return (ulong)duration_cast<microseconds>(steady_clock::now() - start).count();
+}
+inline void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+template <class... A> void Print(const A &...args) {
+  std::ostringstream o;
+  (o << ... << args);
+  std::cout << o.str() << std::endl;
+}
+
+//----------------------------------------------------------------------------- sockets (blocking TCP, as MQL5's)
+inline int SocketCreate(uint = 0) { return ::socket(AF_INET, SOCK_STREAM, 0); }
+inline bool SocketClose(const int sock) { return sock >= 0 && ::close(sock) == 0; }
+inline bool SocketConnect(int sock, const string &host, uint port, uint timeout_ms) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host.s.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) return false;
+  timeval tv{(time_t)(timeout_ms / 1000), (suseconds_t)((timeout_ms % 1000) * 1000)};
+  setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  bool ok = ::connect(sock, res->ai_addr, res->ai_addrlen) == 0;
+  freeaddrinfo(res);
+  int one = 1;
+  setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return ok;
+}
+inline bool SocketIsConnected(const int sock) { return sock >= 0; }
+inline int SocketSend(int sock, const _mql_array<uchar> &buf, uint len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::send(sock, buf.v.data() + done, len - done, MSG_NOSIGNAL);
+    if (n <= 0) return -1;
+    done += (size_t)n;
+  }
+  return (int)done;
+}
+// bytes waiting to be read (0 when none)
+inline uint SocketIsReadable(const int sock) {
+  int n = 0;
+  if (ioctl(sock, FIONREAD, &n) != 0 || n < 0) return 0;
+  if (n == 0) {  // a closed peer reads as readable with 0 bytes: report 1 so SocketRead sees it
+    pollfd p{sock, POLLIN, 0};
+    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP))) return 1;
+  }
+  return (uint)n;
+}
+// up to maxlen bytes within timeout_ms: the count read, 0 on timeout, -1 when the peer closed
+inline int SocketRead(int sock, _mql_array<uchar> &buf, uint maxlen, uint timeout_ms) {
+  pollfd p{sock, POLLIN, 0};
+  int r = ::poll(&p, 1, (int)timeout_ms);
+  if (r == 0) { buf.v.clear(); return 0; }
+  if (r < 0) return -1;
+  buf.v.resize(maxlen);
+  ssize_t n = ::recv(sock, buf.v.data(), maxlen, 0);
+  if (n <= 0) { buf.v.clear(); return -1; }
+  buf.v.resize((size_t)n);
+  return (int)n;
+}

@@ -1,0 +1,313 @@
+"""Executed conformance of the EA's transport and codec (issue 6, check 2).
+
+mql5/Tests/Conformance.mq5 and the EA's include files are rewritten to C++ by
+mql5/check/mql5check.py (dynamic arrays as containers), compiled with g++ against
+mql5/check/runtime/mql5_runtime.h (sockets on POSIX, strings, arrays, time) and run:
+1. the golden vectors of fixtures/protocol encode byte-identically (terminal -> brain frames)
+   and decode to the vector's fields (brain -> terminal frames);
+2. against the real brain over TCP: handshake with the secret, state, ticks, an order command
+   answered with its result and fill, heartbeats both ways, a reconnect; and a wrong secret
+   is refused.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.codec import canonical_float
+from bridge.engine import Engine
+from bridge.orders import FILLED
+from bridge.server import BrainServer
+from bridge.strategy import Open
+from tests.conftest import ROOT
+from tests.helpers import Scripted
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+MQL5 = ROOT / "mql5"
+SECRET = "conformance-secret"
+
+# terminal -> brain: the MQL5 function and the vector fields in its argument order
+ENCODE = {
+    "HELLO": ("FrameHello", ["terminal_id", "login", "flags"]),
+    "AUTH": ("FrameAuth", ["mac"]),
+    "HB": ("FrameHeartbeat", ["time_ms"]),
+    "TICK": ("FrameTick", ["symbol", "time_ms", "bid", "ask", "last", "volume", "flags"]),
+    "BAR": (
+        "FrameBar",
+        ["symbol", "time_ms", "open", "high", "low", "close", "tick_volume", "spread"],
+    ),
+    "ACCOUNT": (
+        "FrameAccount",
+        [
+            "login",
+            "balance",
+            "equity",
+            "margin",
+            "free_margin",
+            "leverage",
+            "currency",
+            "hedging",
+            "time_ms",
+        ],
+    ),
+    "POS": (
+        "FramePosition",
+        [
+            "ticket",
+            "symbol",
+            "is_buy",
+            "volume",
+            "price_open",
+            "sl",
+            "tp",
+            "magic",
+            "profit",
+            "swap",
+            "time_ms",
+            "client_id",
+        ],
+    ),
+    "ORD": (
+        "FrameOrder",
+        [
+            "ticket",
+            "client_id",
+            "symbol",
+            "order_type",
+            "volume",
+            "price",
+            "sl",
+            "tp",
+            "magic",
+            "time_ms",
+        ],
+    ),
+    "DEAL": (
+        "FrameDeal",
+        [
+            "ticket",
+            "order",
+            "position_id",
+            "client_id",
+            "symbol",
+            "is_buy",
+            "entry",
+            "volume",
+            "price",
+            "commission",
+            "swap",
+            "profit",
+            "magic",
+            "time_ms",
+            "reason",
+        ],
+    ),
+    "CLOSED": ("FrameClosed", ["ticket", "time_ms"]),
+    "SNAPEND": ("FrameSnapEnd", ["req_id", "positions", "orders"]),
+    "SPEC": (
+        "FrameSpec",
+        [
+            "symbol",
+            "digits",
+            "point",
+            "tick_size",
+            "tick_value",
+            "contract_size",
+            "volume_min",
+            "volume_step",
+            "volume_max",
+            "stops_level",
+            "freeze_level",
+            "filling_modes",
+            "trade_mode",
+            "margin_rate",
+            "swap_long",
+            "swap_short",
+            "sessions",
+        ],
+    ),
+}
+DECODE = {
+    "CHALLENGE",
+    "WELCOME",
+    "ERROR",
+    "READY",
+    "OPEN",
+    "MODIFY",
+    "CLOSE",
+    "CLOSEBY",
+    "CANCEL",
+    "QUERY",
+    "SNAPREQ",
+    "HALT",
+}
+
+
+def literal(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def describe(tag: str, seq: int, f: dict[str, Any]) -> str:
+    """What Conformance.mq5's Describe prints for a decoded command with these fields."""
+    num = {
+        "READY": "upto_seq",
+        "SNAPREQ": "req_id",
+        "WELCOME": "heartbeat_ms",
+        "ERROR": "code",
+        "HB": "time_ms",
+    }.get(tag)
+    text = {"CHALLENGE": "nonce", "WELCOME": "session", "ERROR": "text", "HALT": "reason"}.get(tag)
+    vals = [
+        tag,
+        str(seq),
+        f.get("client_id", ""),
+        f.get("symbol", ""),
+        str(f.get("order_type", 0)),
+        canonical_float(f.get("volume", 0.0)),
+        canonical_float(f.get("price", 0.0)),
+        canonical_float(f.get("sl", 0.0)),
+        canonical_float(f.get("tp", 0.0)),
+        str(f.get("magic", 0)),
+        str(f.get("deviation", 0)),
+        str(f.get("filling", 0)),
+        f.get("comment", ""),
+        str(f.get("ticket", 0)),
+        str(f.get("opposite", 0)),
+        str(f[num]) if num else "0",
+        f[text] if text else "",
+        f.get("version", ""),
+    ]
+    return "|".join(vals)
+
+
+def vectors_mqh() -> tuple[str, int]:
+    golden = json.loads((ROOT / "fixtures/protocol/golden.json").read_text())["vectors"]
+    lines, n = ["void Vectors(void)", "  {"], 0
+    for v in golden:
+        tag, f, seq = v["frame"].split("|")[0], v["fields"], v["seq"]
+        if tag in ENCODE:
+            fn, names = ENCODE[tag]
+            args = ", ".join([str(seq), *(literal(f[k]) for k in names)])
+            lines.append(f"   Check({fn}({args}), {json.dumps(v['frame'])});")
+            n += 1
+        if tag == "RESULT":
+            body = ", ".join(
+                literal(f[k])
+                for k in ("client_id", "retcode", "order", "deal", "volume", "price", "text")
+            )
+            lines.append(
+                f"   Check(FrameResult({seq}, ResultBody({body})), {json.dumps(v['frame'])});"
+            )
+            n += 1
+        if tag in DECODE or tag == "HB":
+            want = json.dumps(describe(tag, seq, f))
+            lines.append(f"   Check(Describe({json.dumps(v['frame'])}), {want});")
+            n += 1
+    lines.append("  }")
+    return "\n".join(lines) + "\n", n
+
+
+@pytest.fixture(scope="module")
+def conformance_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("conformance")
+    shutil.copy(MQL5 / "Tests" / "Conformance.mq5", work / "Conformance.mq5")
+    text, n = vectors_mqh()
+    assert n >= 30
+    (work / "ConformanceVectors.mqh").write_text(text)
+    driver = work / "driver.cpp"
+    driver.write_text(
+        "int main(int argc, char **argv) {\n"
+        "  if (argc < 4) return 64;\n"
+        "  return ConformanceMain(string(argv[1]), std::atoi(argv[2]), string(argv[3]));\n}\n"
+    )
+    spec = importlib.util.spec_from_file_location("mql5check", MQL5 / "check" / "mql5check.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    exe = work / "conformance"
+    ok, out = mod.build_executable(
+        str(work / "Conformance.mq5"),
+        [str(MQL5 / "Include")],
+        str(MQL5 / "check" / "runtime" / "mql5_runtime.h"),
+        str(driver),
+        str(exe),
+    )
+    assert ok, out[-4000:]
+    return exe
+
+
+def run(exe: Path, port: int, secret: str = SECRET) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(exe), "127.0.0.1", str(port), secret], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_golden_vectors_are_byte_identical_in_the_ea_codec(conformance_exe: Path) -> None:
+    out = run(conformance_exe, 0)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "vectors: 0 mismatch(es)" in out.stdout
+
+
+class BuyOnce(Scripted):
+    def __init__(self) -> None:
+        super().__init__(magic=77)
+        self.next = [Open("US100", True, 0.25, sl=20900.0, tp=21200.0, tag="conformance")]
+
+
+def test_the_ea_transport_against_the_real_brain(conformance_exe: Path) -> None:
+    logs: list[tuple[str, dict[str, Any]]] = []
+    engines: list[Engine] = []
+
+    def make(tid: str, send: Any) -> Engine:
+        engines.append(Engine([BuyOnce()], {}, send, id_prefix="c"))
+        return engines[-1]
+
+    srv = BrainServer(
+        make,
+        endpoint="tcp://127.0.0.1:0",
+        secret=SECRET.encode(),
+        heartbeat_ms=200,
+        on_log=lambda k, d: logs.append((k, d)),
+    )
+    th = threading.Thread(target=srv.serve, daemon=True)
+    th.start()
+    port = int(srv.endpoint.rsplit(":", 1)[1])
+    try:
+        out = run(conformance_exe, port)
+        refused = run(conformance_exe, port, "not-the-secret")
+    finally:
+        srv.stop_event.set()
+        th.join(timeout=10)
+        srv.close()
+    assert out.returncode == 0, out.stdout + out.stderr
+    for line in (
+        "OK handshake",
+        "OK order",
+        "OK heartbeats",
+        "OK reconnected; gaps 0 bad frames 0",
+    ):
+        assert line in out.stdout, out.stdout
+    (eng,) = engines  # the reconnect resumed the same engine
+    (rec,) = eng.orders.orders.values()
+    assert rec.state == FILLED and rec.order_ticket == 777
+    assert 777 in eng.portfolio.positions and eng.portfolio.positions[777].volume == 0.25
+    assert [k for k, _ in logs].count("terminal_ready") == 2
+    warm = [d for k, d in logs if k == "reconciled" and not d["cold"]]
+    assert warm and not warm[0]["closed_meanwhile"] and not warm[0]["unexplained"]
+    assert srv.stats.bad_frames == 0 and srv.stats.gaps == 0
+    assert eng.last_tick["US100"].time_ms == 1767607210000
+    assert refused.returncode == 1 and "authentication failed" in refused.stdout
