@@ -19,180 +19,22 @@ pending orders and SL/TP along the tick path. Modelling choices (docs/simulator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from bridge import events as ev
 from bridge import retcodes as rc
+from bridge.sim_ledger import AccountSettings, Event, SimLedger, SimOrder, SimPosition
 from bridge.symbols import FILLING_FOK, FILLING_IOC, SymbolSpec
 from bridge.timeutil import MS_PER_DAY, weekday
 
-Event = ev.Deal | ev.OrderResult | ev.Position | ev.PositionClosed | ev.PendingOrder
+__all__ = ["AccountSettings", "BrokerSim", "Event"]
 DEDUP_MEMORY = 10_000
 
 
-@dataclass(slots=True)
-class AccountSettings:
-    login: int = 1
-    balance: float = 10_000.0
-    leverage: int = 100
-    currency: str = "USD"
-    hedging: bool = True
-    commission: dict[str, float] = field(default_factory=dict)  # money per lot per deal
-    slippage_points: int = 0
-
-
-@dataclass(slots=True)
-class _Pos:
-    ticket: int
-    symbol: str
-    is_buy: bool
-    volume: float
-    price_open: float
-    sl: float
-    tp: float
-    magic: int
-    swap: float
-    time_ms: int
-    client_id: str
-
-
-@dataclass(slots=True)
-class _Order:
-    ticket: int
-    client_id: str
-    symbol: str
-    order_type: int
-    volume: float
-    price: float
-    sl: float
-    tp: float
-    magic: int
-    time_ms: int
-
-
-class BrokerSim:
+class BrokerSim(SimLedger):
     def __init__(self, specs: dict[str, SymbolSpec], settings: AccountSettings) -> None:
-        self.specs = specs
-        self.settings = settings
-        self.balance = settings.balance
-        self.positions: dict[int, _Pos] = {}
-        self.orders: dict[int, _Order] = {}
-        self.bid: dict[str, float] = {}
-        self.ask: dict[str, float] = {}
+        super().__init__(specs, settings)
         self.quote_ms: dict[str, int] = {}
-        self.now_ms = 0
-        self._next_ticket = 1000
-        self._next_deal = 500_000
         self._results: dict[str, ev.OrderResult] = {}
         self.executed_ids: list[str] = []  # every client id that reached execution, in order
-
-    def seed_position(self, p: ev.Position) -> int:
-        """Put an existing position on the books (a session that starts from a locked hedge)."""
-        ticket = self._new_ticket()
-        self.positions[ticket] = _Pos(
-            ticket,
-            p.symbol,
-            p.is_buy,
-            p.volume,
-            p.price_open,
-            p.sl,
-            p.tp,
-            p.magic,
-            p.swap,
-            p.time_ms,
-            p.client_id,
-        )
-        return ticket
-
-    # -- account -----------------------------------------------------------------------------
-    def floating(self) -> float:
-        total = 0.0
-        for p in self.positions.values():
-            spec = self.specs[p.symbol]
-            px = (
-                self.bid.get(p.symbol, p.price_open)
-                if p.is_buy
-                else self.ask.get(p.symbol, p.price_open)
-            )
-            total += spec.profit(p.is_buy, p.volume, p.price_open, px) + p.swap
-        return total
-
-    def margin(self, extra: tuple[str, bool, float, float] | None = None) -> float:
-        legs: dict[str, list[float]] = {}
-        price: dict[str, float] = {}
-        items = [(p.symbol, p.is_buy, p.volume, p.price_open) for p in self.positions.values()]
-        if extra is not None:
-            items.append(extra)
-        for sym, is_buy, vol, px in items:
-            leg = legs.setdefault(sym, [0.0, 0.0])
-            leg[0 if is_buy else 1] += vol
-            price[sym] = self.ask.get(sym, px)
-        lev = self.settings.leverage
-        total = 0.0
-        for sym, (lng, sht) in legs.items():
-            lots = max(lng, sht) if self.settings.hedging else abs(lng - sht)
-            total += self.specs[sym].margin(lots, price[sym], lev)
-        return total
-
-    def account(self) -> ev.Account:
-        equity = self.balance + self.floating()
-        margin = self.margin()
-        s = self.settings
-        return ev.Account(
-            s.login,
-            round(self.balance, 2),
-            round(equity, 2),
-            round(margin, 2),
-            round(equity - margin, 2),
-            s.leverage,
-            s.currency,
-            s.hedging,
-            self.now_ms,
-        )
-
-    def position_event(self, p: _Pos) -> ev.Position:
-        spec = self.specs[p.symbol]
-        px = (
-            self.bid.get(p.symbol, p.price_open)
-            if p.is_buy
-            else self.ask.get(p.symbol, p.price_open)
-        )
-        profit = round(spec.profit(p.is_buy, p.volume, p.price_open, px), 2)
-        return ev.Position(
-            p.ticket,
-            p.symbol,
-            p.is_buy,
-            p.volume,
-            p.price_open,
-            p.sl,
-            p.tp,
-            p.magic,
-            profit,
-            round(p.swap, 2),
-            p.time_ms,
-            p.client_id,
-        )
-
-    def order_event(self, o: _Order) -> ev.PendingOrder:
-        return ev.PendingOrder(
-            o.ticket,
-            o.client_id,
-            o.symbol,
-            o.order_type,
-            o.volume,
-            o.price,
-            o.sl,
-            o.tp,
-            o.magic,
-            o.time_ms,
-        )
-
-    def snapshot(self) -> list[ev.Position | ev.PendingOrder]:
-        out: list[ev.Position | ev.PendingOrder] = [
-            self.position_event(p) for p in self.positions.values()
-        ]
-        out.extend(self.order_event(o) for o in self.orders.values())
-        return out
 
     # -- market ------------------------------------------------------------------------------
     def on_tick(self, symbol: str, time_ms: int, bid: float, ask: float) -> list[Event]:
@@ -230,7 +72,7 @@ class BrokerSim:
         return out
 
     def _pending_fill_price(
-        self, o: _Order, bid: float, ask: float, pbid: float, pask: float, continuous: bool
+        self, o: SimOrder, bid: float, ask: float, pbid: float, pask: float, continuous: bool
     ) -> float | None:
         t = o.order_type
         if t == ev.BUY_LIMIT and ask <= o.price:
@@ -244,7 +86,7 @@ class BrokerSim:
         return None
 
     def _stop_hit(
-        self, p: _Pos, bid: float, ask: float, pbid: float, pask: float, continuous: bool
+        self, p: SimPosition, bid: float, ask: float, pbid: float, pask: float, continuous: bool
     ) -> tuple[float, int] | None:
         px, prev = (bid, pbid) if p.is_buy else (ask, pask)
         sign = 1 if p.is_buy else -1
@@ -381,7 +223,7 @@ class BrokerSim:
             return [self._reject(c.client_id, rc.NO_MONEY)]
         ticket = self._new_ticket()
         if not market:
-            o = _Order(
+            o = SimOrder(
                 ticket,
                 c.client_id,
                 c.symbol,
@@ -410,149 +252,7 @@ class BrokerSim:
             ev.REASON_EXPERT,
             ticket,
         )
-        deal = fills[0]
-        assert isinstance(deal, ev.Deal)
-        res = ev.OrderResult(
-            c.client_id, rc.DONE, ticket, deal.ticket, c.volume, price, rc.text(rc.DONE)
-        )
-        return [res, *fills]
-
-    def _fill(
-        self,
-        client_id: str,
-        symbol: str,
-        is_buy: bool,
-        volume: float,
-        price: float,
-        sl: float,
-        tp: float,
-        magic: int,
-        reason: int,
-        order: int,
-    ) -> list[Event]:
-        """A buy or sell of ``volume`` at ``price``: opens, adds to, reduces or reverses."""
-        if not self.settings.hedging:
-            net = next((p for p in self.positions.values() if p.symbol == symbol), None)
-            if net is not None and net.is_buy != is_buy:
-                spec = self.specs[symbol]
-                close_steps = min(spec.lots_to_steps(volume), spec.lots_to_steps(net.volume))
-                out = self._close(
-                    net, spec.steps_to_lots(close_steps), price, reason, client_id, order
-                )
-                rest = spec.steps_to_lots(spec.lots_to_steps(volume) - close_steps)
-                if rest > 0:
-                    out += self._fill(
-                        client_id, symbol, is_buy, rest, price, sl, tp, magic, reason, order
-                    )
-                return out
-            if net is not None:  # netting: same direction adds at the average price
-                deal = self._deal(
-                    order,
-                    net.ticket,
-                    client_id,
-                    symbol,
-                    is_buy,
-                    ev.ENTRY_IN,
-                    volume,
-                    price,
-                    0.0,
-                    magic,
-                    reason,
-                )
-                total = net.volume + volume
-                net.price_open = (net.price_open * net.volume + price * volume) / total
-                net.volume = self.specs[symbol].steps_to_lots(
-                    self.specs[symbol].lots_to_steps(total)
-                )
-                net.sl, net.tp = sl or net.sl, tp or net.tp
-                return [deal, self.position_event(net)]
-        p = _Pos(order, symbol, is_buy, volume, price, sl, tp, magic, 0.0, self.now_ms, client_id)
-        self.positions[p.ticket] = p
-        deal = self._deal(
-            order,
-            p.ticket,
-            client_id,
-            symbol,
-            is_buy,
-            ev.ENTRY_IN,
-            volume,
-            price,
-            0.0,
-            magic,
-            reason,
-        )
-        return [deal, self.position_event(p)]
-
-    def _close(
-        self,
-        p: _Pos,
-        volume: float,
-        price: float,
-        reason: int,
-        client_id: str,
-        order: int,
-        entry: int = ev.ENTRY_OUT,
-    ) -> list[Event]:
-        spec = self.specs[p.symbol]
-        profit = round(spec.profit(p.is_buy, volume, p.price_open, price), 2)
-        left = spec.lots_to_steps(p.volume) - spec.lots_to_steps(volume)
-        swap = p.swap if left == 0 else round(p.swap * volume / p.volume, 2)
-        p.swap -= swap
-        deal = self._deal(
-            order,
-            p.ticket,
-            client_id,
-            p.symbol,
-            not p.is_buy,
-            entry,
-            volume,
-            price,
-            profit,
-            p.magic,
-            reason,
-            swap,
-        )
-        if left == 0:
-            del self.positions[p.ticket]
-            return [deal, ev.PositionClosed(p.ticket, self.now_ms)]
-        p.volume = spec.steps_to_lots(left)
-        return [deal, self.position_event(p)]
-
-    def _deal(
-        self,
-        order: int,
-        position_id: int,
-        client_id: str,
-        symbol: str,
-        is_buy: bool,
-        entry: int,
-        volume: float,
-        price: float,
-        profit: float,
-        magic: int,
-        reason: int,
-        swap: float = 0.0,
-    ) -> ev.Deal:
-        commission = -round(self.settings.commission.get(symbol, 0.0) * volume, 2)
-        self.balance += profit + commission + swap
-        self._next_deal += 1
-        return ev.Deal(
-            self._next_deal,
-            order,
-            position_id,
-            client_id,
-            symbol,
-            is_buy,
-            entry,
-            volume,
-            price,
-            commission,
-            round(swap, 2),
-            profit,
-            magic,
-            self.now_ms,
-            reason,
-        )
+        return self._done(c.client_id, ticket, fills, c.volume, price)
 
     def _close_cmd(self, c: ev.CloseCmd) -> list[Event]:
         p = self.positions.get(c.ticket)
@@ -571,12 +271,7 @@ class BrokerSim:
         price = self.bid[p.symbol] - slip if p.is_buy else self.ask[p.symbol] + slip
         ticket = self._new_ticket()
         out = self._close(p, volume, price, ev.REASON_EXPERT, c.client_id, ticket)
-        deal = out[0]
-        assert isinstance(deal, ev.Deal)
-        res = ev.OrderResult(
-            c.client_id, rc.DONE, ticket, deal.ticket, volume, price, rc.text(rc.DONE)
-        )
-        return [res, *out]
+        return self._done(c.client_id, ticket, out, volume, price)
 
     def _close_by(self, c: ev.CloseByCmd) -> list[Event]:
         a, b = self.positions.get(c.ticket), self.positions.get(c.opposite)
@@ -603,10 +298,16 @@ class BrokerSim:
         out += self._close(
             b, volume, b_open, ev.REASON_EXPERT, c.client_id, ticket, ev.ENTRY_OUT_BY
         )
+        return self._done(c.client_id, ticket, out, volume, b_open)
+
+    def _done(
+        self, client_id: str, order: int, out: list[Event], volume: float, price: float
+    ) -> list[Event]:
+        """DONE, naming the first deal of ``out``, followed by ``out``."""
         deal = out[0]
         assert isinstance(deal, ev.Deal)
         res = ev.OrderResult(
-            c.client_id, rc.DONE, ticket, deal.ticket, volume, b_open, rc.text(rc.DONE)
+            client_id, rc.DONE, order, deal.ticket, volume, price, rc.text(rc.DONE)
         )
         return [res, *out]
 
@@ -631,7 +332,3 @@ class BrokerSim:
         if o is None:
             return [self._reject(c.client_id, rc.INVALID, f"no pending order {c.ticket}")]
         return [ev.OrderResult(c.client_id, rc.DONE, o.ticket, 0, 0.0, 0.0, rc.text(rc.DONE))]
-
-    def _new_ticket(self) -> int:
-        self._next_ticket += 1
-        return self._next_ticket

@@ -46,6 +46,19 @@ class BarArrays:
     def __len__(self) -> int:
         return len(self.time_ms)
 
+    def rows(self) -> Iterator[tuple[int, float, float, float, float, int, int]]:
+        """(open time ms, open, high, low, close, tick volume, spread) per bar."""
+        return zip(
+            self.time_ms.tolist(),
+            self.open.tolist(),
+            self.high.tolist(),
+            self.low.tolist(),
+            self.close.tolist(),
+            self.tick_volume.tolist(),
+            self.spread.tolist(),
+            strict=True,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class TickArrays:
@@ -292,17 +305,7 @@ MarketEvent = ev.Tick | ev.Bar
 def symbol_events(b: BarArrays, point: float) -> Iterator[tuple[int, int, MarketEvent]]:
     """(time, order, event) for one symbol: four ticks per bar, then the closed M1 bar."""
     sym = b.symbol
-    rows = zip(
-        b.time_ms.tolist(),
-        b.open.tolist(),
-        b.high.tolist(),
-        b.low.tolist(),
-        b.close.tolist(),
-        b.tick_volume.tolist(),
-        b.spread.tolist(),
-        strict=True,
-    )
-    for t, o, h, lo, c, tv, sp in rows:
+    for t, o, h, lo, c, tv, sp in b.rows():
         add = sp * point
         for off, bid in zip(TICK_OFFSETS_MS, path(o, h, lo, c), strict=True):
             yield t + off, 1, ev.Tick(sym, t + off, bid, round(bid + add, 10), 0.0, 1, 6)
@@ -323,16 +326,7 @@ def tick_symbol_events(
     )
     bar_stream = (
         (t + BAR_CLOSE_OFFSET_MS, 0, ev.Bar(sym, 1, t, o, h, lo, c, tv, sp))
-        for t, o, h, lo, c, tv, sp in zip(
-            bars.time_ms.tolist(),
-            bars.open.tolist(),
-            bars.high.tolist(),
-            bars.low.tolist(),
-            bars.close.tolist(),
-            bars.tick_volume.tolist(),
-            bars.spread.tolist(),
-            strict=True,
-        )
+        for t, o, h, lo, c, tv, sp in bars.rows()
     )
     return heapq.merge(tick_stream, bar_stream, key=lambda x: (x[0], x[1]))
 

@@ -96,16 +96,7 @@ def import_csv(
         fh.write(b"time,open,high,low,close,tick_volume,spread,real_volume\n")
         lines = (
             f"{t[:10]} {t[11:19]},{o!r},{h!r},{lo!r},{c!r},{v},{s},0\n"
-            for t, o, h, lo, c, v, s in zip(
-                times,
-                bars.open.tolist(),
-                bars.high.tolist(),
-                bars.low.tolist(),
-                bars.close.tolist(),
-                bars.tick_volume.tolist(),
-                bars.spread.tolist(),
-                strict=True,
-            )
+            for t, (_t, o, h, lo, c, v, s) in zip(times, bars.rows(), strict=True)
         )
         fh.write("".join(lines).encode())
     manifest = out_dir / "fixture.toml"

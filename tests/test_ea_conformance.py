@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from bridge.codec import canonical_float
+from bridge.codec import SPEC_FIELDS, canonical_float
 from bridge.engine import Engine
 from bridge.orders import FILLED
 from bridge.server import BrainServer
@@ -112,28 +112,7 @@ ENCODE = {
     ),
     "CLOSED": ("FrameClosed", ["ticket", "time_ms"]),
     "SNAPEND": ("FrameSnapEnd", ["req_id", "positions", "orders"]),
-    "SPEC": (
-        "FrameSpec",
-        [
-            "symbol",
-            "digits",
-            "point",
-            "tick_size",
-            "tick_value",
-            "contract_size",
-            "volume_min",
-            "volume_step",
-            "volume_max",
-            "stops_level",
-            "freeze_level",
-            "filling_modes",
-            "trade_mode",
-            "margin_rate",
-            "swap_long",
-            "swap_short",
-            "sessions",
-        ],
-    ),
+    "SPEC": ("FrameSpec", list(SPEC_FIELDS)),
 }
 DECODE = {
     "CHALLENGE",
