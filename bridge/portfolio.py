@@ -122,8 +122,11 @@ class Portfolio:
         total = 0.0
         for p in self.positions.values():
             px = (self.bid if p.is_buy else self.ask).get(p.symbol)
-            if px is not None:
-                total += self.specs[p.symbol].profit(p.is_buy, p.volume, p.price_open, px)
+            spec = self.specs.get(p.symbol)
+            if spec is None:  # no specification from the terminal: take its own figure
+                total += p.profit
+            elif px is not None:
+                total += spec.profit(p.is_buy, p.volume, p.price_open, px)
             total += p.swap
         return total
 

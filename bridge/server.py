@@ -74,6 +74,7 @@ class Stats:
     dups: int = 0
     refused: int = 0
     halts: int = 0
+    event_errors: int = 0
     reconciliations: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -236,7 +237,16 @@ class BrainServer:
             self._handshake(link, seq, msg)
             return
         else:
-            eng.handle(msg)
+            try:
+                eng.handle(msg)
+            except Exception as exc:  # a bug must not take the brain down: log it, go on
+                self.stats.event_errors += 1
+                self._log(
+                    "event_error",
+                    terminal=link.terminal_id,
+                    frame=type(msg).__name__,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
         if link.lockstep:
             self._send(link, ev.Ready(seq))
 
