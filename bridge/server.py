@@ -26,6 +26,7 @@ log = logging.getLogger("mt5bridge.server")
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 HELLO_FLAG_LOCKSTEP = 1
+DB_HALT = "database unavailable: the audit trail cannot be written"
 
 
 def check_bind(endpoint: str, allow_remote: bool) -> None:
@@ -90,11 +91,13 @@ class BrainServer:
         control_endpoint: str = "",
         allow_remote: bool = False,
         on_log: Callable[[str, dict[str, Any]], None] | None = None,
+        health: Callable[[], bool] | None = None,
     ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
             check_bind(control_endpoint, allow_remote)
         self.make_engine = make_engine
+        self.health = health  # False while the audit database refuses writes: trading halts
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
         self.silence_ms = silence_ms
@@ -174,7 +177,21 @@ class BrainServer:
         if self.control is not None:
             self.control.close(0)
 
+    def _check_health(self) -> None:
+        if self.health is None:
+            return
+        ok = self.health()
+        for tid, eng in self.engines.items():
+            if not ok and not eng.gate.halted:
+                eng.gate.halt(DB_HALT)
+                self.stats.halts += 1
+                self._log("halt", terminal=tid, reason=DB_HALT)
+            elif ok and eng.gate.halted == DB_HALT:
+                eng.gate.resume()
+                self._log("resumed", terminal=tid, reason="database back")
+
     def housekeeping(self, now: int) -> None:
+        self._check_health()
         for link in list(self.links.values()):
             if link.state != "ready":
                 continue

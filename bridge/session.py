@@ -85,6 +85,7 @@ class BrainRunner:
             silence_ms=b.silence_ms,
             control_endpoint=b.control_endpoint if control_endpoint is None else control_endpoint,
             allow_remote=b.allow_remote,
+            health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
         )
         self.thread: threading.Thread | None = None

@@ -1,10 +1,12 @@
 """The store: the audit trail in SQL through SQLModel (a SQLite file by default, any SQLAlchemy
 URL such as PostgreSQL by config).
 
-Writes never happen on the tick-to-order path: ``Store.audit`` puts a row on a queue and returns;
-a writer thread commits in batches. ``close`` drains the queue, so a clean stop loses nothing.
-Known limit (issue 8 adds a local journal): rows still queued at a SIGKILL are lost from the
-database; the fills among them are recovered from the terminal at reconciliation.
+The database is never waited for on the tick-to-order path: ``Store.audit`` appends the row to a
+local journal (one write, no fsync) and queues it; a writer thread commits in batches and records
+in the same transaction how much of the journal the database holds. So nothing acknowledged is
+lost: after a clean stop the journal is removed; after a killed process or while the database is
+down the rows wait in the journal, and the next start (or the database's return) writes them,
+once. While the database refuses writes ``healthy`` is False and the brain halts trading.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Text
@@ -123,8 +126,23 @@ _ROWS: dict[str, type[SQLModel]] = {
 }
 
 
+class JournalMark(SQLModel, table=True):
+    """How many bytes of a run's journal are in the database (updated in the same commit)."""
+
+    __tablename__ = "journal_marks"
+    run_id: int = Field(primary_key=True)
+    offset: int
+
+
 class Store:
-    def __init__(self, url: str, mode: str = "run", fixture: str = "", config: str = "") -> None:
+    def __init__(
+        self,
+        url: str,
+        mode: str = "run",
+        fixture: str = "",
+        config: str = "",
+        journal_dir: str | Path | None = None,
+    ) -> None:
         self.url = url
         kw: dict[str, Any] = {}
         if url.startswith("sqlite"):
@@ -138,58 +156,131 @@ class Store:
             s.refresh(run)
             assert run.id is not None
             self.run_id: int = run.id
-        self._q: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self.errors: list[str] = []
+        self.healthy = True
+        self.journal_dir = (
+            Path(journal_dir) if journal_dir is not None else _default_journal_dir(url)
+        )
+        self.journal_dir.mkdir(parents=True, exist_ok=True)
+        self.replayed = self._replay_journals()
+        self.journal_path = self.journal_dir / f"mt5bridge-journal-{self.run_id}.jsonl"
+        self._jf = self.journal_path.open("a", encoding="utf-8", buffering=1)
+        _lock_file(self._jf)  # a live journal is never replayed by another brain
+        self._written = 0
+        self._lock = threading.Lock()
+        self._q: queue.Queue[tuple[str, dict[str, Any], int] | None] = queue.Queue()
+        self._retry: list[tuple[str, dict[str, Any], int]] = []
         self._thread = threading.Thread(target=self._writer, name="store-writer", daemon=True)
         self._thread.start()
-        self.errors: list[str] = []
 
+    # -- writing -----------------------------------------------------------------------------
     def audit(self, kind: str, row: dict[str, Any]) -> None:
-        """Queue one audit row (never blocks the caller on the database)."""
-        self._q.put((kind, row))
+        """Append one row to the journal (one write, no fsync: it survives a killed process) and
+        queue it for the database; never waits for the database."""
+        line = json.dumps([kind, row], default=str) + "\n"
+        with self._lock:
+            self._jf.write(line)
+            self._written += len(line.encode())
+            self._q.put((kind, row, self._written))
 
     def log(self, kind: str, detail: str | dict[str, Any]) -> None:
         text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
-        self._q.put(("log", {"kind": kind, "detail": text, "wall_time": time.time()}))
+        self.audit("log", {"kind": kind, "detail": text, "wall_time": time.time()})
+
+    @property
+    def pending(self) -> int:
+        return self._q.qsize() + len(self._retry)
 
     def _writer(self) -> None:
         stop = False
-        while not stop:
-            item = self._q.get()
-            batch = [item]
-            while len(batch) < 500:
+        backoff = 0.2
+        while True:
+            batch = self._retry  # rows being written stay visible to ``pending``
+            try:
+                item = self._q.get(timeout=backoff if batch else None)
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            except queue.Empty:
+                pass
+            while len(batch) < 500 and not stop:
                 try:
-                    batch.append(self._q.get_nowait())
+                    item = self._q.get_nowait()
                 except queue.Empty:
                     break
-            rows: list[SQLModel] = []
-            upserts: list[SQLModel] = []
-            for it in batch:
-                if it is None:
+                if item is None:
                     stop = True
-                    continue
-                kind, data = it
-                if kind in plan_tables.UPSERT:
-                    upserts.append(plan_tables.UPSERT[kind](**data))
-                    continue
-                cls = EventLogRow if kind == "log" else _ROWS.get(kind)
-                if cls is None:
-                    continue
-                extra = {} if cls in plan_tables.APPEND.values() else {"run_id": self.run_id}
-                rows.append(cls(**extra, **data))
-            if rows or upserts:
-                try:
-                    with Session(self.engine) as s:
-                        s.add_all(rows)
-                        for u in upserts:
-                            s.merge(u)
-                        s.commit()
-                except Exception as exc:  # the database is down or refuses: keep going, say so
-                    self.errors.append(f"{type(exc).__name__}: {exc}")
+                else:
+                    batch.append(item)
+            if batch and not self._commit(self.run_id, [(k, d) for k, d, _ in batch], batch[-1][2]):
+                backoff = min(backoff * 2, 5.0)  # the database is unavailable: try again later
+                if stop:
+                    return  # closing while the database is down: the journal keeps the rows
+                continue
+            self._retry = []
+            backoff = 0.2
+            if stop:
+                return
+
+    def _commit(self, run_id: int, items: list[tuple[str, dict[str, Any]]], offset: int) -> bool:
+        rows: list[SQLModel] = []
+        upserts: list[SQLModel] = []
+        for kind, data in items:
+            if kind in plan_tables.UPSERT:
+                upserts.append(plan_tables.UPSERT[kind](**data))
+                continue
+            cls = EventLogRow if kind == "log" else _ROWS.get(kind)
+            if cls is None:
+                continue
+            extra = {} if cls in plan_tables.APPEND.values() else {"run_id": run_id}
+            rows.append(cls(**extra, **data))
+        try:
+            with Session(self.engine) as s:
+                s.add_all(rows)
+                for u in upserts:
+                    s.merge(u)
+                s.merge(JournalMark(run_id=run_id, offset=offset))
+                s.commit()
+        except Exception as exc:  # the database is down or refuses: say so, keep the rows
+            self.healthy = False
+            if len(self.errors) < 100:
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+            return False
+        self.healthy = True
+        return True
+
+    def _replay_journals(self) -> int:
+        """Write what earlier runs journaled but never committed (a killed process, or a
+        database that was down when it stopped), then remove their journals."""
+        total = 0
+        for path in sorted(self.journal_dir.glob("mt5bridge-journal-*.jsonl")):
+            run_id = int(path.stem.rsplit("-", 1)[1])
+            if run_id == self.run_id or _in_use(path):
+                continue
+            with Session(self.engine) as s:
+                mark = s.get(JournalMark, run_id)
+            data = path.read_bytes()
+            start = mark.offset if mark is not None else 0
+            items = [
+                tuple(json.loads(line))
+                for line in data[start:].decode().splitlines()
+                if line.strip()
+            ]
+            if items and not self._commit(run_id, items, len(data)):
+                continue  # the database refuses: the journal stays for the next start
+            total += len(items)
+            path.unlink()
+        return total
 
     def close(self) -> None:
-        """Write everything queued, then stop the writer."""
+        """Write everything queued, then stop the writer. A journal fully in the database is
+        removed; otherwise it stays, and the next start writes the rest."""
         self._q.put(None)
         self._thread.join(timeout=30)
+        self._jf.close()
+        if not self._retry and self._q.empty():
+            self.journal_path.unlink(missing_ok=True)
         self.engine.dispose()
 
     # -- reading back ------------------------------------------------------------------------
@@ -200,3 +291,34 @@ class Store:
             for row in s.exec(select(StrategyStateRow).order_by(StrategyStateRow.id)):  # type: ignore[arg-type]
                 out[row.magic] = json.loads(row.state)
         return out
+
+
+def _default_journal_dir(url: str) -> Path:
+    """Beside a SQLite file; the working folder otherwise."""
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        return Path(url[len("sqlite:///") :]).parent
+    return Path(".")
+
+
+try:  # exclusive locks on journals (POSIX); elsewhere two brains must not share a journal folder
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def _lock_file(fh: Any) -> None:
+    if fcntl is not None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _in_use(path: Path) -> bool:
+    """True when another live process holds the journal's lock."""
+    if fcntl is None:
+        return False
+    with path.open("a") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return False
