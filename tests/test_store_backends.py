@@ -1,0 +1,132 @@
+"""The store on SQLite and on a real PostgreSQL server: the same rows, the journal, an outage."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bridge.store import Store
+from tests.conftest import ROOT
+
+_n = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, Any]:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}", None
+    cluster = request.getfixturevalue("pg_cluster")
+    import psycopg
+
+    name = f"t{next(_n)}"
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return f"postgresql+psycopg://postgres@127.0.0.1:{cluster.port}/{name}", cluster
+
+
+def count(url: str, table: str) -> int:
+    eng = create_engine(url)
+    try:
+        with eng.connect() as con:
+            return int(con.execute(text(f"select count(*) from {table}")).scalar_one())
+    finally:
+        eng.dispose()
+
+
+def risk_row(i: int) -> dict[str, object]:
+    return {"time_ms": i, "magic": 1, "intent": f"intent {i}", "approved": i % 2 == 0, "reason": ""}
+
+
+def test_rows_states_and_plan_upserts_are_written(backend: tuple[str, Any], tmp_path: Path) -> None:
+    url, _ = backend
+    s = Store(url, journal_dir=tmp_path)
+    for i in range(700):
+        s.audit("risk", risk_row(i))
+    s.audit("state", {"magic": 7, "name": "n", "state": '{"k": 1}', "time_ms": 5})
+    s.audit("state", {"magic": 7, "name": "n", "state": '{"k": 2}', "time_ms": 6})
+    plan = {
+        "id": 5000,
+        "name": "p",
+        "symbol": "X",
+        "margin": 1.0,
+        "leverage": 1.0,
+        "split": 0.5,
+        "unit_value": 0.05,
+        "unit_distance": 1.0,
+        "entry_price": 1.0,
+        "peak": 1.0,
+        "valley": 1.0,
+        "phase": "advance",
+        "long_pct": 100,
+        "hedge_long_pct": 100,
+        "reset_count": 0,
+        "status": "active",
+        "plan_value": 1.0,
+        "updated_ms": 1,
+    }
+    s.audit("plan", plan)
+    s.audit("plan", {**plan, "reset_count": 3})
+    s.close()
+    assert not s.errors
+    assert count(url, "risk_decisions") == 700 and count(url, "trading_plans") == 1
+    s2 = Store(url, journal_dir=tmp_path)
+    assert s2.latest_states() == {7: {"k": 2}}
+    s2.close()
+
+
+def test_a_killed_brain_loses_nothing(backend: tuple[str, Any], tmp_path: Path) -> None:
+    url, _ = backend
+    code = textwrap.dedent(f"""
+        import os, time
+        from bridge.store import Store
+        from tests.test_store_backends import risk_row
+        s = Store({url!r}, journal_dir={str(tmp_path)!r})
+        for i in range(400):
+            s.audit("risk", risk_row(i))
+        while s.pending:
+            time.sleep(0.01)
+        for i in range(400, 800):
+            s.audit("risk", risk_row(i))
+        os._exit(0)
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
+    s = Store(url, journal_dir=tmp_path)
+    s.close()
+    assert count(url, "risk_decisions") == 800
+
+
+@pytest.mark.postgres
+def test_postgres_server_stopped_mid_session(pg_cluster: Any, tmp_path: Path) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_cluster.url("postgres"), autocommit=True) as con:
+        con.execute("CREATE DATABASE outage")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_cluster.port}/outage"
+    s = Store(url, journal_dir=tmp_path)
+    for i in range(50):
+        s.audit("risk", risk_row(i))
+    while s.pending:
+        time.sleep(0.01)
+    pg_cluster.stop()  # the database goes away
+    try:
+        for i in range(50, 120):
+            s.audit("risk", risk_row(i))
+        deadline = time.monotonic() + 20
+        while s.healthy and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not s.healthy and s.pending == 70
+    finally:
+        pg_cluster.start()  # and comes back
+    deadline = time.monotonic() + 30
+    while (s.pending or not s.healthy) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    s.close()
+    assert s.healthy and count(url, "risk_decisions") == 120
