@@ -47,13 +47,18 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    golden = [v["frame"].encode() for v in json.loads((ROOT / "fixtures/protocol/golden.json").read_text())["vectors"]]
+    golden = [
+        v["frame"].encode()
+        for v in json.loads((ROOT / "fixtures/protocol/golden.json").read_text())["vectors"]
+    ]
     rng = random.Random(a.seed)
     srv, sent, _ = served(BuyEveryTick())
     bad = crashes = orders_from_bad = 0
     t0 = time.perf_counter()
     for n in range(a.frames):
-        frame = rng.randbytes(rng.randint(0, 64)) if n % 10 == 0 else mutate(rng, rng.choice(golden))
+        frame = (
+            rng.randbytes(rng.randint(0, 64)) if n % 10 == 0 else mutate(rng, rng.choice(golden))
+        )
         try:
             codec.decode(frame)
             decodes = True
@@ -70,9 +75,11 @@ def main() -> None:
             orders_from_bad += 1
     secs = time.perf_counter() - t0
     srv.close()
-    print(f"{a.frames:,} frames in {secs:.1f} s ({a.frames / secs:,.0f}/s): {bad:,} bad (counted by the "
-          f"server: {srv.stats.bad_frames:,}), {crashes} crashes, {orders_from_bad} orders from bad frames, "
-          f"{srv.stats.event_errors} event errors logged")
+    print(
+        f"{a.frames:,} frames in {secs:.1f} s ({a.frames / secs:,.0f}/s): {bad:,} bad (counted by the "
+        f"server: {srv.stats.bad_frames:,}), {crashes} crashes, {orders_from_bad} orders from bad frames, "
+        f"{srv.stats.event_errors} event errors logged"
+    )
     sys.exit(1 if crashes or orders_from_bad or bad != srv.stats.bad_frames else 0)
 
 

@@ -1,0 +1,149 @@
+"""Tick-to-order latency, wire to wire, over loopback TCP (issue 7, benchmark 2).
+
+The brain runs in its own process with a probe strategy that answers every tick with an order.
+This process plays the terminal on a raw ZeroMQ DEALER: it stamps each TICK frame as it leaves and
+each OPEN frame as it arrives (the order's comment names the tick), answers each order with a
+rejection so nothing piles up, and prints p50 / p99 / p99.9 at the given tick rates.
+
+    .venv/bin/python bench/latency.py [--rates 1000 10000] [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import zmq  # noqa: E402
+
+from bridge import auth, codec  # noqa: E402
+from bridge import events as ev  # noqa: E402
+from bridge.strategy import Context, Intents, Open, Strategy  # noqa: E402
+
+SECRET = b"latency-bench"
+
+
+EVERY = int(os.environ.get("PROBE_EVERY", "1"))
+
+
+class Probe(Strategy):
+    """An order on every EVERY-th tick (the tick's time names it in the order's comment)."""
+
+    name, magic, symbols, wants_ticks = "probe", 1, ("US100",), True
+
+    def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
+        if tick.time_ms % EVERY:
+            return ()
+        return [Open("US100", True, 0.01, tag=str(tick.time_ms))]
+
+
+def brain(q: Any) -> None:
+    from bridge.engine import Engine
+    from bridge.risk import RiskLimits
+    from bridge.server import BrainServer
+
+    limits = RiskLimits(default_max_lots_per_symbol=1e9, max_total_lots=1e9, max_positions=10**9,
+                        max_orders_per_minute=10**9, margin_use=1.0, check_hours=False)  # fmt: skip
+    srv = BrainServer(lambda tid, send: Engine([Probe()], {}, send, limits=limits), endpoint="tcp://127.0.0.1:0",
+                      secret=SECRET)  # fmt: skip
+    q.put(srv.endpoint)
+    srv.serve(idle_exit_s=3)
+    srv.close()
+
+
+def percentile(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))]
+
+
+def run(endpoint: str, rate: int, seconds: float) -> list[float]:
+    ctx = zmq.Context.instance()
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(endpoint)
+    seq = 0
+
+    def send(msg: Any) -> None:
+        nonlocal seq
+        seq += 1
+        s.send(codec.encode(msg, seq))
+
+    send(ev.Hello("1.0", f"bench-{rate}", 1, 0))
+    _, ch = codec.decode(s.recv())
+    send(ev.Auth(auth.mac(SECRET, ch.nonce)))
+    s.recv()  # WELCOME
+    send(ev.Account(1, 1e9, 1e9, 0.0, 1e9, 100, "USD", True, 0))
+    spec = ev.SymbolInfo(__import__("tests.helpers", fromlist=["index_spec"]).index_spec())
+    send(spec)
+    send(ev.SnapshotEnd(0, 0, 0))
+    n = int(rate * seconds)
+    every = int(os.environ.get("PROBE_EVERY", "1"))
+    want = len(range(0, n, every))
+    sent_at: dict[int, int] = {}
+    lat: list[float] = []
+    t0 = time.perf_counter_ns()
+    period = 1e9 / rate
+    i = 0
+    poller = zmq.Poller()
+    poller.register(s, zmq.POLLIN)
+    while len(lat) < want and time.perf_counter_ns() - t0 < (seconds + 5) * 1e9:
+        now = time.perf_counter_ns()
+        if i < n and now - t0 >= i * period:
+            t_ms = 1_767_607_200_000 + i
+            frame = codec.encode(ev.Tick("US100", t_ms, 21000.0, 21001.0), seq + 1)
+            seq += 1
+            sent_at[t_ms] = time.perf_counter_ns()
+            s.send(frame)
+            i += 1
+            continue
+        wait = max(0.0, (t0 + i * period - now) / 1e6) if i < n else 50.0
+        if poller.poll(min(wait, 50.0)):
+            while True:
+                try:
+                    raw = s.recv(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                arrived = time.perf_counter_ns()
+                _, msg = codec.decode(raw)
+                if isinstance(msg, ev.OpenCmd):
+                    lat.append((arrived - sent_at[int(msg.comment)]) / 1000)
+                    send(ev.OrderResult(msg.client_id, 10019, 0, 0, 0.0, 0.0, "bench"))
+    s.close(0)
+    return lat
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rates", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--every", type=int, default=100, help="an order on every N-th tick")
+    a = ap.parse_args()
+    os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    for rate in a.rates:
+        q = mp.get_context("spawn").Queue()
+        p = mp.get_context("spawn").Process(target=brain, args=(q,))
+        p.start()
+        lat = run(q.get(timeout=30), rate, a.seconds)
+        p.join(timeout=20)
+        if not lat:
+            print(f"{rate:>6} ticks/s: no orders came back")
+            continue
+        print(
+            f"{rate:>6} ticks/s, an order every {a.every} ticks: {len(lat)} orders, tick-to-order p50 {percentile(lat, 50):.0f} us, "
+            f"p99 {percentile(lat, 99):.0f} us, p99.9 {percentile(lat, 99.9):.0f} us, max {max(lat):.0f} us"
+        )
+
+
+if __name__ == "__main__":
+    main()
