@@ -27,6 +27,7 @@ import zmq  # noqa: E402
 from bridge import auth, codec  # noqa: E402
 from bridge import events as ev  # noqa: E402
 from bridge.strategy import Context, Intents, Open, Strategy  # noqa: E402
+from bridge.symbols import SymbolSpec  # noqa: E402
 
 SECRET = b"latency-bench"
 
@@ -50,10 +51,19 @@ def brain(q: Any) -> None:
     from bridge.risk import RiskLimits
     from bridge.server import BrainServer
 
-    limits = RiskLimits(default_max_lots_per_symbol=1e9, max_total_lots=1e9, max_positions=10**9,
-                        max_orders_per_minute=10**9, margin_use=1.0, check_hours=False)  # fmt: skip
-    srv = BrainServer(lambda tid, send: Engine([Probe()], {}, send, limits=limits), endpoint="tcp://127.0.0.1:0",
-                      secret=SECRET)  # fmt: skip
+    limits = RiskLimits(
+        default_max_lots_per_symbol=1e9,
+        max_total_lots=1e9,
+        max_positions=10**9,
+        max_orders_per_minute=10**9,
+        margin_use=1.0,
+        check_hours=False,
+    )
+    srv = BrainServer(
+        lambda tid, send: Engine([Probe()], {}, send, limits=limits),
+        endpoint="tcp://127.0.0.1:0",
+        secret=SECRET,
+    )
     q.put(srv.endpoint)
     srv.serve(idle_exit_s=3)
     srv.close()
@@ -81,8 +91,7 @@ def run(endpoint: str, rate: int, seconds: float) -> list[float]:
     send(ev.Auth(auth.mac(SECRET, ch.nonce)))
     s.recv()  # WELCOME
     send(ev.Account(1, 1e9, 1e9, 0.0, 1e9, 100, "USD", True, 0))
-    spec = ev.SymbolInfo(__import__("tests.helpers", fromlist=["index_spec"]).index_spec())
-    send(spec)
+    send(ev.SymbolInfo(SymbolSpec("US100", 2, 0.01, 0.01, 0.01, 1.0, 0.01, 0.01, 100.0)))
     send(ev.SnapshotEnd(0, 0, 0))
     n = int(rate * seconds)
     every = int(os.environ.get("PROBE_EVERY", "1"))
