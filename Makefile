@@ -24,8 +24,8 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bridge strategies tests
-	$(BIN)/ruff format --check bridge strategies tests
+	$(BIN)/ruff check bridge strategies tests bench
+	$(BIN)/ruff format --check bridge strategies tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

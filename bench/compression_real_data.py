@@ -15,11 +15,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.backtest import run_backtest  # noqa: E402
-from bridge.config import load_config  # noqa: E402
-from bridge.fixtures import load_fixture  # noqa: E402
-from bridge.timeutil import fmt  # noqa: E402
-from strategies.compression import Compression  # noqa: E402
+from bridge.backtest import run_backtest
+from bridge.config import load_config
+from bridge.fixtures import load_fixture
+from bridge.timeutil import fmt
+from strategies.compression import Compression
 
 
 def main() -> None:

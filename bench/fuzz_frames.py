@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge import codec  # noqa: E402
-from tests.test_server_robustness import BuyEveryTick, served  # noqa: E402
+from bridge import codec
+from tests.test_server_robustness import BuyEveryTick, served
 
 
 def mutate(rng: random.Random, base: bytes) -> bytes:

@@ -22,12 +22,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import zmq  # noqa: E402
+import zmq
 
-from bridge import auth, codec  # noqa: E402
-from bridge import events as ev  # noqa: E402
-from bridge.strategy import Context, Intents, Open, Strategy  # noqa: E402
-from bridge.symbols import SymbolSpec  # noqa: E402
+from bridge import auth, codec
+from bridge import events as ev
+from bridge.strategy import Context, Intents, Open, Strategy
+from bridge.symbols import SymbolSpec
 
 SECRET = b"latency-bench"
 

@@ -18,11 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.backtest import run_backtest  # noqa: E402
-from bridge.config import load_config  # noqa: E402
-from bridge.fixtures import load_fixture  # noqa: E402
-from bridge.mt5csv import import_csv  # noqa: E402
-from bridge.report import compare, write_outputs  # noqa: E402
+from bridge.backtest import run_backtest
+from bridge.config import load_config
+from bridge.fixtures import load_fixture
+from bridge.mt5csv import import_csv
+from bridge.report import compare, write_outputs
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "out" / "real"

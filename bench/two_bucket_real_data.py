@@ -13,12 +13,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.backtest import run_backtest  # noqa: E402
-from bridge.config import load_config  # noqa: E402
-from bridge.fixtures import load_fixture  # noqa: E402
-from bridge.report import drawdown  # noqa: E402
-from bridge.timeutil import fmt  # noqa: E402
-from strategies.two_bucket import TwoBucket  # noqa: E402
+from bridge.backtest import run_backtest
+from bridge.config import load_config
+from bridge.fixtures import load_fixture
+from bridge.report import drawdown
+from bridge.timeutil import fmt
+from strategies.two_bucket import TwoBucket
 
 RUNS = [
     "two_bucket_btcusd_lev1",
