@@ -30,8 +30,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Figures, not pass/fail (docs/performance.md); the real-data runs are in docs/results.md.
 bench: $(STAMP)
 	$(BIN)/python bench/replay_throughput.py
+	$(BIN)/python bench/zmq_floor.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/fuzz_frames.py --frames 200000
 
 fixtures: $(STAMP)
 	$(BIN)/python -m bridge.fixturegen --out fixtures/demo --seed 7 --days 5
