@@ -142,13 +142,15 @@ def cmd_demo(a: argparse.Namespace) -> int:
 def cmd_run(a: argparse.Namespace) -> int:
     from bridge.auth import secret_from_env
     from bridge.config import load_config
+    from bridge.recorder import Recorder
     from bridge.session import BrainRunner
     from bridge.store import Store
 
     cfg = load_config(a.config)
     secret = secret_from_env(cfg.brain.secret_env)
     store = Store(cfg.store.url, mode="run", config=Path(a.config).read_text())
-    runner = BrainRunner(cfg, secret, store)
+    recorder = Recorder(a.record) if a.record else None
+    runner = BrainRunner(cfg, secret, store, record=recorder)
     logging.getLogger("mt5bridge").info(
         "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
     )
@@ -159,6 +161,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     finally:
         runner.stop()
         store.close()
+    if recorder is not None:
+        manifest = recorder.close()
+        n = recorder.counts
+        print(f"recorded {n['ticks']} ticks and {n['bars']} M1 bars: {manifest}")
     if a.out:
         runner.write_outputs(Path(a.out), "live session")
     return EXIT_OK
@@ -273,6 +279,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True, help="TOML config file")
     s.add_argument("--out", help="write reports here when the brain stops")
     s.add_argument("--idle-exit", type=float, help="stop after this many seconds without a frame")
+    s.add_argument("--record", help="also write what the terminals stream into this fixture folder")
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser(

@@ -92,12 +92,14 @@ class BrainServer:
         allow_remote: bool = False,
         on_log: Callable[[str, dict[str, Any]], None] | None = None,
         health: Callable[[], bool] | None = None,
+        record: Callable[[Any], None] | None = None,
     ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
             check_bind(control_endpoint, allow_remote)
         self.make_engine = make_engine
         self.health = health  # False while the audit database refuses writes: trading halts
+        self.record = record  # record mode: sees every decoded frame from the terminals
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
         self.silence_ms = silence_ms
@@ -242,6 +244,8 @@ class BrainServer:
             self._log("terminal_back", terminal=link.terminal_id)
             self._request_snapshot(link)
         eng = self.engines[link.terminal_id]
+        if self.record is not None:
+            self.record(msg)
         t = type(msg)
         if link.snapshot is not None and t in (ev.Position, ev.PendingOrder):
             link.snapshot.append(msg)

@@ -73,6 +73,7 @@ class BrainRunner:
         store: Store | None,
         endpoint: str | None = None,
         control_endpoint: str | None = None,
+        record: Callable[[Any], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -87,6 +88,7 @@ class BrainRunner:
             allow_remote=b.allow_remote,
             health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
+            record=record,
         )
         self.thread: threading.Thread | None = None
 
