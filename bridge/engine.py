@@ -155,6 +155,10 @@ class Engine:
             )
         self._apply(s, s.on_control(verb, arg, self._ctx[s.magic]))
 
+    @property
+    def has_timers(self) -> bool:
+        return bool(self._timers)
+
     def flush_bars(self) -> None:
         """End of data: close the higher-timeframe bars in progress."""
         for lst in self._builders.values():
