@@ -13,26 +13,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from bridge import events as ev
+from bridge.codec import SPEC_FIELDS
 from bridge.symbols import SymbolSpec, format_sessions
 from bridge.timeutil import to_datetime
 
-_SPEC_KEYS = (
-    "digits",
-    "point",
-    "tick_size",
-    "tick_value",
-    "contract_size",
-    "volume_min",
-    "volume_step",
-    "volume_max",
-    "stops_level",
-    "freeze_level",
-    "filling_modes",
-    "trade_mode",
-    "margin_rate",
-    "swap_long",
-    "swap_short",
-)
+_SPEC_KEYS = SPEC_FIELDS[1:-1]  # all but the symbol (the table name) and the sessions
 
 
 def _stamp(ms: int, millis: bool) -> str:

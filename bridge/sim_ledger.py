@@ -187,6 +187,7 @@ class SimLedger:
         order: int,
     ) -> list[Event]:
         """A buy or sell of ``volume`` at ``price``: opens, adds to, reduces or reverses."""
+        target: SimPosition | None = None
         if not self.settings.hedging:
             net = next((p for p in self.positions.values() if p.symbol == symbol), None)
             if net is not None and net.is_buy != is_buy:
@@ -202,33 +203,21 @@ class SimLedger:
                     )
                 return out
             if net is not None:  # netting: same direction adds at the average price
-                deal = self._deal(
-                    order,
-                    net.ticket,
-                    client_id,
-                    symbol,
-                    is_buy,
-                    ev.ENTRY_IN,
-                    volume,
-                    price,
-                    0.0,
-                    magic,
-                    reason,
-                )
                 total = net.volume + volume
                 net.price_open = (net.price_open * net.volume + price * volume) / total
                 net.volume = self.specs[symbol].steps_to_lots(
                     self.specs[symbol].lots_to_steps(total)
                 )
                 net.sl, net.tp = sl or net.sl, tp or net.tp
-                return [deal, self.position_event(net)]
-        p = SimPosition(
-            order, symbol, is_buy, volume, price, sl, tp, magic, 0.0, self.now_ms, client_id
-        )
-        self.positions[p.ticket] = p
+                target = net
+        if target is None:
+            target = SimPosition(
+                order, symbol, is_buy, volume, price, sl, tp, magic, 0.0, self.now_ms, client_id
+            )
+            self.positions[target.ticket] = target
         deal = self._deal(
             order,
-            p.ticket,
+            target.ticket,
             client_id,
             symbol,
             is_buy,
@@ -239,7 +228,7 @@ class SimLedger:
             magic,
             reason,
         )
-        return [deal, self.position_event(p)]
+        return [deal, self.position_event(target)]
 
     def _close(
         self,
