@@ -35,6 +35,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/replay_throughput.py
 	$(BIN)/python bench/zmq_floor.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/sustained.py
+	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/fuzz_frames.py --frames 200000
 
 fixtures: $(STAMP)

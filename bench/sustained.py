@@ -1,0 +1,120 @@
+"""Sustained tick rate with every strategy running, and no frame lost (issue 7, benchmark 3).
+
+The brain runs in its own process with the demo's strategies (range breakout with its hedge,
+compression engine, two-bucket plan). This process connects as a terminal, sends its state and
+then tick frames as fast as it can (three symbols), answering any order with a
+rejection; it then asks the brain (control endpoint) how many frames it processed and whether a
+sequence gap was seen. The rate is ticks processed per second of wall time.
+
+    .venv/bin/python bench/sustained.py [--ticks 300000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import zmq
+
+from bridge import auth, codec
+from bridge import events as ev
+from bridge.server import control_call
+
+SECRET = b"sustained-bench"
+
+
+def brain(q: Any) -> None:
+    from bridge.config import DEMO, parse_config
+    from bridge.session import BrainRunner
+
+    cfg = parse_config({**DEMO, "store": {"url": "sqlite://"}})
+    runner = BrainRunner(
+        cfg, SECRET, None, endpoint="tcp://127.0.0.1:0", control_endpoint="tcp://127.0.0.1:0"
+    )
+    ctl = runner.server.control
+    assert ctl is not None
+    q.put((runner.server.endpoint, ctl.getsockopt_string(zmq.LAST_ENDPOINT)))
+    runner.server.serve(idle_exit_s=5)
+    runner.server.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ticks", type=int, default=300_000)
+    a = ap.parse_args()
+    from bridge.fixtures import load_fixture
+
+    fx = load_fixture(ROOT / "fixtures" / "demo")
+    q = mp.get_context("spawn").Queue()
+    p = mp.get_context("spawn").Process(target=brain, args=(q,))
+    p.start()
+    endpoint, control = q.get(timeout=60)
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.SNDHWM, 0)
+    s.connect(endpoint)
+    seq = 0
+
+    def send(msg: Any) -> None:
+        nonlocal seq
+        seq += 1
+        s.send(codec.encode(msg, seq))
+
+    send(ev.Hello("1.0", "sustained", 1, 0))
+    _, ch = codec.decode(s.recv())
+    send(ev.Auth(auth.mac(SECRET, ch.nonce)))
+    s.recv()
+    send(ev.Account(1, 1e7, 1e7, 0.0, 1e7, 100, "USD", True, 0))
+    for spec in fx.specs.values():
+        send(ev.SymbolInfo(spec))
+    send(ev.SnapshotEnd(0, 0, 0))
+    syms = list(fx.bars)
+    closes = {sym: fx.bars[sym].close.tolist() for sym in syms}
+    t0_ms = int(fx.bars[syms[0]].time_ms[0]) + 3_600_000
+    frames = []
+    for i in range(a.ticks):
+        sym = syms[i % 3]
+        px = closes[sym][(i // 3) % len(closes[sym])]
+        frames.append((sym, t0_ms + i, px))
+    ticks = [ev.Tick(sym, t, px, round(px + 0.3, 2)) for sym, t, px in frames]
+    orders = 0
+    t = time.perf_counter()
+    for k, tick in enumerate(ticks):
+        send(tick)  # numbered as sent: answers to orders take their place in the sequence
+        if k % 2000 == 0:
+            while True:
+                try:
+                    _, msg = codec.decode(s.recv(zmq.NOBLOCK))
+                except zmq.Again:
+                    break
+                if isinstance(msg, ev.OpenCmd | ev.CloseCmd):
+                    orders += 1
+                    send(ev.OrderResult(msg.client_id, 10019, 0, 0, 0.0, 0.0, "bench"))
+    sent_s = time.perf_counter() - t
+    status: dict[str, Any] = {}
+    while time.perf_counter() - t < 120:
+        status = control_call(control, SECRET, "status")
+        term = status.get("terminals", {}).get("sustained", {})
+        if term.get("frames", 0) >= seq - 2:
+            break
+        time.sleep(0.05)
+    done_s = time.perf_counter() - t
+    term = status.get("terminals", {}).get("sustained", {})
+    control_call(control, SECRET, "stop")
+    p.join(timeout=30)
+    print(
+        f"{a.ticks:,} ticks sent in {sent_s:.2f} s; the brain processed {term.get('frames', 0):,} frames in "
+        f"{done_s:.2f} s: {a.ticks / done_s:,.0f} ticks/s sustained; gaps {term.get('gaps')}, bad frames "
+        f"{term.get('bad')}, orders answered {orders}"
+    )
+
+
+if __name__ == "__main__":
+    main()
