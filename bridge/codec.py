@@ -52,6 +52,7 @@ SCHEMA: dict[str, tuple[type[Any], str]] = {
     "CANCEL": (ev.CancelCmd, "si"),
     "QUERY": (ev.QueryCmd, "s"),
     "SNAPREQ": (ev.SnapshotReq, "i"),
+    "DEALSINCE": (ev.DealsSinceReq, "ii"),
     "HALT": (ev.HaltCmd, "s"),
 }
 SPEC_FIELDS = (

@@ -94,6 +94,8 @@ class Engine:
         self.audit = audit
         self.on_state = on_state
         self.rejections: list[tuple[str, Rejection]] = []
+        self.seen_deals: set[int] = set()
+        self.session_start_ms: int | None = None  # server time of the first account snapshot
         self._by_magic = {m: s for s in strategies for m in (s.magic, *s.extra_magics)}
         self._ctx = {s.magic: _Ctx(self, s.magic) for s in strategies}
         self._tick_subs: dict[str, list[Strategy]] = {}
@@ -214,6 +216,9 @@ class Engine:
 
     # -- account events ----------------------------------------------------------------------
     def _on_deal(self, d: ev.Deal) -> None:
+        if d.ticket in self.seen_deals:
+            return  # replayed after a resync: already applied
+        self.seen_deals.add(d.ticket)
         if self.audit is not None:
             self.audit("deal", d._asdict())
         self.portfolio.on_deal(d)
@@ -277,6 +282,8 @@ class Engine:
                 self._rejected(s, rej, 0)
 
     def _on_account(self, a: ev.Account) -> None:
+        if self.session_start_ms is None:
+            self.session_start_ms = a.time_ms
         pf = self.portfolio
         if pf.account is None and not pf.initial_balance and not pf.trades:
             pf.balance = pf.initial_balance = a.balance  # live: the first snapshot sets it

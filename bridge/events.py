@@ -229,6 +229,14 @@ class SnapshotReq(NamedTuple):
     req_id: int
 
 
+class DealsSinceReq(NamedTuple):
+    """Send every deal made after ``after_ms`` (server time, oldest first), then
+    SNAPEND(req_id, 0, 0): the fills a resynchronising brain may have missed."""
+
+    req_id: int
+    after_ms: int
+
+
 class HaltCmd(NamedTuple):
     reason: str
 

@@ -31,6 +31,7 @@ class TerminalRefused(RuntimeError):
 class Faults:
     seed: int = 1
     drop: float = 0.0  # an outgoing frame is lost (its sequence number is used)
+    drop_deals: float = 0.0  # an outgoing DEAL frame is lost (needs only_market off)
     duplicate: float = 0.0  # an outgoing frame is sent twice
     reorder: float = 0.0  # an outgoing frame is held back and sent after the next one
     delay: float = 0.0  # an outgoing frame waits delay_ms before it is sent
@@ -49,6 +50,7 @@ class FakeSummary:
     executed_ids: list[str] = field(default_factory=list)
     deals: list[ev.Deal] = field(default_factory=list)
     dropped: int = 0
+    dropped_deals: int = 0
     duplicated: int = 0
     reconnects: int = 0
 
@@ -104,7 +106,8 @@ class FakeTerminal:
         if ch.version.split(".")[0] != self.version.split(".")[0]:
             raise TerminalRefused(f"brain speaks protocol {ch.version}, terminal {self.version}")
         self._raw(ev.Auth(auth.mac(self.secret, ch.nonce)))
-        self._expect(ev.Welcome)
+        welcome = self._expect(ev.Welcome)
+        self.heartbeat_ms = welcome.heartbeat_ms or self.heartbeat_ms  # the brain's interval
         for e in self.term.connect_events():
             self._raw(e)
         self._raw(ev.SnapshotEnd(0, len(self.term.sim.positions), len(self.term.sim.orders)))
@@ -146,8 +149,13 @@ class FakeTerminal:
         self.seq_out += 1
         frame = codec.encode(msg, self.seq_out)
         r = self.rng.random
+        if f.drop_deals and isinstance(msg, ev.Deal) and r() < f.drop_deals:
+            self.summary.dropped += 1
+            self.summary.dropped_deals += 1
+            return
         if f.drop and r() < f.drop:
             self.summary.dropped += 1
+            self.summary.dropped_deals += isinstance(msg, ev.Deal)
             return
         if f.delay and r() < f.delay:
             time.sleep(f.delay_ms / 1000)
@@ -185,7 +193,7 @@ class FakeTerminal:
             for out in self.term.command(msg):
                 if isinstance(out, ev.Deal):
                     self.summary.deals.append(out)
-                self._raw(out)
+                self._out(out, market=False)  # answers are lost too when only_market is off
 
     def _pump(self, timeout_ms: int) -> bool:
         assert self.sock is not None
@@ -263,9 +271,18 @@ class FakeTerminal:
         if self._held is not None and self.sock is not None:
             self.sock.send(self._held)
             self._held = None
-        self._raw(ev.Heartbeat(self.term.sim.now_ms))
-        if self.lockstep:
-            self._wait_ready()
-        else:
-            while self._pump(300):
-                pass
+        # heartbeats until the brain asks for nothing more: a frame lost at the very end shows
+        # as a gap only when something follows it (a live terminal's heartbeats do that)
+        while True:
+            asked = self.summary.commands
+            self._raw(ev.Heartbeat(self.term.sim.now_ms))
+            if self.lockstep:
+                self._wait_ready()
+            quiet_until = time.monotonic() + max(1.0, 2 * self.heartbeat_ms / 1000)
+            while time.monotonic() < quiet_until:  # a brain re-asking after its resync timeout
+                self._pump(20)
+                self._heartbeat_if_due()
+            if self.lockstep:
+                self._wait_ready()
+            if self.summary.commands == asked:
+                break

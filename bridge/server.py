@@ -61,6 +61,9 @@ class Link:
     last_tx: int = 0
     stale: bool = False
     snapshot: list[Any] | None = None  # collecting POS/ORD until SNAPEND
+    deals_req: int = 0  # the DEALSINCE whose SNAPEND ends a replay of fills
+    snap_req: int = 0  # the snapshot request being answered (0: the state sent on connect)
+    snap_sent: int = 0  # wall ms when it was asked
     gaps: int = 0
     dups: int = 0
     bad: int = 0
@@ -99,6 +102,7 @@ class BrainServer:
             check_bind(control_endpoint, allow_remote)
         self.make_engine = make_engine
         self.health = health  # False while the audit database refuses writes: trading halts
+        self.resync_timeout_ms = max(silence_ms // 3, 200)
         self.record = record  # record mode: sees every decoded frame from the terminals
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
@@ -199,6 +203,13 @@ class BrainServer:
                 continue
             if now - link.last_tx >= self.heartbeat_ms:
                 self._send(link, ev.Heartbeat(now))
+            if (
+                link.snapshot is not None
+                and link.snap_req
+                and now - link.snap_sent >= self.resync_timeout_ms
+            ):
+                self._log("resync_again", terminal=link.terminal_id, request=link.snap_req)
+                self._request_snapshot(link)  # the answer's end was lost
             if not link.stale and now - link.last_rx > self.silence_ms:
                 link.stale = True
                 eng = self.engines[link.terminal_id]
@@ -250,7 +261,11 @@ class BrainServer:
         if link.snapshot is not None and t in (ev.Position, ev.PendingOrder):
             link.snapshot.append(msg)
         elif t is ev.SnapshotEnd:
-            self._snapshot_done(link, eng)
+            if link.deals_req and msg.req_id == link.deals_req:
+                link.deals_req = 0  # the end of a replay of fills, not of a snapshot
+            elif link.snapshot is not None and msg.req_id == link.snap_req:
+                self._snapshot_done(link, eng)
+            # else: the end of an answer to an older request: superseded
         elif t is ev.Heartbeat:
             pass
         elif t is ev.Hello:  # a terminal restarting on the same connection
@@ -304,7 +319,13 @@ class BrainServer:
                 self.engines[link.terminal_id] = eng
                 self._cold.add(link.terminal_id)
             link.snapshot = []  # the terminal sends its state right after WELCOME
+            link.snap_req = 0
             self._send(link, ev.Welcome(f"s-{auth.new_nonce()[:8]}", self.heartbeat_ms))
+            eng = self.engines[link.terminal_id]
+            if eng.session_start_ms is not None:  # a terminal coming back: fills made meanwhile
+                link._snap_req += 1
+                link.deals_req = link._snap_req
+                self._send(link, ev.DealsSinceReq(link._snap_req, eng.session_start_ms))
             self._log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
             return
         self._refuse(link, 3, f"{type(msg).__name__} before the handshake completed")
@@ -316,9 +337,21 @@ class BrainServer:
         self.links.pop(link.identity, None)
 
     def _request_snapshot(self, link: Link) -> None:
-        if link.snapshot is not None:
-            return
+        """Resynchronise: first the fills made since the session started (any that were lost
+        are applied, the rest are recognised by ticket), then the positions and orders. A new
+        gap while an answer is still coming asks again (the answer itself may have been lost);
+        answers to older requests are ignored. One request at a time: it is asked again only
+        when its answer has not completed within ``resync_timeout_ms`` (its end was lost)."""
+        if link.snapshot is not None and wall_ms() - link.snap_sent < self.resync_timeout_ms:
+            return  # an answer is on its way
+        eng = self.engines.get(link.terminal_id)
+        if eng is not None and eng.session_start_ms is not None:
+            link._snap_req += 1
+            link.deals_req = link._snap_req
+            self._send(link, ev.DealsSinceReq(link._snap_req, eng.session_start_ms))
         link._snap_req += 1
+        link.snap_req = link._snap_req
+        link.snap_sent = wall_ms()
         link.snapshot = []
         self._send(link, ev.SnapshotReq(link._snap_req))
 

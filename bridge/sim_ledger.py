@@ -64,6 +64,7 @@ class SimLedger:
         self.now_ms = 0
         self._next_ticket = 1000
         self._next_deal = 500_000
+        self.deals: list[ev.Deal] = []  # the account's deal history, oldest first
 
     def seed_position(self, p: ev.Position) -> int:
         """Put an existing position on the books (a session that starts from a locked hedge)."""
@@ -283,7 +284,7 @@ class SimLedger:
         commission = -round(self.settings.commission.get(symbol, 0.0) * volume, 2)
         self.balance += profit + commission + swap
         self._next_deal += 1
-        return ev.Deal(
+        deal = ev.Deal(
             self._next_deal,
             order,
             position_id,
@@ -300,6 +301,8 @@ class SimLedger:
             self.now_ms,
             reason,
         )
+        self.deals.append(deal)
+        return deal
 
     def _new_ticket(self) -> int:
         self._next_ticket += 1

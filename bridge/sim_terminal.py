@@ -49,6 +49,11 @@ class SimTerminal:
             snap = self.sim.snapshot()
             n_pos = sum(1 for x in snap if isinstance(x, ev.Position))
             return [self.sim.account(), *snap, ev.SnapshotEnd(cmd.req_id, n_pos, len(snap) - n_pos)]
+        if isinstance(cmd, ev.DealsSinceReq):
+            return [
+                *(d for d in self.sim.deals if d.time_ms > cmd.after_ms),
+                ev.SnapshotEnd(cmd.req_id, 0, 0),
+            ]
         if isinstance(cmd, ev.HaltCmd):
             return []
         return [*self.sim.execute(cmd), self.sim.account()]

@@ -115,6 +115,7 @@ ENCODE = {
     "SPEC": ("FrameSpec", list(SPEC_FIELDS)),
 }
 DECODE = {
+    "DEALSINCE",
     "CHALLENGE",
     "WELCOME",
     "ERROR",
@@ -148,6 +149,7 @@ def describe(tag: str, seq: int, f: dict[str, Any]) -> str:
         "WELCOME": "heartbeat_ms",
         "ERROR": "code",
         "HB": "time_ms",
+        "DEALSINCE": "req_id",
     }.get(tag)
     text = {"CHALLENGE": "nonce", "WELCOME": "session", "ERROR": "text", "HALT": "reason"}.get(tag)
     vals = [
@@ -169,6 +171,7 @@ def describe(tag: str, seq: int, f: dict[str, Any]) -> str:
         str(f[num]) if num else "0",
         f[text] if text else "",
         f.get("version", ""),
+        str(f.get("after_ms", 0)),
     ]
     return "|".join(vals)
 

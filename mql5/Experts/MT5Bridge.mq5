@@ -263,6 +263,9 @@ int HandleCommands(void)
             if(tag == "SNAPREQ")
                SendState(cmds[i].number);
             else
+               if(tag == "DEALSINCE")
+                  SendDealsSince(cmds[i].number, cmds[i].after_ms);
+            else
                if(tag == "HALT")
                  {
                   g_exec.Halt(true);
@@ -320,7 +323,15 @@ void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest 
      }
    if(trans.type != TRADE_TRANSACTION_DEAL_ADD || !HistoryDealSelect(trans.deal))
       return;
-   ulong deal = trans.deal;
+   ulong position = SendDeal(trans.deal);
+   if(!SendPosition(position))
+      g_session.Send(FrameClosed(g_session.NextSeq(), position, HistoryDealGetInteger(trans.deal, DEAL_TIME_MSC)));
+   SendAccount();
+  }
+
+//--- one DEAL frame for a deal in the history; returns its position id
+ulong SendDeal(const ulong deal)
+  {
    string comment = HistoryDealGetString(deal, DEAL_COMMENT);
    ulong position = (ulong)HistoryDealGetInteger(deal, DEAL_POSITION_ID);
    g_session.Send(FrameDeal(g_session.NextSeq(), deal, (ulong)HistoryDealGetInteger(deal, DEAL_ORDER), position,
@@ -331,7 +342,21 @@ void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest 
                             HistoryDealGetDouble(deal, DEAL_SWAP), HistoryDealGetDouble(deal, DEAL_PROFIT),
                             HistoryDealGetInteger(deal, DEAL_MAGIC), HistoryDealGetInteger(deal, DEAL_TIME_MSC),
                             (int)HistoryDealGetInteger(deal, DEAL_REASON)));
-   if(!SendPosition(position))
-      g_session.Send(FrameClosed(g_session.NextSeq(), position, HistoryDealGetInteger(deal, DEAL_TIME_MSC)));
-   SendAccount();
+   return(position);
+  }
+
+//--- DEALSINCE: every deal made after after_ms, oldest first, then SNAPEND with the request id
+void SendDealsSince(const long req_id, const long after_ms)
+  {
+   if(HistorySelect((datetime)(after_ms / 1000), TimeCurrent() + 86400))
+     {
+      int total = HistoryDealsTotal();
+      for(int i = 0; i < total; i++)
+        {
+         ulong deal = HistoryDealGetTicket(i);
+         if(deal > 0 && HistoryDealGetInteger(deal, DEAL_TIME_MSC) > after_ms)
+            SendDeal(deal);
+        }
+     }
+   g_session.Send(FrameSnapEnd(g_session.NextSeq(), req_id, 0, 0));
   }

@@ -31,7 +31,7 @@ string Describe(const string frame)
           BridgeNum(c.sl) + "|" + BridgeNum(c.tp) + "|" + IntegerToString(c.magic) + "|" +
           IntegerToString(c.deviation) + "|" + IntegerToString(c.filling) + "|" + c.comment + "|" +
           IntegerToString((long)c.ticket) + "|" + IntegerToString((long)c.opposite) + "|" +
-          IntegerToString(c.number) + "|" + c.text + "|" + c.version);
+          IntegerToString(c.number) + "|" + c.text + "|" + c.version + "|" + IntegerToString(c.after_ms));
   }
 
 #include "ConformanceVectors.mqh"

@@ -157,7 +157,8 @@ struct BridgeCommand
    string            comment;
    ulong             ticket;
    ulong             opposite;
-   long              number;    // SNAPREQ req_id, READY upto, WELCOME heartbeat_ms, ERROR code, HB time
+   long              number;    // SNAPREQ/DEALSINCE req_id, READY upto, WELCOME heartbeat_ms, ERROR code, HB time
+   long              after_ms;  // DEALSINCE: deals made after this server time
    string            text;      // CHALLENGE nonce, WELCOME session, ERROR text, HALT reason
    string            version;   // CHALLENGE
   };
@@ -192,6 +193,7 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
    cmd.ticket = 0;
    cmd.opposite = 0;
    cmd.number = 0;
+   cmd.after_ms = 0;
    cmd.volume = 0.0;
    cmd.price = 0.0;
    cmd.sl = 0.0;
@@ -267,6 +269,14 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
       if(!BridgeFieldCount(parts, 3, error))
          return(false);
       cmd.number = StringToInteger(parts[2]);
+      return(true);
+     }
+   if(cmd.tag == "DEALSINCE")
+     {
+      if(!BridgeFieldCount(parts, 4, error))
+         return(false);
+      cmd.number = StringToInteger(parts[2]);
+      cmd.after_ms = StringToInteger(parts[3]);
       return(true);
      }
    if(cmd.tag == "HALT")
