@@ -64,6 +64,7 @@ class Link:
     deals_req: int = 0  # the DEALSINCE whose SNAPEND ends a replay of fills
     snap_req: int = 0  # the snapshot request being answered (0: the state sent on connect)
     snap_sent: int = 0  # wall ms when it was asked
+    again: bool = False  # a gap was seen while it was being answered: ask once more after it
     gaps: int = 0
     dups: int = 0
     bad: int = 0
@@ -112,6 +113,10 @@ class BrainServer:
         self.links: dict[bytes, Link] = {}
         self._by_terminal: dict[str, bytes] = {}
         self._cold: set[str] = set()
+        # per terminal: the latest server time its frames carried, and the time after which fills
+        # may have been lost (the last time seen before a gap, a silence or a reconnect)
+        self._last_ms: dict[str, int] = {}
+        self._floor_ms: dict[str, int] = {}
         self.stats = Stats()
         self.stop_event = threading.Event()
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
@@ -214,6 +219,7 @@ class BrainServer:
                 link.stale = True
                 eng = self.engines[link.terminal_id]
                 eng.gate.halt(f"terminal {link.terminal_id} silent")
+                self._lost_since(link.terminal_id)
                 eng.orders.mark_unknown()
                 self.stats.halts += 1
                 self._log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
@@ -244,6 +250,7 @@ class BrainServer:
             self.stats.dups += 1
             return
         if seq != link.seq_in + 1:
+            self._lost_since(link.terminal_id)
             link.gaps += 1
             self.stats.gaps += 1
             self._log("gap", terminal=link.terminal_id, expected=link.seq_in + 1, got=seq)
@@ -255,6 +262,9 @@ class BrainServer:
             self._log("terminal_back", terminal=link.terminal_id)
             self._request_snapshot(link)
         eng = self.engines[link.terminal_id]
+        tm = getattr(msg, "time_ms", None)
+        if type(tm) is int and tm > self._last_ms.get(link.terminal_id, 0):
+            self._last_ms[link.terminal_id] = tm
         if self.record is not None:
             self.record(msg)
         t = type(msg)
@@ -321,11 +331,13 @@ class BrainServer:
             link.snapshot = []  # the terminal sends its state right after WELCOME
             link.snap_req = 0
             self._send(link, ev.Welcome(f"s-{auth.new_nonce()[:8]}", self.heartbeat_ms))
-            eng = self.engines[link.terminal_id]
-            if eng.session_start_ms is not None:  # a terminal coming back: fills made meanwhile
+            if link.terminal_id in self._last_ms:  # a terminal coming back: fills made meanwhile
+                self._lost_since(link.terminal_id)
                 link._snap_req += 1
                 link.deals_req = link._snap_req
-                self._send(link, ev.DealsSinceReq(link._snap_req, eng.session_start_ms))
+                self._send(
+                    link, ev.DealsSinceReq(link._snap_req, self._floor_ms[link.terminal_id] - 1)
+                )
             self._log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
             return
         self._refuse(link, 3, f"{type(msg).__name__} before the handshake completed")
@@ -336,22 +348,33 @@ class BrainServer:
         self._send(link, ev.Error(code, text))
         self.links.pop(link.identity, None)
 
+    def _lost_since(self, tid: str) -> None:
+        """Frames after the latest time seen so far may be lost: fills are asked from there."""
+        last = self._last_ms.get(tid, 0)
+        self._floor_ms[tid] = min(self._floor_ms.get(tid, last), last)
+
     def _request_snapshot(self, link: Link) -> None:
-        """Resynchronise: first the fills made since the session started (any that were lost
-        are applied, the rest are recognised by ticket), then the positions and orders. A new
-        gap while an answer is still coming asks again (the answer itself may have been lost);
-        answers to older requests are ignored. One request at a time: it is asked again only
-        when its answer has not completed within ``resync_timeout_ms`` (its end was lost)."""
+        """Resynchronise: first the fills made after the time frames may have been lost from
+        (any that were lost are applied, the rest are recognised by ticket), then the positions
+        and orders. One request at a time: a gap seen while it is answered asks again once it
+        has ended; it is asked again when its answer has not ended within ``resync_timeout_ms``
+        (the end was lost); answers to older requests are ignored."""
         if link.snapshot is not None and wall_ms() - link.snap_sent < self.resync_timeout_ms:
-            return  # an answer is on its way
+            link.again = True  # the answer itself lost something: ask again once it has ended
+            return
         eng = self.engines.get(link.terminal_id)
-        if eng is not None and eng.session_start_ms is not None:
+        floor = self._floor_ms.get(link.terminal_id)
+        after = (
+            floor - 1 if floor is not None else (eng.session_start_ms if eng is not None else None)
+        )
+        if after is not None:
             link._snap_req += 1
             link.deals_req = link._snap_req
-            self._send(link, ev.DealsSinceReq(link._snap_req, eng.session_start_ms))
+            self._send(link, ev.DealsSinceReq(link._snap_req, after))
         link._snap_req += 1
         link.snap_req = link._snap_req
         link.snap_sent = wall_ms()
+        link.again = False
         link.snapshot = []
         self._send(link, ev.SnapshotReq(link._snap_req))
 
@@ -373,6 +396,10 @@ class BrainServer:
             self._log("resumed", terminal=link.terminal_id)
         eng.orders.query_unknown()
         eng.start()
+        if link.again:
+            self._request_snapshot(link)
+        else:
+            self._floor_ms.pop(link.terminal_id, None)  # everything up to now is accounted for
 
     # -- control endpoint --------------------------------------------------------------------
     def _on_control(self, raw: bytes) -> None:

@@ -355,7 +355,7 @@ def test_record_mode_makes_a_fixture_that_replays(tmp_path: Path, day_fixture: P
     ) // len(src.bars)
 
 
-@pytest.mark.parametrize("seed", [2, 5, 9])
+@pytest.mark.parametrize("seed", [2, 5, 7])
 def test_lost_fills_are_recovered_no_fill_lost_no_fill_twice(
     tmp_path: Path, day_fixture: Path, seed: int
 ) -> None:
