@@ -20,6 +20,7 @@ import pandas as pd
 
 from bridge import events as ev
 from bridge.broker_sim import AccountSettings
+from bridge.codec import SPEC_FIELDS
 from bridge.intrabar import BAR_CLOSE_OFFSET_MS, TICK_OFFSETS_MS, path
 from bridge.symbols import SymbolSpec, parse_sessions
 
@@ -179,16 +180,7 @@ def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
     unknown = set(d) - known - {"file", "ticks", "source"}
     if unknown:
         raise FixtureError(f"{where}: [symbols.{symbol}] unknown keys {sorted(unknown)}")
-    required = (
-        "digits",
-        "point",
-        "tick_size",
-        "tick_value",
-        "contract_size",
-        "volume_min",
-        "volume_step",
-        "volume_max",
-    )
+    required = SPEC_FIELDS[1:9]  # digits .. volume_max: what a bar export never carries
     missing = [k for k in required if k not in fields]
     if missing:
         raise FixtureError(

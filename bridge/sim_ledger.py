@@ -85,15 +85,15 @@ class SimLedger:
         return ticket
 
     # -- account -----------------------------------------------------------------------------
+    def close_price(self, p: SimPosition) -> float:
+        """What closing the position would get now: bid for a long, ask for a short."""
+        return (self.bid if p.is_buy else self.ask).get(p.symbol, p.price_open)
+
     def floating(self) -> float:
         total = 0.0
         for p in self.positions.values():
             spec = self.specs[p.symbol]
-            px = (
-                self.bid.get(p.symbol, p.price_open)
-                if p.is_buy
-                else self.ask.get(p.symbol, p.price_open)
-            )
+            px = self.close_price(p)
             total += spec.profit(p.is_buy, p.volume, p.price_open, px) + p.swap
         return total
 
@@ -132,11 +132,7 @@ class SimLedger:
 
     def position_event(self, p: SimPosition) -> ev.Position:
         spec = self.specs[p.symbol]
-        px = (
-            self.bid.get(p.symbol, p.price_open)
-            if p.is_buy
-            else self.ask.get(p.symbol, p.price_open)
-        )
+        px = self.close_price(p)
         profit = round(spec.profit(p.is_buy, p.volume, p.price_open, px), 2)
         return ev.Position(
             p.ticket,

@@ -29,6 +29,23 @@ def index_spec(symbol: str = "US100", **kw: Any) -> SymbolSpec:
     return SymbolSpec(**base)
 
 
+def gold_spec(**kw: Any) -> SymbolSpec:
+    """XAUUSD as the tests know it: 2 digits, 100 oz a lot, 0.01 lot steps; overrides in kw."""
+    base: dict[str, Any] = dict(
+        symbol="XAUUSD",
+        digits=2,
+        point=0.01,
+        tick_size=0.01,
+        tick_value=1.0,
+        contract_size=100.0,
+        volume_min=0.01,
+        volume_step=0.01,
+        volume_max=100.0,
+    )
+    base.update(kw)
+    return SymbolSpec(**base)
+
+
 def account(free: float = 100_000.0, hedging: bool = True) -> ev.Account:
     return ev.Account(1, free, free, 0.0, free, 100, "USD", hedging, T0)
 

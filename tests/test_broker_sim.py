@@ -7,28 +7,20 @@ from bridge import retcodes as rc
 from bridge.broker_sim import AccountSettings, BrokerSim
 from bridge.symbols import SymbolSpec, parse_sessions
 from bridge.timeutil import parse
+from tests.helpers import gold_spec
 
 T0 = parse("2026-01-05 12:00")  # a Monday
 
 
 def gold(**kw: object) -> SymbolSpec:
-    base = dict(
-        symbol="XAUUSD",
-        digits=2,
-        point=0.01,
-        tick_size=0.01,
-        tick_value=1.0,
-        contract_size=100.0,
-        volume_min=0.01,
-        volume_step=0.01,
+    base: dict[str, object] = dict(
         volume_max=10.0,
         filling_modes=1,
         swap_long=-60.0,
         swap_short=20.0,
         sessions=parse_sessions(";".join(f"{d}:0105-2349" for d in range(1, 6))),
     )
-    base.update(kw)
-    return SymbolSpec(**base)  # type: ignore[arg-type]
+    return gold_spec(**{**base, **kw})
 
 
 def sim(hedging: bool = True, balance: float = 100_000.0, **kw: object) -> BrokerSim:

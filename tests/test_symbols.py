@@ -6,22 +6,11 @@ from hypothesis import strategies as st
 
 from bridge.symbols import SymbolSpec, format_sessions, parse_sessions
 from bridge.timeutil import parse
+from tests.helpers import gold_spec
 
 
 def spec(**kw: object) -> SymbolSpec:
-    base = dict(
-        symbol="XAUUSD",
-        digits=2,
-        point=0.01,
-        tick_size=0.01,
-        tick_value=1.0,
-        contract_size=100.0,
-        volume_min=0.01,
-        volume_step=0.01,
-        volume_max=50.0,
-    )
-    base.update(kw)
-    return SymbolSpec(**base)  # type: ignore[arg-type]
+    return gold_spec(**{"volume_max": 50.0, **kw})
 
 
 @pytest.mark.parametrize(
