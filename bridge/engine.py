@@ -94,7 +94,13 @@ class Engine:
         self.audit = audit
         self.on_state = on_state
         self.rejections: list[tuple[str, Rejection]] = []
-        self.seen_deals: set[int] = set()
+        self.seen_deals: dict[int, int] = {}  # fill ticket -> its time
+        self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last M1 bar
+        self.dirty = False  # a strategy or the books changed since the last checkpoint
+        # after a restart from a checkpoint: per symbol the (tick, bar) times already handled;
+        # the terminal's frames at or before them are sent again and skipped once
+        self.resume_guard: dict[str, tuple[int, int]] = {}
+        self.restored_floor_ms: int | None = None  # set when started from a checkpoint
         self.session_start_ms: int | None = None  # server time of the first account snapshot
         self._by_magic = {m: s for s in strategies for m in (s.magic, *s.extra_magics)}
         self._ctx = {s.magic: _Ctx(self, s.magic) for s in strategies}
@@ -171,6 +177,8 @@ class Engine:
 
     # -- market data -------------------------------------------------------------------------
     def _on_tick(self, t: ev.Tick) -> None:
+        if self.resume_guard and self._handled_before(t.symbol, t.time_ms, 0):
+            return
         if t.time_ms > self.now_ms:
             self.now_ms = t.time_ms
             if self._timers and self._timers[0][0] <= self.now_ms:
@@ -179,12 +187,16 @@ class Engine:
         self.portfolio.on_tick(t)
         subs = self._tick_subs.get(t.symbol)
         if subs:
+            self.dirty = True
             for s in subs:
                 out = s.on_tick(t, self._ctx[s.magic])
                 if out:
                     self._apply(s, out)
 
     def _on_bar(self, bar: ev.Bar) -> None:
+        if self.resume_guard and self._handled_before(bar.symbol, bar.time_ms, 1):
+            return
+        self.last_bar_ms[bar.symbol] = bar.time_ms
         close = bar.time_ms + bar.timeframe * 60_000
         if close > self.now_ms:
             self.now_ms = close
@@ -200,7 +212,17 @@ class Engine:
                 for hb in builder.update(bar):
                     self._bar_to(bsubs, hb)
 
+    def _handled_before(self, symbol: str, time_ms: int, kind: int) -> bool:
+        mark = self.resume_guard.get(symbol)
+        if mark is None:
+            return False
+        if time_ms <= mark[kind]:
+            return True
+        del self.resume_guard[symbol]  # the first new frame: everything after it is new
+        return False
+
     def _bar_to(self, subs: list[Strategy], bar: ev.Bar) -> None:
+        self.dirty = True
         for s in subs:
             out = s.on_bar(bar, self._ctx[s.magic])
             if out:
@@ -209,6 +231,7 @@ class Engine:
                 self.on_state(s)
 
     def _fire_timers(self) -> None:
+        self.dirty = True
         while self._timers and self._timers[0][0] <= self.now_ms:
             _at, _seq, magic, name = heapq.heappop(self._timers)
             s = self._by_magic[magic]
@@ -218,7 +241,8 @@ class Engine:
     def _on_deal(self, d: ev.Deal) -> None:
         if d.ticket in self.seen_deals:
             return  # replayed after a resync: already applied
-        self.seen_deals.add(d.ticket)
+        self.seen_deals[d.ticket] = d.time_ms
+        self.dirty = True
         if self.audit is not None:
             self.audit("deal", d._asdict())
         self.portfolio.on_deal(d)
@@ -228,6 +252,7 @@ class Engine:
             self._apply(s, s.on_fill(d, self._ctx[s.magic]))
 
     def _on_position(self, p: ev.Position) -> None:
+        self.dirty = True
         if self.audit is not None:
             change = "update" if p.ticket in self.portfolio.positions else "open"
             self.audit(
@@ -254,6 +279,7 @@ class Engine:
                 self._apply(s, out)
 
     def _on_closed(self, c: ev.PositionClosed) -> None:
+        self.dirty = True
         if self.audit is not None:
             self.audit("position", {"ticket": c.ticket, "change": "closed", "time_ms": c.time_ms})
         pos = self.portfolio.on_closed(c)
@@ -275,6 +301,7 @@ class Engine:
         return self._by_magic.get(rec.magic if rec is not None else magic)
 
     def _on_result(self, r: ev.OrderResult) -> None:
+        self.dirty = True
         rec, rej = self.orders.on_result(r, self.now_ms)
         if rec is not None and rej is not None:
             s = self._by_magic.get(rec.magic)
@@ -296,6 +323,7 @@ class Engine:
     def _apply(self, s: Strategy, intents: Intents, depth: int = 0) -> None:
         if not intents:
             return
+        self.dirty = True
         for it in intents:
             if isinstance(it, Record):
                 if self.audit is not None:

@@ -68,7 +68,12 @@ class FakeTerminal:
         heartbeat_ms: int = 1000,
         ready_timeout_s: float = 20.0,
         version: str = codec.PROTOCOL_VERSION,
+        rejoin_s: float = 0.0,
     ) -> None:
+        """``rejoin_s`` > 0: in lockstep, a brain that has not answered within
+        ``ready_timeout_s`` is taken for dead (killed, restarted): the terminal reconnects,
+        handshakes with whichever brain answers within ``rejoin_s``, and sends the market step
+        that was not finished again (the brain skips what it had already handled)."""
         self.fx = fx
         self.term = SimTerminal(fx)
         self.endpoint = endpoint
@@ -88,6 +93,8 @@ class FakeTerminal:
         self.summary = FakeSummary()
         self._held: bytes | None = None
         self._last_tx = 0.0
+        self.rejoin_s = rejoin_s
+        self._step: list[Any] = []  # the market frames of the step being sent
 
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -210,11 +217,29 @@ class FakeTerminal:
         deadline = time.monotonic() + self.ready_timeout_s
         while self.ready_upto < self.delivered:
             if time.monotonic() > deadline:
+                if self.rejoin_s > 0:
+                    self._rejoin()
+                    return
                 raise TimeoutError(
                     f"brain did not finish frame {self.delivered} within "
                     f"{self.ready_timeout_s} s (last READY {self.ready_upto})"
                 )
             self._pump(50)
+
+    def _rejoin(self) -> None:
+        """The brain is gone: handshake with the next one, then finish the step."""
+        self.summary.reconnects += 1
+        give_up = time.monotonic() + self.rejoin_s
+        while True:
+            try:
+                self.connect()
+                break
+            except TerminalRefused:
+                if time.monotonic() > give_up:
+                    raise
+        for e in self._step:
+            self._raw(e)
+        self._wait_ready()
 
     def _heartbeat_if_due(self) -> None:
         if (time.monotonic() - self._last_tx) * 1000 >= self.heartbeat_ms:
@@ -239,10 +264,14 @@ class FakeTerminal:
                 break
             if f.silence_after and i == f.silence_after:
                 self._go_silent()
+            self._step = []
             for e in self.term.market(me):
                 if isinstance(e, ev.Deal):
                     self.summary.deals.append(e)
-                self._out(e, market=isinstance(e, ev.Tick | ev.Bar))
+                is_market = isinstance(e, ev.Tick | ev.Bar)
+                if is_market:
+                    self._step.append(e)
+                self._out(e, market=is_market)
             self.summary.market_events += 1
             if progress is not None and i % 20_000 == 0:
                 progress(i, total)

@@ -35,8 +35,9 @@ class Reconciliation:
 def reconcile(
     engine: Engine, positions: list[ev.Position], orders: list[ev.PendingOrder], cold: bool = False
 ) -> Reconciliation:
-    """``cold``: the first snapshot after the brain started; positions it finds are adopted (the
-    strategies reloaded their state from the store and own them)."""
+    """``cold``: the first snapshot after the brain started without a checkpoint; positions it
+    finds are adopted (the strategies reloaded their state from the store and own them). A new
+    position opened by one of our orders (its report was lost) is handled as that report."""
     pf = engine.portfolio
     rep = Reconciliation()
     known_ids = set(engine.orders.orders)
@@ -52,7 +53,11 @@ def reconcile(
         if ticket in pf.positions:
             pf.positions[ticket] = p
             continue
-        if cold or p.client_id in known_ids or p.magic not in magics:
+        if not cold and p.client_id in known_ids:
+            rep.adopted.append(ticket)  # our order filled while its report was lost:
+            engine.handle(p)  # handled as the report would have been (its strategy hears it)
+            continue
+        if cold or p.magic not in magics:
             rep.adopted.append(ticket)
         else:
             rep.unexplained.append(ticket)

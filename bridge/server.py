@@ -17,7 +17,7 @@ from typing import Any
 
 import zmq
 
-from bridge import auth, codec
+from bridge import auth, codec, crashpoint
 from bridge import events as ev
 from bridge.engine import Engine
 from bridge.reconcile import reconcile
@@ -65,6 +65,7 @@ class Link:
     snap_req: int = 0  # the snapshot request being answered (0: the state sent on connect)
     snap_sent: int = 0  # wall ms when it was asked
     again: bool = False  # a gap was seen while it was being answered: ask once more after it
+    snap_waiting: bool = False  # the snapshot ended while fills asked before it are still coming
     gaps: int = 0
     dups: int = 0
     bad: int = 0
@@ -97,6 +98,8 @@ class BrainServer:
         on_log: Callable[[str, dict[str, Any]], None] | None = None,
         health: Callable[[], bool] | None = None,
         record: Callable[[Any], None] | None = None,
+        checkpoint: Callable[[str, Engine, int | None], None] | None = None,
+        checkpoint_every_ms: int = 1000,
     ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
@@ -105,6 +108,12 @@ class BrainServer:
         self.health = health  # False while the audit database refuses writes: trading halts
         self.resync_timeout_ms = max(silence_ms // 3, 200)
         self.record = record  # record mode: sees every decoded frame from the terminals
+        # write-ahead: an engine changed by a frame is checkpointed before the commands it caused
+        # leave (and, in lockstep, before READY); a tick alone at most every checkpoint_every_ms
+        self.checkpoint = checkpoint
+        self.checkpoint_every_ms = checkpoint_every_ms
+        self._ckpt_wall: dict[str, int] = {}
+        self._outbox: list[tuple[str, Any]] = []
         self.secret = secret
         self.heartbeat_ms = heartbeat_ms
         self.silence_ms = silence_ms
@@ -146,15 +155,40 @@ class BrainServer:
 
     def _sender(self, terminal_id: str) -> Callable[[Any], None]:
         def send(cmd: Any) -> None:
-            ident = self._by_terminal.get(terminal_id)
+            self._outbox.append((terminal_id, cmd))  # leaves in _settle, after the checkpoint
+
+        return send
+
+    def _settle(self, force: bool = False) -> None:
+        """Checkpoint what changed, then send the commands it caused."""
+        if self.checkpoint is not None:
+            now = wall_ms()
+            for tid, eng in self.engines.items():
+                if not eng.dirty:
+                    continue
+                if (
+                    force
+                    or self._outbox
+                    or now - self._ckpt_wall.get(tid, 0) >= self.checkpoint_every_ms
+                ):
+                    self.checkpoint(tid, eng, self._floor_ms.get(tid))
+                    eng.dirty = False
+                    self._ckpt_wall[tid] = now
+                    if crashpoint.ARMED:
+                        crashpoint.hit("checkpoint")
+        if not self._outbox:
+            return
+        out, self._outbox = self._outbox, []
+        for tid, cmd in out:
+            ident = self._by_terminal.get(tid)
             link = self.links.get(ident) if ident is not None else None
             if link is None or link.state != "ready":
                 # not connected: the order manager's timeout turns it into a QUERY on reconnect
-                self._log("send_dropped", terminal=terminal_id, command=repr(cmd))
-                return
+                self._log("send_dropped", terminal=tid, command=repr(cmd))
+                continue
             self._send(link, cmd)
-
-        return send
+            if crashpoint.ARMED:
+                crashpoint.hit("command")
 
     # -- the loop ----------------------------------------------------------------------------
     def serve(self, idle_exit_s: float | None = None) -> None:
@@ -210,7 +244,7 @@ class BrainServer:
                 self._send(link, ev.Heartbeat(now))
             if (
                 link.snapshot is not None
-                and link.snap_req
+                and (link.snap_req or link.snap_waiting)
                 and now - link.snap_sent >= self.resync_timeout_ms
             ):
                 self._log("resync_again", terminal=link.terminal_id, request=link.snap_req)
@@ -226,9 +260,12 @@ class BrainServer:
         for eng in self.engines.values():
             if eng.orders.open_orders:
                 eng.orders.expire(now)
+        self._settle()
 
     # -- frames ------------------------------------------------------------------------------
     def on_frame(self, ident: bytes, frame: bytes) -> None:
+        if crashpoint.ARMED:
+            crashpoint.hit("frame")
         now = wall_ms()
         self.last_frame_wall = now
         link = self.links.get(ident)
@@ -244,6 +281,7 @@ class BrainServer:
         link.last_rx = now
         if link.state != "ready":
             self._handshake(link, seq, msg)
+            self._settle()
             return
         if seq <= link.seq_in:
             link.dups += 1
@@ -273,16 +311,25 @@ class BrainServer:
         elif t is ev.SnapshotEnd:
             if link.deals_req and msg.req_id == link.deals_req:
                 link.deals_req = 0  # the end of a replay of fills, not of a snapshot
+                if link.snap_waiting:
+                    self._snapshot_done(link, eng)
             elif link.snapshot is not None and msg.req_id == link.snap_req:
-                self._snapshot_done(link, eng)
+                if link.deals_req:  # fills first, as they happened: then the positions
+                    link.snap_waiting = True
+                else:
+                    self._snapshot_done(link, eng)
             # else: the end of an answer to an older request: superseded
         elif t is ev.Heartbeat:
             pass
+        elif t is ev.Tick and link.snapshot is not None and eng.last_tick.get(msg.symbol) == msg:
+            pass  # the quote a reconnecting terminal sends with its state, already known
         elif t is ev.Hello:  # a terminal restarting on the same connection
             link.state = "hello"
             self._handshake(link, seq, msg)
             return
         else:
+            if crashpoint.ARMED and t is ev.Deal:
+                crashpoint.hit("deal")
             try:
                 eng.handle(msg)
             except Exception as exc:  # a bug must not take the brain down: log it, go on
@@ -293,7 +340,10 @@ class BrainServer:
                     frame=type(msg).__name__,
                     error=f"{type(exc).__name__}: {exc}",
                 )
+        self._settle(force=link.lockstep)
         if link.lockstep:
+            if crashpoint.ARMED:
+                crashpoint.hit("ready")
             self._send(link, ev.Ready(seq))
 
     def _handshake(self, link: Link, seq: int, msg: Any) -> None:
@@ -324,12 +374,18 @@ class BrainServer:
             if old is not None and old != link.identity:
                 self.links.pop(old, None)
             self._by_terminal[link.terminal_id] = link.identity
-            if link.terminal_id not in self.engines:
-                eng = self.make_engine(link.terminal_id, self._sender(link.terminal_id))
-                self.engines[link.terminal_id] = eng
-                self._cold.add(link.terminal_id)
+            tid = link.terminal_id
+            if tid not in self.engines:
+                eng = self.make_engine(tid, self._sender(tid))
+                self.engines[tid] = eng
+                if eng.restored_floor_ms is None:
+                    self._cold.add(tid)
+                else:  # restarted from a checkpoint: fills made since it are asked for
+                    self._last_ms[tid] = self._floor_ms[tid] = eng.restored_floor_ms
             link.snapshot = []  # the terminal sends its state right after WELCOME
             link.snap_req = 0
+            link.snap_sent = wall_ms()
+            link.snap_waiting = False
             self._send(link, ev.Welcome(f"s-{auth.new_nonce()[:8]}", self.heartbeat_ms))
             if link.terminal_id in self._last_ms:  # a terminal coming back: fills made meanwhile
                 self._lost_since(link.terminal_id)
@@ -374,13 +430,14 @@ class BrainServer:
         link._snap_req += 1
         link.snap_req = link._snap_req
         link.snap_sent = wall_ms()
-        link.again = False
+        link.again = link.snap_waiting = False
         link.snapshot = []
         self._send(link, ev.SnapshotReq(link._snap_req))
 
     def _snapshot_done(self, link: Link, eng: Engine) -> None:
         snap = link.snapshot or []
         link.snapshot = None
+        link.snap_waiting = False
         cold = link.terminal_id in self._cold
         self._cold.discard(link.terminal_id)
         rep = reconcile(
@@ -436,6 +493,8 @@ class BrainServer:
                     eng.control(name, sverb, sarg)
             except ValueError as exc:
                 return {"ok": False, "error": str(exc)}
+            finally:
+                self._settle(force=True)
             self._log("strategy_control", strategy=name, verb=sverb, arg=sarg)
             return {"ok": True}
         if verb == "stop":

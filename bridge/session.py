@@ -11,10 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridge import checkpoint
 from bridge.config import Config
 from bridge.engine import Engine
 from bridge.report import write_outputs
-from bridge.server import BrainServer
+from bridge.server import BrainServer, wall_ms
 from bridge.store import Store
 from bridge.strategy import Strategy
 
@@ -22,8 +23,10 @@ log = logging.getLogger("mt5bridge")
 
 
 def engine_factory(
-    cfg: Config, store: Store | None
+    cfg: Config, store: Store | None, secret: bytes = b""
 ) -> Callable[[str, Callable[[Any], None]], Engine]:
+    """Engines with the strategies' saved decision state, then (with a store) the terminal's
+    crash checkpoint when there is one: the engine continues where the last brain stopped."""
     prefix = secrets.token_hex(4)  # unique per brain process: client ids never repeat
     saved = store.latest_states() if store is not None else {}
 
@@ -55,12 +58,42 @@ def engine_factory(
             on_state=on_state,
         )
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms
-        from bridge.server import wall_ms
-
         eng.orders.wall_ms = wall_ms
+        if store is not None and secret:
+            _resume(eng, checkpoint.path_for(store.checkpoint_dir, terminal_id), secret, store)
         return eng
 
     return make
+
+
+def _resume(eng: Engine, path: Path, secret: bytes, store: Store) -> None:
+    try:
+        st = checkpoint.load(path, secret)
+    except checkpoint.CheckpointError as exc:
+        log.error("%s", exc)
+        store.log("checkpoint_refused", {"reason": str(exc)})
+        return
+    if st is None:
+        return
+    problems = checkpoint.restore(eng, st, wall_ms())
+    floor = st["floor_ms"] if st["floor_ms"] is not None else st["now_ms"]
+    eng.restored_floor_ms = min(floor, st["now_ms"])
+    detail = {
+        "checkpoint_ms": st["now_ms"],
+        "fills_asked_after_ms": eng.restored_floor_ms - 1,
+        "orders_in_doubt": [r.client_id for r in eng.orders.open_orders.values()],
+        "not_applied": problems,
+    }
+    log.info("resumed from checkpoint %s", detail)
+    store.log("resumed_from_checkpoint", detail)
+
+
+def checkpoint_writer(store: Store, secret: bytes) -> Callable[[str, Engine, int | None], None]:
+    def write(terminal_id: str, eng: Engine, floor_ms: int | None) -> None:
+        path = checkpoint.path_for(store.checkpoint_dir, terminal_id)
+        checkpoint.save(path, secret, checkpoint.capture(eng, floor_ms))
+
+    return write
 
 
 class BrainRunner:
@@ -79,7 +112,7 @@ class BrainRunner:
         self.store = store
         b = cfg.brain
         self.server = BrainServer(
-            engine_factory(cfg, store),
+            engine_factory(cfg, store, secret),
             endpoint=endpoint or b.endpoint,
             secret=secret,
             heartbeat_ms=b.heartbeat_ms,
@@ -89,6 +122,7 @@ class BrainRunner:
             health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
             record=record,
+            checkpoint=checkpoint_writer(store, secret) if store is not None else None,
         )
         self.thread: threading.Thread | None = None
 

@@ -28,6 +28,8 @@ class SimTerminal:
     def connect_events(self) -> list[Any]:
         out: list[Any] = [self.sim.account()]
         out += [ev.SymbolInfo(s) for s in self.sim.specs.values()]
+        sim = self.sim  # the current quotes, as the EA sends them on connect
+        out += [ev.Tick(s, sim.quote_ms[s], sim.bid[s], sim.ask[s], 0.0, 1, 6) for s in sim.bid]
         out += self.sim.snapshot()
         return out
 

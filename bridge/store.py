@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, Text
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from bridge import plan_tables
+from bridge import crashpoint, plan_tables
 
 
 class RunRow(SQLModel, table=True):
@@ -162,6 +162,8 @@ class Store:
             Path(journal_dir) if journal_dir is not None else _default_journal_dir(url)
         )
         self.journal_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoint_dir = self.journal_dir / "mt5bridge-checkpoints"
+        self.checkpoint_dir.mkdir(exist_ok=True)
         self.replayed = self._replay_journals()
         self.journal_path = self.journal_dir / f"mt5bridge-journal-{self.run_id}.jsonl"
         self._jf = self.journal_path.open("a", encoding="utf-8", buffering=1)
@@ -182,6 +184,8 @@ class Store:
             self._jf.write(line)
             self._written += len(line.encode())
             self._q.put((kind, row, self._written))
+        if crashpoint.ARMED and kind == "deal":
+            crashpoint.hit("deal_journaled")
 
     def log(self, kind: str, detail: str | dict[str, Any]) -> None:
         text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
@@ -226,6 +230,7 @@ class Store:
     def _commit(self, run_id: int, items: list[tuple[str, dict[str, Any]]], offset: int) -> bool:
         rows: list[SQLModel] = []
         upserts: list[SQLModel] = []
+        deals: dict[int, SQLModel] = {}
         for kind, data in items:
             if kind in plan_tables.UPSERT:
                 upserts.append(plan_tables.UPSERT[kind](**data))
@@ -234,9 +239,18 @@ class Store:
             if cls is None:
                 continue
             extra = {} if cls in plan_tables.APPEND.values() else {"run_id": run_id}
-            rows.append(cls(**extra, **data))
+            row = cls(**extra, **data)
+            if cls is DealRow:  # a fill is kept once, however often it was reported
+                deals.setdefault(int(data["ticket"]), row)
+            else:
+                rows.append(row)
         try:
             with Session(self.engine) as s:
+                if deals:
+                    known = s.exec(select(DealRow.ticket).where(col(DealRow.ticket).in_(deals)))
+                    for t in set(known):
+                        deals.pop(t, None)
+                    rows += deals.values()
                 s.add_all(rows)
                 for u in upserts:
                     s.merge(u)

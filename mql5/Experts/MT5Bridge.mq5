@@ -176,6 +176,14 @@ void SendState(const long req_id)
    SendAccount();
    for(int i = 0; i < ArraySize(g_symbols); i++)
       SendSpec(g_symbols[i]);
+   if(req_id == 0)   // on connect: the current quotes, so the brain prices at once
+      for(int i = 0; i < ArraySize(g_symbols); i++)
+        {
+         MqlTick t;
+         if(SymbolInfoTick(g_symbols[i], t))
+            g_session.Send(FrameTick(g_session.NextSeq(), g_symbols[i], t.time_msc, t.bid, t.ask, t.last,
+                                     (long)t.volume, (long)t.flags));
+        }
    int positions = PositionsTotal();
    for(int i = 0; i < positions; i++)
       SendPosition(PositionGetTicket(i));

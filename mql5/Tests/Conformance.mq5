@@ -114,6 +114,16 @@ int Live(const string host, const int port, const string secret)
       return(1);
      }
    SendState(s, 0);
+   //--- a terminal coming back is asked for the fills made since the brain last knew them all
+   BridgeCommand since;
+   if(!WaitFor(s, "DEALSINCE", since, 5000))
+     {
+      Print("FAIL no DEALSINCE after the reconnect");
+      return(1);
+     }
+   s.Send(FrameDeal(s.NextSeq(), 888, 777, 777, open.client_id, open.symbol, open.order_type == 0, 0, open.volume,
+                    21005.5, 0.0, 0.0, 0.0, open.magic, 1767607205000, 3));
+   s.Send(FrameSnapEnd(s.NextSeq(), since.number, 0, 0));
    s.Send(FrameTick(s.NextSeq(), "US100", 1767607210000, 21010.0, 21011.5, 0.0, 1, 6));
    Sleep(200);
    Print("OK reconnected; gaps ", s.Gaps(), " bad frames ", s.BadFrames());

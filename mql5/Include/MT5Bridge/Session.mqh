@@ -33,6 +33,7 @@ private:
    int               m_override_ms;
    string            m_error;
    bool              m_refused;
+   string            m_pending[];   // frames read with the handshake's last one: Poll's first
 
    ulong             Now(void) const { return(GetMicrosecondCount()); }
 
@@ -43,8 +44,15 @@ private:
       while(Now() < deadline)
         {
          string msgs[];
-         if(m_zmtp.Receive(msgs) > 0)
+         int got = m_zmtp.Receive(msgs);
+         if(got > 0)
            {
+            for(int k = 1; k < got; k++)   // what came in the same read is kept, never dropped
+              {
+               int slot = ArraySize(m_pending);
+               ArrayResize(m_pending, slot + 1);
+               m_pending[slot] = msgs[k];
+              }
             string err = "";
             if(!BridgeDecode(msgs[0], cmd, err))
               {
@@ -110,6 +118,7 @@ public:
       m_refused = false;
       m_seq_out = 0;
       m_seq_in = 0;
+      ArrayResize(m_pending, 0);
       bool ok = m_zmtp.Connect(m_host, m_port, timeout_ms);
       if(!ok)
          m_error = m_zmtp.LastError();
@@ -159,6 +168,21 @@ public:
       int n = m_zmtp.Receive(msgs);
       if(n > 0)
          m_last_rx_us = Now();
+      int kept = ArraySize(m_pending);
+      if(kept > 0)
+        {
+         string all[];
+         ArrayResize(all, kept + n);
+         for(int k = 0; k < kept; k++)
+            all[k] = m_pending[k];
+         for(int k = 0; k < n; k++)
+            all[kept + k] = msgs[k];
+         ArrayResize(m_pending, 0);
+         n = kept + n;
+         ArrayResize(msgs, n);
+         for(int k = 0; k < n; k++)
+            msgs[k] = all[k];
+        }
       int count = 0;
       for(int i = 0; i < n; i++)
         {

@@ -1,0 +1,44 @@
+"""Fault injection for the crash tests: the brain kills itself with SIGKILL at a named point.
+
+``MT5BRIDGE_CRASH_AT=name:n`` makes the n-th passage through ``hit(name)`` send SIGKILL to the
+process, so a test can stop a brain exactly between an order leaving and its result arriving, or
+between a fill arriving and its database write, and check what the next start recovers. Unset
+(always, outside tests), ``ARMED`` is False and a call site costs one global lookup.
+
+Points: ``frame`` (a frame received, before it is handled), ``deal`` (a fill received, before it
+is handled), ``deal_journaled`` (a fill in the local journal, not yet in the database),
+``checkpoint`` (the engine's state written, its commands not yet sent), ``command`` (a command
+sent, its answer not yet received), ``ready`` (a frame handled, before READY is sent).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+POINTS = ("frame", "deal", "deal_journaled", "checkpoint", "command", "ready")
+
+
+def _parse(spec: str) -> tuple[str, int]:
+    if not spec:
+        return "", 0
+    name, _, count = spec.partition(":")
+    if name not in POINTS or not count.isdigit() or int(count) < 1:
+        raise ValueError(
+            f"MT5BRIDGE_CRASH_AT={spec!r}: expected <point>:<n> with point one of {POINTS}, n >= 1"
+        )
+    return name, int(count)
+
+
+_NAME, _AT = _parse(os.environ.get("MT5BRIDGE_CRASH_AT", ""))
+ARMED = bool(_NAME)
+_seen = 0
+
+
+def hit(name: str) -> None:
+    global _seen
+    if name != _NAME:
+        return
+    _seen += 1
+    if _seen == _AT:
+        os.kill(os.getpid(), signal.SIGKILL)
