@@ -130,6 +130,16 @@ class BrokerSim(SimLedger):
         self._remember(result)
         return out
 
+    def refuse(self, cmd: ev.TradeCommand, code: int) -> ev.OrderResult:
+        """The trade server refuses ``cmd`` with ``code`` (injected fault); remembered like any
+        outcome, so a repeated id or a QUERY gets the same answer."""
+        known = self._results.get(cmd.client_id)
+        if known is not None:
+            return known
+        result = self._reject(cmd.client_id, code, "injected")
+        self._remember(result)
+        return result
+
     def query(self, client_id: str) -> ev.OrderResult:
         known = self._results.get(client_id)
         return known if known is not None else self._reject(client_id, rc.UNKNOWN_ID)

@@ -104,6 +104,7 @@ def restore(eng: Engine, st: dict[str, Any], wall_now_ms: int) -> list[str]:
             old_b = st["builders"].get((sym, b.timeframe))
             if old_b is not None:
                 b._cur = old_b._cur
+    eng._started = True  # the strategies had started: on_start is not repeated
     eng.now_ms = st["now_ms"]
     eng.session_start_ms = st["session_start_ms"]
     eng._timers = [t for t in st["timers"] if t[2] in eng._by_magic]

@@ -7,16 +7,18 @@ between a fill arriving and its database write, and check what the next start re
 
 Points: ``frame`` (a frame received, before it is handled), ``deal`` (a fill received, before it
 is handled), ``deal_journaled`` (a fill in the local journal, not yet in the database),
-``checkpoint`` (the engine's state written, its commands not yet sent), ``command`` (a command
-sent, its answer not yet received), ``ready`` (a frame handled, before READY is sent).
+``before_send`` (the engine's state written, the commands it decided not yet sent),
+``command`` (the commands a frame caused sent, their answers not yet received), ``ready`` (a
+frame handled, before READY is sent).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
-POINTS = ("frame", "deal", "deal_journaled", "checkpoint", "command", "ready")
+POINTS = ("frame", "deal", "deal_journaled", "before_send", "command", "ready")
 
 
 def _parse(spec: str) -> tuple[str, int]:
@@ -35,10 +37,13 @@ ARMED = bool(_NAME)
 _seen = 0
 
 
-def hit(name: str) -> None:
+def hit(name: str, settle_s: float = 0.0) -> None:
+    """``settle_s``: wait before the kill (a command just sent reaches the wire: ZeroMQ sends
+    from its own thread)."""
     global _seen
     if name != _NAME:
         return
     _seen += 1
     if _seen == _AT:
+        time.sleep(settle_s)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -19,6 +19,7 @@ import zmq
 
 from bridge import auth, codec
 from bridge import events as ev
+from bridge import retcodes as rc
 from bridge.fixtures import Fixture, market_events
 from bridge.sim_terminal import SimTerminal
 
@@ -41,6 +42,7 @@ class Faults:
     silence_s: float = 0.0
     reconnect: bool = False  # ...then reconnect with a new socket and handshake
     only_market: bool = True  # apply drop/dup/reorder/delay to market frames only
+    reject: float = 0.0  # a trade command is refused by the broker, with each retcode in turn
 
 
 @dataclass(slots=True)
@@ -95,6 +97,7 @@ class FakeTerminal:
         self._last_tx = 0.0
         self.rejoin_s = rejoin_s
         self._step: list[Any] = []  # the market frames of the step being sent
+        self._refusals = 0
 
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -197,10 +200,21 @@ class FakeTerminal:
             2 if self.faults.dup_commands and self.rng.random() < self.faults.dup_commands else 1
         )
         for _ in range(times):
-            for out in self.term.command(msg):
-                if isinstance(out, ev.Deal):
-                    self.summary.deals.append(out)
+            for out in self._answer(msg):
+                if isinstance(out, ev.Deal) and not isinstance(msg, ev.DealsSinceReq):
+                    self.summary.deals.append(out)  # made now, not a replay of an earlier one
                 self._out(out, market=False)  # answers are lost too when only_market is off
+
+    def _answer(self, cmd: Any) -> list[Any]:
+        f = self.faults
+        trade = isinstance(
+            cmd, ev.OpenCmd | ev.CloseCmd | ev.ModifyCmd | ev.CloseByCmd | ev.CancelCmd
+        )
+        if trade and f.reject and self.rng.random() < f.reject:
+            code = rc.REFUSALS[self._refusals % len(rc.REFUSALS)]
+            self._refusals += 1
+            return [self.term.sim.refuse(cmd, code), self.term.sim.account()]
+        return self.term.command(cmd)
 
     def _pump(self, timeout_ms: int) -> bool:
         assert self.sock is not None
@@ -229,17 +243,20 @@ class FakeTerminal:
     def _rejoin(self) -> None:
         """The brain is gone: handshake with the next one, then finish the step."""
         self.summary.reconnects += 1
+        self._connect_patiently()
+        for e in self._step:
+            self._raw(e)
+        self._wait_ready()
+
+    def _connect_patiently(self) -> None:
         give_up = time.monotonic() + self.rejoin_s
         while True:
             try:
                 self.connect()
-                break
-            except TerminalRefused:
-                if time.monotonic() > give_up:
+                return
+            except TerminalRefused as exc:
+                if time.monotonic() > give_up or "no answer" not in str(exc):
                     raise
-        for e in self._step:
-            self._raw(e)
-        self._wait_ready()
 
     def _heartbeat_if_due(self) -> None:
         if (time.monotonic() - self._last_tx) * 1000 >= self.heartbeat_ms:
@@ -255,7 +272,7 @@ class FakeTerminal:
         """Stream the fixture (or its first ``limit`` market events). ``rate``: market events
         per second when not in lockstep (0: as fast as possible)."""
         if self.sock is None:
-            self.connect()
+            self._connect_patiently() if self.rejoin_s > 0 else self.connect()
         f = self.faults
         start = time.monotonic()
         total = sum(len(b) for b in self.fx.bars.values()) * 5

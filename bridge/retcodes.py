@@ -78,3 +78,7 @@ SUCCESS = frozenset({PLACED, DONE, DONE_PARTIAL, NO_CHANGES})
 
 def text(code: int) -> str:
     return TEXT.get(code, f"retcode {code}")
+
+
+# every refusal the trade server may answer with (for fault injection and its tests)
+REFUSALS = tuple(sorted(c for c in TEXT if c not in SUCCESS and c != UNKNOWN_ID))

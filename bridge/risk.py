@@ -38,6 +38,9 @@ class RiskGate:
         self.limits = limits
         self.halted = ""  # non-empty: the reason trading is halted
         self.halted_magics: dict[int, str] = {}  # one strategy halted (e.g. by reconciliation)
+        # non-empty while the brain resynchronises after lost frames: its books may miss a fill,
+        # so nothing new is opened on them (closing stays allowed)
+        self.resyncing = ""
         self._sent: deque[int] = deque()
 
     def halt(self, reason: str) -> None:
@@ -68,6 +71,8 @@ class RiskGate:
             return f"halted: {self.halted}"
         if magic in self.halted_magics:
             return f"strategy halted: {self.halted_magics[magic]}"
+        if self.resyncing:
+            return self.resyncing
         if spec is None:
             return f"unknown symbol {symbol!r} (no spec from the terminal)"
         if spec.trade_mode == TRADE_MODE_DISABLED:

@@ -27,6 +27,7 @@ log = logging.getLogger("mt5bridge.server")
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 HELLO_FLAG_LOCKSTEP = 1
 DB_HALT = "database unavailable: the audit trail cannot be written"
+RESYNC = "resynchronising with the terminal after lost frames: no new position until reconciled"
 
 
 def check_bind(endpoint: str, allow_remote: bool) -> None:
@@ -174,8 +175,8 @@ class BrainServer:
                     self.checkpoint(tid, eng, self._floor_ms.get(tid))
                     eng.dirty = False
                     self._ckpt_wall[tid] = now
-                    if crashpoint.ARMED:
-                        crashpoint.hit("checkpoint")
+                    if crashpoint.ARMED and self._outbox:
+                        crashpoint.hit("before_send")
         if not self._outbox:
             return
         out, self._outbox = self._outbox, []
@@ -187,8 +188,8 @@ class BrainServer:
                 self._log("send_dropped", terminal=tid, command=repr(cmd))
                 continue
             self._send(link, cmd)
-            if crashpoint.ARMED:
-                crashpoint.hit("command")
+        if crashpoint.ARMED:
+            crashpoint.hit("command", settle_s=0.05)
 
     # -- the loop ----------------------------------------------------------------------------
     def serve(self, idle_exit_s: float | None = None) -> None:
@@ -432,6 +433,8 @@ class BrainServer:
         link.snap_sent = wall_ms()
         link.again = link.snap_waiting = False
         link.snapshot = []
+        if eng is not None:
+            eng.gate.resyncing = RESYNC
         self._send(link, ev.SnapshotReq(link._snap_req))
 
     def _snapshot_done(self, link: Link, eng: Engine) -> None:
@@ -452,6 +455,8 @@ class BrainServer:
             eng.gate.resume()
             self._log("resumed", terminal=link.terminal_id)
         eng.orders.query_unknown()
+        if not link.again:
+            eng.gate.resyncing = ""
         eng.start()
         if link.again:
             self._request_snapshot(link)

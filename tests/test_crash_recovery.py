@@ -1,0 +1,175 @@
+"""The brain killed with SIGKILL at 50 points of a fake-terminal session, then started again.
+
+Each run: a brain process (SQLite store) serves a lockstep fake terminal; the brain kills itself
+at a chosen crash point (``MT5BRIDGE_CRASH_AT``: a frame, a fill before it is handled, a fill in
+the journal but not the database, the engine's state written with its orders not yet sent, an
+order sent with its result not yet received, a frame handled before READY). The test starts a
+new brain on the same store; the terminal notices the silence, handshakes with it and finishes.
+
+Asserted for every run: the terminal executed no client order id twice; every fill it made is
+in the audit trail exactly once; the new brain logged that it resumed from the checkpoint and
+its reconciliation; no event error. Except where the kill fell between the engine's state and
+its orders leaving (those orders never reached the terminal: the strategy hears "never
+received"), the terminal's fills are exactly those of an uninterrupted session: every strategy
+continued where it was.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.fake_terminal import FakeTerminal
+from bridge.fixtures import load_fixture
+
+pytestmark = pytest.mark.e2e
+SECRET = b"crash-test-secret"
+EVENTS = 2400  # market events per session (about 160 minutes of three symbols)
+STRATS = (
+    '[[strategies]]\nkind = "ema_cross"\nname = "ema_us100"\nmagic = 11\n'
+    'params = { symbol = "US100", timeframe = 5, fast = 3, slow = 8 }\n'
+    '[[strategies]]\nkind = "ema_cross"\nname = "ema_gold"\nmagic = 12\n'
+    'params = { symbol = "XAUUSD", timeframe = 5, lots = 0.2, fast = 3, slow = 8 }\n'
+)
+# 50 kill points: (crash point, which passage)
+POINTS = (
+    [("frame", n) for n in (3, 9, 40, 250, 600, 900, 1300, 1700, 2100, 2400)]
+    + [("deal", n) for n in range(1, 9)]
+    + [("deal_journaled", n) for n in range(1, 9)]
+    + [("before_send", n) for n in range(1, 9)]
+    + [("command", n) for n in range(1, 9)]
+    + [("ready", n) for n in (1, 50, 300, 700, 1100, 1500, 1900, 2200)]
+)
+_port_lock = threading.Lock()
+
+
+def _free_port() -> int:
+    with _port_lock, socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Outcome:
+    deals: list[tuple[Any, ...]]
+    executed: list[str]
+    killed: bool
+    db: Path
+
+
+def _brain(cfg: Path, crash: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CRASH_SECRET": SECRET.decode(), "MT5BRIDGE_CRASH_AT": crash}
+    with log.open("ab") as fh:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "run", "--config", str(cfg)],
+            env=env,
+            stdout=fh,
+            stderr=fh,
+        )
+
+
+def session(fixture: Path, folder: Path, crash: str) -> Outcome:
+    folder.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    db = folder / "audit.sqlite"
+    cfg = folder / "brain.toml"
+    cfg.write_text(
+        f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\n'
+        f'control_endpoint = "tcp://127.0.0.1:{_free_port()}"\n'
+        f'secret_env = "CRASH_SECRET"\nheartbeat_ms = 200\nsilence_ms = 2000\n'
+        f'[store]\nurl = "sqlite:///{db}"\n' + STRATS
+    )
+    log = folder / "brain.log"
+    first = _brain(cfg, crash, log)
+    restarted: list[subprocess.Popen[bytes]] = []
+
+    def watch() -> None:  # the operator's supervisor: a dead brain is started again
+        first.wait()
+        if first.returncode == -signal.SIGKILL:
+            restarted.append(_brain(cfg, "", log))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    ft = FakeTerminal(
+        load_fixture(fixture),
+        f"tcp://127.0.0.1:{port}",
+        SECRET,
+        ready_timeout_s=1.0 if crash else 20.0,
+        rejoin_s=30.0,
+    )
+    try:
+        summary = ft.run(limit=EVENTS)
+    finally:
+        ft.close()
+        last = restarted[-1] if restarted else first
+        if last.poll() is None:
+            last.send_signal(signal.SIGINT)  # a clean stop: the store writes everything
+            last.wait(timeout=30)
+        watcher.join(timeout=5)
+    killed = first.returncode == -signal.SIGKILL
+    deals = [
+        (d.ticket, d.symbol, d.is_buy, d.entry, d.volume, d.price, d.time_ms) for d in summary.deals
+    ]
+    return Outcome(deals, summary.executed_ids, killed, db)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(day_fixture: Path, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+    out = session(day_fixture, tmp_path_factory.mktemp("crash-base"), "")
+    assert not out.killed
+    assert len(out.deals) >= 10, "the session must trade to prove anything"
+    return out
+
+
+def _check(base: Outcome, point: str, n: int, out: Outcome) -> None:
+    label = f"{point}:{n}"
+    assert out.killed, f"{label}: the brain was not killed (point never reached)"
+    assert len(out.executed) == len(set(out.executed)), f"{label}: an order executed twice"
+    con = sqlite3.connect(out.db)
+    tickets = [t for (t,) in con.execute("select ticket from deals")]
+    assert len(tickets) == len(set(tickets)), f"{label}: a fill written twice"
+    assert {d[0] for d in out.deals} == set(tickets), f"{label}: a fill missing from the audit"
+    kinds = [k for (k,) in con.execute("select kind from event_log")]
+    assert "event_error" not in kinds, label
+    (runs,) = con.execute("select count(*) from runs").fetchone()
+    assert runs == 2, f"{label}: expected the killed brain and its successor, got {runs} runs"
+    after = [
+        k
+        for (k,) in con.execute(
+            "select kind from event_log where run_id = (select max(id) from runs)"
+        )
+    ]
+    assert "reconciled" in after, f"{label}: the new brain logged no reconciliation"
+    if point == "before_send":
+        never = con.execute(
+            "select count(*) from orders where state = 'rejected' and retcode = 0"
+        ).fetchone()[0]
+        assert never >= 1, f"{label}: the order that never left is not accounted as such"
+    else:
+        assert out.deals == base.deals, f"{label}: trades differ from the uninterrupted session"
+
+
+def test_sigkill_at_50_points_loses_nothing_and_executes_nothing_twice(
+    day_fixture: Path, uninterrupted: Outcome, tmp_path: Path
+) -> None:
+    assert len(POINTS) >= 50
+
+    def one(k: int) -> tuple[str, int, Outcome]:
+        point, n = POINTS[k]
+        return point, n, session(day_fixture, tmp_path / f"run{k}", f"{point}:{n}")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(one, range(len(POINTS))))
+    for point, n, out in results:
+        _check(uninterrupted, point, n, out)
