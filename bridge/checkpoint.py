@@ -52,7 +52,7 @@ class CheckpointError(RuntimeError):
 
 
 def path_for(folder: Path, terminal_id: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", terminal_id)[:48]
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", terminal_id)[:48]
     digest = hashlib.sha256(terminal_id.encode()).hexdigest()[:8]
     return folder / f"{safe}-{digest}.ckpt"
 

@@ -199,8 +199,8 @@ def load_fixture(folder: Path | str) -> Fixture:
     folder = Path(folder)
     manifest = folder / "fixture.toml"
     try:
-        raw = tomllib.loads(manifest.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise FixtureError(f"{manifest}: {exc}") from exc
     acc = raw.get("account", {})
     try:

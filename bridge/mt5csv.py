@@ -51,7 +51,7 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
             if missing:
                 raise FixtureError(f"{path}: MT5 export without columns {missing}")
             df["time"] = pd.to_datetime(
-                df["date"] + " " + df["clock"].fillna("00:00:00"),
+                df["date"].astype(str) + " " + df["clock"].fillna("00:00:00").astype(str),
                 format="%Y.%m.%d %H:%M:%S",
                 errors="coerce",
             )
@@ -70,7 +70,7 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
                 df["time"] = pd.to_datetime(df["time"], unit="s")
             else:
                 df["time"] = pd.to_datetime(df["time"], format="mixed", errors="coerce")
-    except (ValueError, pd.errors.ParserError) as exc:
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError) as exc:
         raise FixtureError(f"{path}: {exc}") from exc
     bad = np.flatnonzero(df["time"].isna().to_numpy())
     if len(bad):

@@ -1,0 +1,105 @@
+"""Crash checkpoints (bridge/checkpoint.py): what a restarted engine gets back, what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge import checkpoint
+from bridge import events as ev
+from bridge.orders import UNKNOWN
+from bridge.strategy import Open
+from strategies.ema_cross import EmaCross, EmaCrossParams
+from tests.helpers import T0, Scripted, engine, tick
+
+SECRET = b"checkpoint-secret"
+
+
+def bar(i: int, close: float, symbol: str = "US100") -> ev.Bar:
+    return ev.Bar(symbol, 1, T0 + i * 60_000, close, close + 2, close - 2, close, 10, 5)
+
+
+def worked_engine() -> tuple[object, Scripted, EmaCross]:
+    s = Scripted(magic=1)
+    ema = EmaCross(EmaCrossParams(symbol="US100", timeframe=5, fast=3, slow=5), magic=2)
+    eng, _sent = engine([s, ema])
+    for i in range(37):  # 37 M1 bars: an M5 bar in progress, EMAs warmed up
+        eng.handle(tick(T0 + i * 60_000 + 59_000, 21000.0 + i, 21001.5 + i))
+        eng.handle(bar(i, 21000.0 + i))
+    s.next = [Open("US100", True, 0.1)]
+    eng.handle(tick(T0 + 37 * 60_000, 21040.0, 21041.5))  # an order in flight
+    return eng, s, ema
+
+
+def fresh() -> tuple[object, Scripted, EmaCross]:
+    s = Scripted(magic=1)
+    ema = EmaCross(EmaCrossParams(symbol="US100", timeframe=5, fast=3, slow=5), magic=2)
+    eng, _ = engine([s, ema])
+    return eng, s, ema
+
+
+def test_a_restored_engine_continues_where_the_old_one_was(tmp_path: Path) -> None:
+    old, _s, old_ema = worked_engine()
+    path = checkpoint.path_for(tmp_path, "fake-1")
+    checkpoint.save(path, SECRET, checkpoint.capture(old, None))  # type: ignore[arg-type]
+    new, _s2, ema = fresh()
+    st = checkpoint.load(path, SECRET)
+    assert st is not None
+    assert checkpoint.restore(new, st, wall_now_ms=5) == []  # type: ignore[arg-type]
+    assert ema._fast.value == old_ema._fast.value and ema._above == old_ema._above
+    (b_old,) = old._builders["US100"]  # type: ignore[attr-defined]
+    (b_new,) = new._builders["US100"]  # type: ignore[attr-defined]
+    assert b_new[0]._cur == b_old[0]._cur and b_new[0]._cur is not None  # the M5 bar in progress
+    (rec,) = new.orders.open_orders.values()  # type: ignore[attr-defined]
+    assert rec.state == UNKNOWN and rec.sent_wall_ms == 5  # in doubt: QUERYed, never resent
+    # the same frames sent again are skipped; the next new ones are handled
+    before = ema._fast.value
+    new.handle(bar(36, 99999.0))  # type: ignore[attr-defined]
+    new.handle(tick(T0 + 36 * 60_000 + 59_000, 1.0, 2.0))  # type: ignore[attr-defined]
+    assert ema._fast.value == before and new.last_tick["US100"].bid == 21040.0  # type: ignore[attr-defined]
+    for i in range(37, 40):
+        new.handle(bar(i, 21100.0))  # type: ignore[attr-defined]
+    assert ema._fast.value != before  # an M5 bar closed with the restored bars in progress
+
+
+def test_a_checkpoint_under_another_secret_or_altered_is_refused(tmp_path: Path) -> None:
+    eng, _, _ = worked_engine()
+    path = tmp_path / "t.ckpt"
+    checkpoint.save(path, SECRET, checkpoint.capture(eng, None))  # type: ignore[arg-type]
+    with pytest.raises(checkpoint.CheckpointError, match="signature"):
+        checkpoint.load(path, b"another secret")
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(checkpoint.CheckpointError, match="signature"):
+        checkpoint.load(path, SECRET)
+    path.write_bytes(b"hello")
+    with pytest.raises(checkpoint.CheckpointError, match="not a checkpoint"):
+        checkpoint.load(path, SECRET)
+    assert checkpoint.load(tmp_path / "none.ckpt", SECRET) is None
+
+
+def test_other_parameters_keep_the_new_strategy_and_say_why(tmp_path: Path) -> None:
+    old, _, _ = worked_engine()
+    st = checkpoint.capture(old, None)  # type: ignore[arg-type]
+    s = Scripted(magic=1)
+    ema = EmaCross(EmaCrossParams(symbol="US100", timeframe=5, fast=4, slow=9), magic=2)
+    new, _ = engine([s, ema])
+    problems = checkpoint.restore(new, st, 0)
+    assert len(problems) == 1 and "magic 2" in problems[0] and "other parameters" in problems[0]
+    assert not ema._fast.ready  # untouched
+
+
+def test_fills_older_than_the_asking_time_are_not_kept() -> None:
+    eng, _ = engine([Scripted()])
+    eng.seen_deals.update({1: T0, 2: T0 + 60_000, 3: T0 + 120_000})
+    eng.now_ms = T0 + 120_000
+    st = checkpoint.capture(eng, floor_ms=T0 + 60_000)
+    assert set(st["seen_deals"]) == {2, 3}
+
+
+def test_terminal_ids_cannot_leave_the_folder(tmp_path: Path) -> None:
+    p = checkpoint.path_for(tmp_path, "../../etc/passwd")
+    assert p.parent == tmp_path and p.name.startswith("______etc_passwd-")
+    assert checkpoint.path_for(tmp_path, "a/b") != checkpoint.path_for(tmp_path, "a_b")
