@@ -32,12 +32,15 @@ typecheck: $(STAMP)
 
 # Figures, not pass/fail (docs/performance.md); the real-data runs are in docs/results.md.
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/side_by_side.py --runs 3
 	$(BIN)/python bench/replay_throughput.py
 	$(BIN)/python bench/zmq_floor.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/sustained.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/fuzz_frames.py --frames 200000
+	$(BIN)/python bench/fuzz_atheris.py frames --runs 200000
 
 fixtures: $(STAMP)
 	$(BIN)/python -m bridge.fixturegen --out fixtures/demo --seed 7 --days 5

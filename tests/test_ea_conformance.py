@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -242,6 +243,26 @@ def test_golden_vectors_are_byte_identical_in_the_ea_codec(conformance_exe: Path
     out = run(conformance_exe, 0)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "vectors: 0 mismatch(es)" in out.stdout
+
+
+def test_the_ea_remembers_executed_ids_across_a_restart(
+    conformance_exe: Path, tmp_path: Path
+) -> None:
+    """mql5/Include/MT5Bridge/Memory.mqh run on Linux: an id remembered before a restart is
+    answered after it (an id in flight stays pending: its outcome is unknown, never re-executed);
+    the newest ids are kept and the file is compacted to them."""
+    out = subprocess.run(
+        [str(conformance_exe), "127.0.0.1", "-1", SECRET],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MQL5_FILES": str(tmp_path)},
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "OK memory across restart: 5 ids kept" in out.stdout
+    kept = (tmp_path / "MT5Bridge" / "executed_conformance.txt").read_text().splitlines()
+    assert len(kept) == 5  # the last load compacted the file to the ids it kept
+    assert kept[0].startswith("b-5\t") and kept[-1].startswith("b-9\t")
 
 
 class BuyOnce(Scripted):

@@ -5,6 +5,7 @@
 //| fixtures/protocol, written to ConformanceVectors.mqh).           |
 //+------------------------------------------------------------------+
 #include <MT5Bridge\Session.mqh>
+#include <MT5Bridge\Memory.mqh>
 
 int g_failures = 0;
 string g_position = "";   // the POS frame body of the position the brain's order opened
@@ -131,8 +132,48 @@ int Live(const string host, const int port, const string secret)
    return(0);
   }
 
+//--- the exactly-once memory across an EA restart: a new instance loads what the old one wrote
+int MemoryRestart(void)
+  {
+   string file = "MT5Bridge\\executed_conformance.txt";
+   FileDelete(file);
+   CBridgeMemory before;
+   before.SetCapacity(5);
+   before.Load(file);
+   before.Remember("b-1", BRIDGE_PENDING);
+   before.Remember("b-1", "b-1|10009|77|88|0.1|21000.5|done");
+   before.Remember("b-2", BRIDGE_PENDING);                  // the EA dies with b-2 in flight
+   CBridgeMemory after;                                      // the EA restarts
+   after.SetCapacity(5);
+   after.Load(file);
+   if(after.Count() != 2 || after.Find("b-1") < 0 || after.Result(after.Find("b-1")) != "b-1|10009|77|88|0.1|21000.5|done")
+     {
+      Print("FAIL memory: b-1 not remembered across the restart");
+      return(1);
+     }
+   if(after.Find("b-2") < 0 || after.Result(after.Find("b-2")) != BRIDGE_PENDING)
+     {
+      Print("FAIL memory: b-2 in flight not remembered as pending");
+      return(1);
+     }
+   for(int i = 3; i <= 9; i++)
+      after.Remember("b-" + IntegerToString(i), "r");
+   CBridgeMemory again;
+   again.SetCapacity(5);
+   again.Load(file);
+   if(again.Count() != 5 || again.Find("b-1") >= 0 || again.Find("b-9") < 0 || again.Find("b-5") < 0)
+     {
+      Print("FAIL memory: the newest 5 ids are not the ones kept");
+      return(1);
+     }
+   Print("OK memory across restart: ", IntegerToString(again.Count()), " ids kept, pending kept as pending");
+   return(0);
+  }
+
 int ConformanceMain(const string host, const int port, const string secret)
   {
+   if(port < 0)
+      return(MemoryRestart());
    Vectors();
    Print("vectors: ", IntegerToString(g_failures), " mismatch(es)");
    if(g_failures > 0)

@@ -10,56 +10,14 @@
 
 #include <Trade\Trade.mqh>
 #include "Codec.mqh"
-
-#define BRIDGE_MEMORY_SIZE 5000
-#define BRIDGE_PENDING     "pending"
+#include "Memory.mqh"
 
 class CBridgeExecutor
   {
 private:
    CTrade            m_trade;
-   string            m_file;
-   string            m_ids[];
-   string            m_results[];
-   int               m_count;
+   CBridgeMemory     m_memory;
    bool              m_halted;
-
-   int               Find(const string client_id) const
-     {
-      for(int i = m_count - 1; i >= 0; i--)
-         if(m_ids[i] == client_id)
-            return(i);
-      return(-1);
-     }
-
-   void              Remember(const string client_id, const string result)
-     {
-      int i = Find(client_id);
-      if(i < 0)
-        {
-         if(m_count >= BRIDGE_MEMORY_SIZE)
-           {
-            for(int j = 1; j < m_count; j++)
-              {
-               m_ids[j - 1] = m_ids[j];
-               m_results[j - 1] = m_results[j];
-              }
-            m_count--;
-           }
-         ArrayResize(m_ids, m_count + 1);
-         ArrayResize(m_results, m_count + 1);
-         i = m_count++;
-         m_ids[i] = client_id;
-        }
-      m_results[i] = result;
-      int h = FileOpen(m_file, FILE_READ | FILE_WRITE | FILE_TXT | FILE_ANSI);
-      if(h != INVALID_HANDLE)
-        {
-         FileSeek(h, 0, SEEK_END);
-         FileWriteString(h, client_id + "\t" + result + "\r\n");
-         FileClose(h);
-        }
-     }
 
    ENUM_ORDER_TYPE_FILLING Filling(const string symbol, const int wanted) const
      {
@@ -131,50 +89,25 @@ private:
      }
 
 public:
-                     CBridgeExecutor(void) : m_count(0), m_halted(false) {}
+                     CBridgeExecutor(void) : m_halted(false) {}
 
    void              Init(const long login)
      {
-      m_file = "MT5Bridge\\executed_" + IntegerToString(login) + ".txt";
-      m_count = 0;
-      int h = FileOpen(m_file, FILE_READ | FILE_TXT | FILE_ANSI);
-      if(h == INVALID_HANDLE)
-         return;
-      while(!FileIsEnding(h))
-        {
-         string line = FileReadString(h);
-         int tab = StringFind(line, "\t");
-         if(tab <= 0)
-            continue;
-         string id = StringSubstr(line, 0, tab);
-         string result = StringSubstr(line, tab + 1);
-         int i = Find(id);
-         if(i >= 0)
-           {
-            m_results[i] = result;
-            continue;
-           }
-         ArrayResize(m_ids, m_count + 1);
-         ArrayResize(m_results, m_count + 1);
-         m_ids[m_count] = id;
-         m_results[m_count] = result;
-         m_count++;
-        }
-      FileClose(h);
+      m_memory.Load("MT5Bridge\\executed_" + IntegerToString(login) + ".txt");
      }
 
    void              Halt(const bool halted) { m_halted = halted; }
-   bool              Knows(const string client_id) const { return(Find(client_id) >= 0); }
+   bool              Knows(const string client_id) const { return(m_memory.Find(client_id) >= 0); }
 
    //--- the answer to QUERY: the remembered result, or retcode 0 (never received)
    string            Query(const string client_id)
      {
-      int i = Find(client_id);
+      int i = m_memory.Find(client_id);
       if(i < 0)
          return(Refuse(client_id, 0, "no record of this client order id"));
-      if(m_results[i] == BRIDGE_PENDING)
+      if(m_memory.Result(i) == BRIDGE_PENDING)
          return(Refuse(client_id, 10011, "sent before an EA restart; outcome unknown: see positions and orders"));
-      return(m_results[i]);
+      return(m_memory.Result(i));
      }
 
    //--- execute one trade command; returns the body of its RESULT frame
@@ -184,7 +117,7 @@ public:
          return(Query(cmd.client_id));   // exactly once
       if(m_halted && cmd.tag == "OPEN")
          return(Refuse(cmd.client_id, 10027, "the brain halted trading"));
-      Remember(cmd.client_id, BRIDGE_PENDING);
+      m_memory.Remember(cmd.client_id, BRIDGE_PENDING);
       string result = "";
       m_trade.SetExpertMagicNumber((ulong)(cmd.magic > 0 ? cmd.magic : magic_default));
       m_trade.SetDeviationInPoints((ulong)MathMax(cmd.deviation, 0));
@@ -235,7 +168,7 @@ public:
                     }
                   else
                      result = Refuse(cmd.client_id, 10013, "unknown command " + cmd.tag);
-      Remember(cmd.client_id, result);
+      m_memory.Remember(cmd.client_id, result);
       return(result);
      }
 

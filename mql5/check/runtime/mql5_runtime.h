@@ -184,3 +184,55 @@ inline int SocketRead(int sock, _mql_array<uchar> &buf, uint maxlen, uint timeou
   buf.v.resize((size_t)n);
   return (int)n;
 }
+
+//----------------------------------------------------------------------------- files
+// The terminal's file sandbox: a folder named by MQL5_FILES (default: the working folder);
+// "\\" in names separates folders as in MQL5. Text mode: FileReadString reads one line.
+#include <sys/stat.h>
+#define FILE_READ 1
+#define FILE_WRITE 2
+#define FILE_TXT 16
+#define FILE_ANSI 32
+inline std::vector<FILE *> &_mql_files() { static std::vector<FILE *> f; return f; }
+inline std::string _mql_path(const string &name) {
+  const char *root = std::getenv("MQL5_FILES");
+  std::string p = std::string(root ? root : ".") + "/" + name.s;
+  for (char &c : p) if (c == '\\') c = '/';
+  for (size_t i = 1; i < p.size(); i++)
+    if (p[i] == '/') { p[i] = 0; ::mkdir(p.c_str(), 0755); p[i] = '/'; }
+  return p;
+}
+inline int FileOpen(const string &name, int flags, ...) {
+  std::string p = _mql_path(name);
+  bool r = flags & FILE_READ, w = flags & FILE_WRITE;
+  FILE *f = nullptr;
+  if (r && w) { f = std::fopen(p.c_str(), "r+b"); if (!f) f = std::fopen(p.c_str(), "w+b"); }
+  else if (w) f = std::fopen(p.c_str(), "wb");
+  else f = std::fopen(p.c_str(), "rb");
+  if (!f) return INVALID_HANDLE;
+  _mql_files().push_back(f);
+  return (int)_mql_files().size() - 1;
+}
+inline FILE *_mql_file(int h) {
+  if (h < 0 || h >= (int)_mql_files().size() || !_mql_files()[(size_t)h]) throw std::runtime_error("bad file handle");
+  return _mql_files()[(size_t)h];
+}
+inline void FileClose(int h) { std::fclose(_mql_file(h)); _mql_files()[(size_t)h] = nullptr; }
+inline bool FileSeek(int h, long offset, int origin) { return std::fseek(_mql_file(h), offset, origin) == 0; }
+inline uint FileWriteString(int h, const string &text, int = -1) {
+  return (uint)std::fwrite(text.s.data(), 1, text.s.size(), _mql_file(h));
+}
+inline bool FileIsEnding(int h) {
+  FILE *f = _mql_file(h);
+  int c = std::fgetc(f);
+  if (c == EOF) return true;
+  std::ungetc(c, f);
+  return false;
+}
+inline string FileReadString(int h, int = -1) {
+  FILE *f = _mql_file(h);
+  std::string line;
+  for (int c; (c = std::fgetc(f)) != EOF && c != '\n';) if (c != '\r') line += (char)c;
+  return string(line);
+}
+inline bool FileDelete(const string &name, int = 0) { return std::remove(_mql_path(name).c_str()) == 0; }
