@@ -51,7 +51,9 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
             if missing:
                 raise FixtureError(f"{path}: MT5 export without columns {missing}")
             df["time"] = pd.to_datetime(
-                df["date"].astype(str) + " " + df["clock"].fillna("00:00:00").astype(str),
+                df["date"].astype(str)
+                + " "
+                + df["clock"].astype(object).where(df["clock"].notna(), "00:00:00").astype(str),
                 format="%Y.%m.%d %H:%M:%S",
                 errors="coerce",
             )

@@ -5,7 +5,8 @@ events in the same order for the same fixture:
 
 * on connect: the account, every symbol spec, open positions and pending orders;
 * for each tick: the deals of any SL/TP or pending order it triggers, then the tick itself;
-* for each closed M1 bar: the bar, then an account snapshot;
+* for each closed M1 bar: the bar, then an account snapshot unless the account is flat and its
+  balance unchanged since the last one (nothing in it but its time would differ);
 * for each command: its result, its deals and position changes, then an account snapshot.
 """
 
@@ -24,6 +25,7 @@ class SimTerminal:
         self.sim = BrokerSim(dict(fx.specs), fx.account)
         for p in fx.positions:
             self.sim.seed_position(p)
+        self._flat_cents: int | None = None  # the balance last reported while flat, in cents
 
     def connect_events(self) -> list[Any]:
         out: list[Any] = [self.sim.account()]
@@ -40,9 +42,17 @@ class SimTerminal:
                 return [*trig, self.sim.account(), e]
             return [e]
         close = e.time_ms + e.timeframe * 60_000
-        if close > self.sim.now_ms:
-            self.sim.now_ms = close
-        return [e, self.sim.account()]
+        sim = self.sim
+        if close > sim.now_ms:
+            sim.now_ms = close
+        if not sim.positions and not sim.orders:
+            cents = round(sim.balance * 100)
+            if cents == self._flat_cents:
+                return [e]
+            self._flat_cents = cents
+        else:
+            self._flat_cents = None
+        return [e, sim.account()]
 
     def command(self, cmd: Any) -> list[Any]:
         if isinstance(cmd, ev.QueryCmd):
