@@ -103,3 +103,23 @@ def test_terminal_ids_cannot_leave_the_folder(tmp_path: Path) -> None:
     p = checkpoint.path_for(tmp_path, "../../etc/passwd")
     assert p.parent == tmp_path and p.name.startswith("______etc_passwd-")
     assert checkpoint.path_for(tmp_path, "a/b") != checkpoint.path_for(tmp_path, "a_b")
+
+
+def test_a_position_nobody_explains_halts_only_its_strategy_with_a_clear_message() -> None:
+    """After a restart (not cold: the brain knows its orders), a position of a strategy's magic
+    that none of its orders opened cannot be reconciled: that strategy stops opening, others go
+    on, and the reason names the ticket and the symbol."""
+    from bridge.reconcile import reconcile
+
+    a, b = Scripted(magic=1), Scripted(magic=2)
+    eng, sent = engine([a, b])
+    stray = ev.Position(4242, "US100", True, 0.5, 21000.0, 0.0, 0.0, 1, 0.0, 0.0, T0, "zz-9")
+    rep = reconcile(eng, [stray], [], cold=False)
+    assert rep.unexplained == [4242] and not rep.clean
+    reason = rep.halted_magics[1]
+    assert "4242" in reason and "US100" in reason and "nobody this brain knows" in reason
+    a.next = [Open("US100", True, 0.1)]
+    b.next = [Open("US100", True, 0.1)]
+    eng.handle(tick(T0 + 1000))
+    assert [r.reason for r in a.rejections] == [f"strategy halted: {reason}"]
+    assert not b.rejections and len(sent) == 1  # the other strategy still trades

@@ -54,9 +54,25 @@ def cfg_dict(db: Path, silence_ms: int = 3000) -> dict[str, Any]:
 
 
 class Brain:
-    def __init__(self, tmp: Path, silence_ms: int = 3000) -> None:
+    """A brain on a thread. ``risk``: a [risk] section; ``fast``: the EMA crosses on quicker
+    periods (more crossings, more orders)."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        silence_ms: int = 3000,
+        risk: dict[str, Any] | None = None,
+        fast: bool = False,
+    ) -> None:
         self.logs: list[tuple[str, dict[str, Any]]] = []
-        self.cfg = parse_config(cfg_dict(tmp / "brain.sqlite", silence_ms))
+        raw = cfg_dict(tmp / "brain.sqlite", silence_ms)
+        if risk:
+            raw["risk"] = risk
+        if fast:
+            raw["strategies"] = [
+                {**s, "params": {**s["params"], "fast": 3, "slow": 8}} for s in raw["strategies"]
+            ]
+        self.cfg = parse_config(raw)
         self.runner = BrainRunner(self.cfg, SECRET, None)
         self.runner.server.on_log = lambda k, d: self.logs.append((k, d))
         self.runner.start_thread()

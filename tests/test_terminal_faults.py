@@ -7,16 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bridge import retcodes as rc
-from bridge.config import parse_config
 from bridge.fake_terminal import FakeTerminal, Faults
 from bridge.fixtures import load_fixture
-from bridge.session import BrainRunner
-from tests.test_e2e import SECRET, cfg_dict, expected_trades
+from tests.test_e2e import SECRET, Brain, expected_trades
 
 pytestmark = pytest.mark.e2e
 CAPS = {
@@ -24,36 +21,6 @@ CAPS = {
     "max_total_lots": 2.8,
     "max_positions": 7,
 }
-
-
-class Brain:
-    def __init__(
-        self,
-        tmp: Path,
-        silence_ms: int = 3000,
-        risk: dict[str, Any] | None = None,
-        fast: bool = False,
-    ) -> None:
-        raw = cfg_dict(tmp / "brain.sqlite", silence_ms)
-        if risk:
-            raw["risk"] = risk
-        if fast:  # quicker EMAs: more crossings, more orders
-            raw["strategies"] = [
-                {**s, "params": {**s["params"], "fast": 3, "slow": 8}} for s in raw["strategies"]
-            ]
-        self.logs: list[tuple[str, dict[str, Any]]] = []
-        self.runner = BrainRunner(parse_config(raw), SECRET, None)
-        self.runner.server.on_log = lambda k, d: self.logs.append((k, d))
-        self.runner.start_thread()
-        self.endpoint = self.runner.server.endpoint
-
-    def kinds(self) -> list[str]:
-        return [k for k, _ in self.logs]
-
-    @property
-    def engine(self) -> Any:
-        (e,) = self.runner.server.engines.values()
-        return e
 
 
 @pytest.fixture
