@@ -210,7 +210,7 @@ def cmd_fake_terminal(a: argparse.Namespace) -> int:
 def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
     from bridge.auth import secret_from_env
     from bridge.config import load_config
-    from bridge.server import control_call
+    from bridge.control import control_call
 
     cfg = load_config(a.config)
     reply = control_call(

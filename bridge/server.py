@@ -17,7 +17,7 @@ from typing import Any
 
 import zmq
 
-from bridge import auth, codec, crashpoint
+from bridge import auth, codec, control, crashpoint
 from bridge import events as ev
 from bridge.engine import Engine
 from bridge.reconcile import reconcile
@@ -470,87 +470,7 @@ class BrainServer:
         self.control.send_string(json.dumps(reply))
 
     def control_request(self, raw: bytes) -> dict[str, Any]:
-        try:
-            verb, arg, t, given = raw.decode("ascii").split("|")
-            fresh = abs(time.time() * 1000 - int(t)) < 30_000
-        except (UnicodeDecodeError, ValueError):
-            return {"ok": False, "error": "malformed control request"}
-        if not fresh or not auth.verify(self.secret, f"{verb}|{arg}|{t}", given):
-            self._log("control_refused", verb=verb)
-            return {"ok": False, "error": "not authenticated"}
-        if verb == "status":
-            return {"ok": True, **self.status()}
-        if verb == "halt":
-            for eng in self.engines.values():
-                eng.gate.halt(arg or "operator halt")
-            self._log("halt", reason=arg)
-            return {"ok": True, "halted": arg or "operator halt"}
-        if verb == "resume":
-            for eng in self.engines.values():
-                eng.gate.resume()
-            self._log("resume")
-            return {"ok": True}
-        if verb == "strategy":
-            name, _, rest = arg.partition(":")
-            sverb, _, sarg = rest.partition(":")
-            try:
-                for eng in self.engines.values():
-                    eng.control(name, sverb, sarg)
-            except ValueError as exc:
-                return {"ok": False, "error": str(exc)}
-            finally:
-                self._settle(force=True)
-            self._log("strategy_control", strategy=name, verb=sverb, arg=sarg)
-            return {"ok": True}
-        if verb == "stop":
-            self.stop_event.set()
-            return {"ok": True}
-        return {"ok": False, "error": f"unknown verb {verb!r}"}
+        return control.answer(self, raw)
 
     def status(self) -> dict[str, Any]:
-        return {
-            "terminals": {
-                link.terminal_id: {
-                    "state": link.state,
-                    "stale": link.stale,
-                    "frames": link.frames,
-                    "gaps": link.gaps,
-                    "dups": link.dups,
-                    "bad": link.bad,
-                }
-                for link in self.links.values()
-            },
-            "engines": {
-                tid: {
-                    "halted": e.gate.halted,
-                    "positions": len(e.portfolio.positions),
-                    "balance": round(e.portfolio.balance, 2),
-                    "equity": round(e.portfolio.equity(), 2),
-                    "open_orders": len(e.orders.open_orders),
-                }
-                for tid, e in self.engines.items()
-            },
-            "bad_frames": self.stats.bad_frames,
-            "gaps": self.stats.gaps,
-            "dups": self.stats.dups,
-        }
-
-
-def control_call(
-    endpoint: str, secret: bytes, verb: str, arg: str = "", timeout_ms: int = 3000
-) -> dict[str, Any]:
-    """Send one authenticated control request (status, halt, resume, stop) to a running brain."""
-    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
-    s = ctx.socket(zmq.REQ)
-    s.setsockopt(zmq.LINGER, 0)
-    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
-    s.connect(endpoint)
-    try:
-        t = str(int(time.time() * 1000))
-        s.send_string(f"{verb}|{arg}|{t}|{auth.mac(secret, f'{verb}|{arg}|{t}')}")
-        reply: dict[str, Any] = json.loads(s.recv_string())
-        return reply
-    except zmq.Again:
-        return {"ok": False, "error": f"no answer from {endpoint} within {timeout_ms} ms"}
-    finally:
-        s.close(0)
+        return control.status(self)

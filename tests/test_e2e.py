@@ -16,9 +16,9 @@ import pytest
 
 from bridge.backtest import run_backtest
 from bridge.config import parse_config
+from bridge.control import control_call
 from bridge.fake_terminal import FakeTerminal, Faults, TerminalRefused
 from bridge.fixtures import load_fixture
-from bridge.server import control_call
 from bridge.session import BrainRunner
 
 pytestmark = pytest.mark.e2e
