@@ -98,6 +98,7 @@ def backtesting_py(fx: Fixture) -> tuple[float, list[tuple[int, bool, float, int
             self.final = False
             self.ema = float("nan")
             self.n_h1 = 0
+            self.h1_sum = 0.0
             self.h1_close = float("nan")
             self.h1_bucket = -1
             self.h1_last = float("nan")
@@ -155,9 +156,9 @@ def backtesting_py(fx: Fixture) -> tuple[float, list[tuple[int, bool, float, int
             self.h1_close = close
             self.n_h1 += 1
             if self.n_h1 < P.htf_ema:
-                self.h1_sum = getattr(self, "h1_sum", 0.0) + close
+                self.h1_sum += close
             elif self.n_h1 == P.htf_ema:
-                self.ema = (getattr(self, "h1_sum", 0.0) + close) / P.htf_ema
+                self.ema = (self.h1_sum + close) / P.htf_ema
             else:
                 self.ema += alpha * (close - self.ema)
 
