@@ -17,9 +17,11 @@ from bridge.fixtures import Fixture, market_events
 from bridge.orders import Audit
 from bridge.portfolio import Portfolio
 from bridge.replay_fast import minute_events
+from bridge.replay_skip import Skipper
 from bridge.risk import RiskLimits
 from bridge.sim_terminal import SimTerminal
 from bridge.strategy import Rejection, Strategy
+from bridge.tape import Tape
 
 
 @dataclass(slots=True)
@@ -38,9 +40,11 @@ def run_backtest(
     audit: Audit | None = None,
     progress: Callable[[int, int], None] | None = None,
     fast: bool = True,
+    jumps: bool = True,
 ) -> RunResult:
     """``fast``: leave out the ticks of minutes in which nothing can happen
-    (bridge/replay_fast.py); the results are the same as the plain stream's."""
+    (bridge/replay_fast.py) and, with ``jumps``, handle in bulk the minutes on which no strategy
+    can act (bridge/replay_skip.py); the results are the same as the plain stream's."""
     term = SimTerminal(fx)
     answers: deque[Any] = deque()
 
@@ -78,7 +82,15 @@ def run_backtest(
             return False
         return not any(p.sl or p.tp for p in sim.positions.values())
 
-    stream = minute_events(fx, quiet) if fast else market_events(fx)
+    skipper = None
+    if fast and jumps and not tick_driven and not fx.ticks:
+        tape = Tape(fx)
+        if all([s.replay_prepare(tape, engine.specs) for s in strategies]):
+            skipper = Skipper(tape, engine, term, strategies)
+    if not fast:
+        stream = market_events(fx)
+    else:
+        stream = minute_events(fx, quiet, skipper.jump if skipper is not None else None)
     for me in stream:
         n += 1
         step(term.market(me))

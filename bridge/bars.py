@@ -61,6 +61,11 @@ class BarBuilder:
         self._cur = cur
         return done
 
+    def restore(self, cur: list[float] | None) -> None:
+        """Set the bar in progress: [start ms, open, high, low, close, tick volume, spread], or
+        None (replay that jumps over minutes sets what feeding its M1 bars would have)."""
+        self._cur = cur
+
     def flush(self) -> Bar | None:
         """Close the bar in progress (end of data)."""
         cur, self._cur = self._cur, None

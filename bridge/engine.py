@@ -163,6 +163,14 @@ class Engine:
             )
         self._apply(s, s.on_control(verb, arg, self._ctx[s.magic]))
 
+    def context(self, s: Strategy) -> _Ctx:
+        """The read-only view strategy ``s`` gets."""
+        return self._ctx[s.magic]
+
+    def builders(self, symbol: str) -> list[BarBuilder]:
+        """The symbol's higher-timeframe bar builders."""
+        return [b for b, _subs in self._builders.get(symbol, ())]
+
     @property
     def has_timers(self) -> bool:
         return bool(self._timers)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from collections import deque
 
+import numpy as np
+
 NAN = math.nan
 
 
@@ -37,6 +39,31 @@ class EMA:
     @property
     def ready(self) -> bool:
         return self._n >= self.period
+
+    def restore_after(self, xs: list[float], k: int, values: list[float]) -> None:
+        """Become the EMA fed ``xs[:k]``, given ``values = ema_values(xs, period)``."""
+        self._n = min(k, self.period)
+        self._sum = 0.0
+        for x in xs[: self._n]:
+            self._sum += x
+        self.value = values[k - 1] if k else NAN
+
+
+def ema_values(xs: list[float], period: int) -> list[float]:
+    """``EMA(period).update`` over ``xs`` in bulk, the same arithmetic: the value after each."""
+    alpha = 2.0 / (period + 1)
+    out: list[float] = []
+    n, s, v = 0, 0.0, NAN
+    for x in xs:
+        if n < period:
+            n += 1
+            s += x
+            if n == period:
+                v = s / period
+        else:
+            v += alpha * (x - v)
+        out.append(v)
+    return out
 
 
 class ATR:
@@ -78,6 +105,40 @@ class ATR:
         n, self._sum, self._prev_close, self.value = s
         self._n = int(n)
 
+    def restore_after(
+        self, high: list[float], low: list[float], close: list[float], k: int, values: list[float]
+    ) -> None:
+        """Become the ATR fed the first ``k`` bars, given ``values = atr_values(...)``."""
+        n = min(k, self.period)
+        total, pc = 0.0, NAN
+        for h, lo, c in zip(high[:n], low[:n], close[:n], strict=True):
+            total += h - lo if pc != pc else max(h, pc) - min(lo, pc)
+            pc = c
+        self._n, self._sum = n, total
+        self._prev_close = close[k - 1] if k else NAN
+        self.value = values[k - 1] if k else NAN
+
+
+def atr_values(high: list[float], low: list[float], close: list[float], period: int) -> list[float]:
+    """``ATR(period).update`` over the bars in bulk, the same arithmetic: the value after each.
+    (The true ranges element-wise in numpy, IEEE-identical to the scalar expression.)"""
+    h, lo, c = np.asarray(high, dtype=float), np.asarray(low, dtype=float), np.asarray(close)
+    tr = h - lo
+    if len(c) > 1:
+        tr[1:] = np.maximum(h[1:], c[:-1]) - np.minimum(lo[1:], c[:-1])
+    trs = tr.tolist()
+    out: list[float] = []
+    s, v = 0.0, NAN
+    for n, x in enumerate(trs[:period], 1):
+        s += x
+        out.append(s / period if n == period else NAN)
+    if len(out) == period:
+        v = out[-1]
+        for x in trs[period:]:
+            v += (x - v) / period
+            out.append(v)
+    return out
+
 
 class SMA:
     __slots__ = ("_sum", "_window", "period", "value")
@@ -117,6 +178,14 @@ class Returns:
         if len(self._window) == self.lookback + 1:
             self.value = x / self._window[0] - 1.0
         return self.value
+
+    def restore_after(self, xs: list[float], k: int) -> None:
+        """Become the Returns fed ``xs[:k]``."""
+        self._window = deque(xs[max(0, k - self.lookback - 1) : k], maxlen=self.lookback + 1)
+        w = self._window
+        self.value = NAN
+        if k > self.lookback:  # the last full window's return
+            self.value = w[-1] / w[0] - 1.0
 
 
 class Zigzag:

@@ -15,43 +15,49 @@ Fixtures with recorded ticks use the plain stream.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
 from bridge import events as ev
 from bridge.fixtures import Fixture, MarketEvent
 from bridge.intrabar import TICK_OFFSETS_MS, path
+from bridge.tape import merged_times
 
 
-def minute_events(fx: Fixture, quiet: Callable[[], bool]) -> Iterator[MarketEvent]:
+def minute_events(
+    fx: Fixture, quiet: Callable[[], bool], jump: Callable[[int], int] | None = None
+) -> Iterator[MarketEvent]:
     """``quiet()`` is asked at the start of each minute: True when its intermediate ticks may be
-    left out."""
+    left out. ``jump(m)``, asked first, may handle minutes [m, j) itself (bridge/replay_skip.py)
+    and return j; the stream goes on at minute j."""
     syms = list(fx.bars)
     if fx.ticks:  # recorded ticks: the plain stream
         from bridge.fixtures import market_events
 
         yield from market_events(fx)
         return
-    cols = []
+    # when jumping most rows are never read: index the arrays (converting what is read) rather
+    # than turning every column into a list
+    cols: list[tuple[Any, ...]] = []
     for s in syms:
         b = fx.bars[s]
-        add = (b.spread * fx.specs[s].point).tolist()
-        cols.append(
-            (
-                s,
-                b.time_ms.tolist(),
-                b.open.tolist(),
-                b.high.tolist(),
-                b.low.tolist(),
-                b.close.tolist(),
-                b.tick_volume.tolist(),
-                b.spread.tolist(),
-                add,
-            )
-        )
-    times = np.unique(np.concatenate([fx.bars[s].time_ms for s in syms])).tolist()
+        add = b.spread * fx.specs[s].point
+        cs = (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread, add)
+        cols.append((s, *(c if jump is not None else c.tolist() for c in cs)))
+    times = merged_times([fx.bars[s].time_ms for s in syms]).tolist()
     pos = [0] * len(syms)
-    for t in times:
+    m = 0
+    while m < len(times):
+        if jump is not None:
+            j = jump(m)
+            if j != m:
+                if j >= len(times):
+                    return
+                pos = [int(np.searchsorted(fx.bars[s].time_ms, times[j])) for s in syms]
+                m = j
+        t = times[m]
+        m += 1
         here = []
         for k, c in enumerate(cols):
             i = pos[k]
@@ -62,17 +68,28 @@ def minute_events(fx: Fixture, quiet: Callable[[], bool]) -> Iterator[MarketEven
             last = t + TICK_OFFSETS_MS[-1]
             for k, i in here:
                 sym, _, _o, _h, _l, cl, _tv, _sp, add = cols[k]
-                yield ev.Tick(sym, last, cl[i], round(cl[i] + add[i], 10), 0.0, 1, 6)
+                bid = float(cl[i])
+                yield ev.Tick(sym, last, bid, round(bid + float(add[i]), 10), 0.0, 1, 6)
         else:
             paths = [
-                path(cols[k][2][i], cols[k][3][i], cols[k][4][i], cols[k][5][i]) for k, i in here
+                path(float(c[2][i]), float(c[3][i]), float(c[4][i]), float(c[5][i]))
+                for c, i in ((cols[k], i) for k, i in here)
             ]
             for j, off in enumerate(TICK_OFFSETS_MS):
                 for (k, i), p in zip(here, paths, strict=True):
                     bid = p[j]
-                    yield ev.Tick(
-                        cols[k][0], t + off, bid, round(bid + cols[k][8][i], 10), 0.0, 1, 6
-                    )
+                    add_i = float(cols[k][8][i])
+                    yield ev.Tick(cols[k][0], t + off, bid, round(bid + add_i, 10), 0.0, 1, 6)
         for k, i in here:  # the minute's bars close at t + 60 s, before the next minute's ticks
             sym, _tm, o, h, lo, cl, tv, sp, _add = cols[k]
-            yield ev.Bar(sym, 1, t, o[i], h[i], lo[i], cl[i], tv[i], sp[i])
+            yield ev.Bar(
+                sym,
+                1,
+                t,
+                float(o[i]),
+                float(h[i]),
+                float(lo[i]),
+                float(cl[i]),
+                int(tv[i]),
+                int(sp[i]),
+            )

@@ -54,6 +54,12 @@ class SimTerminal:
             self._flat_cents = None
         return [e, sim.account()]
 
+    def flat_reported(self) -> bool:
+        """Flat, and the balance already reported: a bar now brings no account snapshot."""
+        sim = self.sim
+        flat = not sim.positions and not sim.orders
+        return flat and self._flat_cents == round(sim.balance * 100)
+
     def command(self, cmd: Any) -> list[Any]:
         if isinstance(cmd, ev.QueryCmd):
             return [self.sim.query(cmd.client_id)]

@@ -10,10 +10,13 @@ passes it through the risk gate and the order manager, and reports rejections ba
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from bridge import events as ev
 from bridge.symbols import SymbolSpec
+
+if TYPE_CHECKING:
+    from bridge.tape import Tape
 
 
 # -- intents ---------------------------------------------------------------------------------
@@ -162,6 +165,23 @@ class Strategy:
         """An operator command for this strategy (``mt5bridge strategy NAME VERB [ARG]``).
         Raise ValueError for a verb the strategy does not know."""
         raise ValueError(f"{self.name}: no control verbs (got {verb!r})")
+
+    # -- replay that jumps over quiet minutes (bridge/replay_skip.py); optional --------------
+    def replay_prepare(self, tape: Tape, specs: dict[str, SymbolSpec]) -> bool:
+        """Precompute what the two methods below need from the whole tape. False (the
+        default): the strategy cannot be jumped over and the replay visits every minute."""
+        return False
+
+    def replay_quiet_until(self, m: int, ctx: Context) -> int:
+        """The first minute index >= m on which this strategy may emit an intent, given its
+        state now, if nothing but bars happens until then (m: it may act now)."""
+        return m
+
+    def replay_skip(self, m: int) -> None:
+        """Set every state the strategy keeps from bars to what ``on_bar`` would have made of
+        every bar handled before minute m (the replay calls it instead of ``on_bar`` for the
+        minutes it jumps over)."""
+        raise NotImplementedError(f"{self.name}: no replay jumps")
 
     def get_state(self) -> dict[str, Any]:
         """JSON-serialisable state that ``set_state`` restores after a restart."""

@@ -14,10 +14,13 @@ that period are in (their arrival order does not matter).
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
+import numpy as np
+
 from bridge.events import Bar
-from bridge.indicators import ATR, EMA, Returns
+from bridge.indicators import ATR, EMA, NAN, Returns, atr_values, ema_values
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +94,86 @@ class BetaHedge:
             bar.time_ms, rm, rh, self.beta, lag_condition(rm, rh, self.lag_factor)
         )
         return self.last
+
+
+class HedgeSeries:
+    """``BetaHedge.update`` over both symbols' signal bars in bulk, for replay that jumps over
+    minutes: every reading, and the hedger's state after any number of bars (``restore``).
+
+    ``bars[s] = (open times, highs, lows, closes)`` of the main (0) and hedge (1) symbol in
+    their order; ``order`` names the symbol of each bar as they arrive. Same arithmetic as the
+    incremental classes (element-wise IEEE operations in numpy, the recursions in
+    ema_values/atr_values); tests compare the state after every bar."""
+
+    def __init__(
+        self,
+        h: BetaHedge,
+        bars: tuple[
+            tuple[list[int], list[float], list[float], list[float]],
+            tuple[list[int], list[float], list[float], list[float]],
+        ],
+        order: np.ndarray,
+    ) -> None:
+        self.h, self.bars = h, bars
+        period = h._atr[h.main].period
+        lookback = h._ret[h.main].lookback
+        self.atr = [atr_values(b[1], b[2], b[3], period) for b in bars]
+        # per arrival step: how many bars of each symbol are in
+        self.count = [np.cumsum(order == s) for s in (0, 1)]
+        c0, c1 = self.count
+        t = [np.asarray(b[0], dtype=np.int64) for b in bars]
+        last0 = np.where(c0 > 0, t[0][np.maximum(c0 - 1, 0)], -1)
+        last1 = np.where(c1 > 0, t[1][np.maximum(c1 - 1, 0)], -2)
+        read = np.flatnonzero(last0 == last1)  # the steps that give a reading
+        i0, i1 = c0[read] - 1, c1[read] - 1
+        am, ah = np.asarray(self.atr[0])[i0], np.asarray(self.atr[1])[i1]
+        fed = (c0[read] >= period) & (c1[read] >= period) & (ah > 0)
+        raw = (am * h.value_main) / (ah * h.value_hedge)
+        self.raw: list[float] = raw[fed].tolist()
+        self.beta_values = ema_values(self.raw, h._beta.period)
+        n_beta = np.cumsum(fed)  # raw betas taken after each reading
+        smooth = np.asarray([NAN, *self.beta_values])[n_beta]
+        beta = np.where(
+            n_beta >= h._beta.period, np.minimum(np.maximum(smooth, h.beta_min), h.beta_max), NAN
+        )
+        rets = []
+        for k, (_t, _h, _l, c) in enumerate(bars):
+            ca = np.asarray(c)
+            r = np.full(len(ca), NAN)
+            r[lookback:] = ca[lookback:] / ca[:-lookback] - 1.0
+            rets.append(r[i0 if k == 0 else i1])
+        rm, rh = rets
+        lag = (
+            np.isfinite(rm)
+            & np.isfinite(rh)
+            & (rm != 0)
+            & (rh != 0)
+            & ((rm > 0) == (rh > 0))
+            & (np.abs(rh) <= h.lag_factor * np.abs(rm))
+        )
+        self.read_step: list[int] = read.tolist()
+        self.read_time: list[int] = last0[read].tolist()
+        self.rm, self.rh, self.beta = rm.tolist(), rh.tolist(), beta.tolist()
+        self.lagging: list[bool] = lag.tolist()
+        self.n_beta: list[int] = n_beta.tolist()
+        self.hedge_steps = read[lag & ~np.isnan(beta)].tolist()  # readings that would hedge
+
+    def reading(self, i: int) -> HedgeReading:
+        return HedgeReading(
+            self.read_time[i], self.rm[i], self.rh[i], self.beta[i], self.lagging[i]
+        )
+
+    def restore(self, k: int) -> None:
+        """Set the hedger to its state after the first ``k`` bars of the arrival order."""
+        h = self.h
+        for s, sym in enumerate((h.main, h.hedge)):
+            t, hi, lo, c = self.bars[s]
+            n = int(self.count[s][k - 1]) if k else 0
+            h._ret[sym].restore_after(c, n)
+            h._atr[sym].restore_after(hi, lo, c, n, self.atr[s])
+            h._last[sym] = t[n - 1] if n else -1
+        i = bisect_left(self.read_step, k)  # readings before step k
+        nb = self.n_beta[i - 1] if i else 0
+        h._beta.restore_after(self.raw, nb, self.beta_values)
+        h.beta = self.beta[i - 1] if i else NAN
+        h.last = self.reading(i - 1) if i else None

@@ -38,6 +38,15 @@ class DailyRange:
         self._low = float("inf")
         self.current: Range | None = None
 
+    def restore(self, day: int, high: float, low: float, final: bool) -> None:
+        """Set the state after the M1 bars of ``day`` so far (their window's high and low, and
+        whether the range is final): replay that jumps over minutes."""
+        self.day = day
+        self._start = day * MS_PER_DAY + self.start_min * MS_PER_MINUTE
+        self._end = self._start + self.duration_min * MS_PER_MINUTE
+        self._high, self._low = high, low
+        self.current = Range(day, high, low, self._end) if final else None
+
     def update(self, m1: Bar) -> Range | None:
         """Returns the range on the call that makes it final, else None."""
         t = m1.time_ms

@@ -19,14 +19,19 @@ Rules (SPEC 6.1, 6.2 and issue 3):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge import events as ev
 from bridge.indicators import EMA
 from bridge.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Rejection, Strategy
+from bridge.symbols import SymbolSpec
 from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE
 from strategies.beta_hedge import BetaHedge
 from strategies.daily_range import DailyRange
+
+if TYPE_CHECKING:
+    from bridge.tape import Tape
+    from strategies.range_breakout_jumps import RangeBreakoutJumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,7 @@ class RangeBreakout(Strategy):
         self.closing: set[int] = set()
         self.main_trades = 0
         self.hedges = 0
+        self._jumps: RangeBreakoutJumps | None = None
 
     # -- bars --------------------------------------------------------------------------------
     def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
@@ -176,19 +182,7 @@ class RangeBreakout(Strategy):
     def _hedge_step(self, bar: ev.Bar, ctx: Context) -> list[Intent]:
         p = self.p
         if self.hedger is None:
-            sm, sh = ctx.spec(p.main_symbol), ctx.spec(p.hedge_symbol)
-            self.hedger = BetaHedge(
-                p.main_symbol,
-                p.hedge_symbol,
-                sm.tick_value / sm.tick_size,
-                sh.tick_value / sh.tick_size,
-                lookback=p.hedge_lookback,
-                lag_factor=p.lag_factor,
-                atr_period=p.atr_period,
-                beta_ema=p.beta_ema,
-                beta_min=p.beta_min,
-                beta_max=p.beta_max,
-            )
+            self.hedger = self.new_hedger(ctx.spec(p.main_symbol), ctx.spec(p.hedge_symbol))
         reading = self.hedger.update(bar)
         if reading is None or not reading.lagging or reading.beta != reading.beta:
             return []
@@ -199,6 +193,21 @@ class RangeBreakout(Strategy):
             return []
         self.hedged = True
         return [Open(p.hedge_symbol, not main.is_buy, main.volume * reading.beta, tag="hedge")]
+
+    def new_hedger(self, sm: SymbolSpec, sh: SymbolSpec) -> BetaHedge:
+        p = self.p
+        return BetaHedge(
+            p.main_symbol,
+            p.hedge_symbol,
+            sm.tick_value / sm.tick_size,
+            sh.tick_value / sh.tick_size,
+            lookback=p.hedge_lookback,
+            lag_factor=p.lag_factor,
+            atr_period=p.atr_period,
+            beta_ema=p.beta_ema,
+            beta_min=p.beta_min,
+            beta_max=p.beta_max,
+        )
 
     def _session_close(self, m1: ev.Bar, ctx: Context) -> list[Intent]:
         if not self.p.session_close:
@@ -246,6 +255,21 @@ class RangeBreakout(Strategy):
         elif isinstance(it, Close):
             self.closing.discard(it.ticket)  # it may be tried again
         return NO_INTENTS
+
+    # -- replay that jumps over minutes (strategies/range_breakout_jumps.py) -------------------
+    def replay_prepare(self, tape: Tape, specs: dict[str, SymbolSpec]) -> bool:
+        from strategies.range_breakout_jumps import RangeBreakoutJumps
+
+        self._jumps = RangeBreakoutJumps.make(self, tape, specs)
+        return self._jumps is not None
+
+    def replay_quiet_until(self, m: int, ctx: Context) -> int:
+        assert self._jumps is not None, "replay_prepare first"
+        return self._jumps.quiet_until(m, ctx)
+
+    def replay_skip(self, m: int) -> None:
+        assert self._jumps is not None, "replay_prepare first"
+        self._jumps.skip_to(m)
 
     # -- reporting and restart ---------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
