@@ -3,7 +3,7 @@ synthetic M1 bars (US100 and SPX500, 500,000 each) in-process, and the same rule
 backtesting.py on the same US100 bars, with the ratio and the trade lists compared.
 
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python bench/side_by_side.py [--bars 1000000] [--runs 3]
+    .venv/bin/python bench/side_by_side.py [--bars 1000000] [--runs 3] [--visit-all]
 
 Modelling, made to agree where it can: zero spread and no commission (bid = ask = the bar's
 prices), fixed 1.0 lot in both, backtesting.py with ``trade_on_close=True`` (our entry fills at
@@ -64,9 +64,11 @@ def synthetic(bars: int, seed: int) -> Fixture:
     return Fixture("side-by-side", account, specs, out)
 
 
-def ours(fx: Fixture) -> tuple[float, list[tuple[int, bool, float, int, float]]]:
+def ours(
+    fx: Fixture, jumps: bool = True
+) -> tuple[float, list[tuple[int, bool, float, int, float]]]:
     t0 = time.perf_counter()
-    res = run_backtest(fx, [RangeBreakout(P)])
+    res = run_backtest(fx, [RangeBreakout(P)], jumps=jumps)
     secs = time.perf_counter() - t0
     main = [
         (t.open_time, t.side == "buy", t.open_price, t.close_time, t.close_price)
@@ -185,6 +187,9 @@ def main() -> None:
     ap.add_argument("--bars", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument(
+        "--visit-all", action="store_true", help="also time one replay that visits every minute"
+    )
     a = ap.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -196,6 +201,12 @@ def main() -> None:
     print(
         f"mt5bridge replay (range breakout + beta hedge): {n:,} bars, median {med:.2f} s -> {n / med:,.0f} bars/s"
     )
+    if a.visit_all:
+        secs, trades = ours(fx, jumps=False)
+        print(
+            f"  the same, visiting every minute (no jumps): {secs:.2f} s -> {n / secs:,.0f} bars/s"
+        )
+        assert trades == mine[0][1], "jumping changed the trades"
     theirs = [backtesting_py(fx) for _ in range(a.runs)]
     bmed = statistics.median(s for s, _ in theirs)
     nb = len(fx.bars["US100"])
