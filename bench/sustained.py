@@ -25,7 +25,7 @@ import zmq
 
 from bridge import auth, codec
 from bridge import events as ev
-from bridge.server import control_call
+from bridge.control import control_call
 
 SECRET = b"sustained-bench"
 
@@ -83,11 +83,17 @@ def main() -> None:
         sym = syms[i % 3]
         px = closes[sym][(i // 3) % len(closes[sym])]
         frames.append((sym, t0_ms + i, px))
-    ticks = [ev.Tick(sym, t, px, round(px + 0.3, 2)) for sym, t, px in frames]
+    # encoded before the clock starts, numbered as sent (answers to orders take their place in
+    # the sequence): the sender must outrun the brain for the brain's rate to be measured
+    tails = []
+    for sym, t, px in frames:
+        whole = codec.encode(ev.Tick(sym, t, px, round(px + 0.3, 2)), 0)
+        tails.append(whole[len(b"TICK|0") :])
     orders = 0
     t = time.perf_counter()
-    for k, tick in enumerate(ticks):
-        send(tick)  # numbered as sent: answers to orders take their place in the sequence
+    for k, tail in enumerate(tails):
+        seq += 1
+        s.send(b"TICK|%d%b" % (seq, tail))
         if k % 2000 == 0:
             while True:
                 try:

@@ -157,6 +157,10 @@ _DECODERS = {
 _SPEC_CONVS = tuple(_conv(k) for k in _SPEC_KINDS)
 
 
+_SYMBOLS: dict[bytes, str] = {}  # symbol names seen in TICK frames, decoded once
+_new_tuple = tuple.__new__
+
+
 def decode(frame: bytes) -> tuple[int, Any]:
     """Decode one frame -> (seq, message). Raises FrameError naming the problem."""
     if len(frame) > MAX_FRAME_BYTES:
@@ -168,15 +172,13 @@ def decode(frame: bytes) -> tuple[int, Any]:
             bid, ask = float(parts[4]), float(parts[5])
             if not (math.isfinite(bid) and math.isfinite(ask)):
                 raise ValueError("price not finite")
-            return int(parts[1]), ev.Tick(
-                parts[2].decode("ascii"),
-                int(parts[3]),
-                bid,
-                ask,
-                float(parts[6]),
-                int(parts[7]),
-                int(parts[8]),
-            )
+            sym = _SYMBOLS.get(parts[2])
+            if sym is None:
+                sym = parts[2].decode("ascii")
+                if len(_SYMBOLS) < 4096:
+                    _SYMBOLS[parts[2]] = sym
+            row = (sym, int(parts[3]), bid, ask, float(parts[6]), int(parts[7]), int(parts[8]))
+            return int(parts[1]), _new_tuple(ev.Tick, row)  # Tick(*fields), without kwargs
         except (ValueError, UnicodeDecodeError) as exc:
             raise FrameError(f"TICK: {exc}") from None
     if len(parts) < 2:

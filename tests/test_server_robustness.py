@@ -131,3 +131,31 @@ def test_mutated_frames_never_crash_and_bad_ones_never_trade(frames: list[bytes]
                 assert srv.stats.bad_frames == bad + 1 and len(sent) == before
     finally:
         srv.close()
+
+
+def test_a_multipart_message_is_one_bad_frame_and_the_next_frame_is_read_whole() -> None:
+    """The server reads a ROUTER message as two parts; a peer sending more parts must not shift
+    the framing of what follows."""
+    import threading
+
+    import zmq
+
+    srv, _sent, logs = served(Scripted())
+    th = threading.Thread(target=srv.serve, daemon=True)
+    th.start()
+    s = zmq.Context.instance().socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.RCVTIMEO, 5000)
+    try:
+        s.connect(srv.endpoint)
+        s.send_multipart([codec.encode(ev.Hello("1.0", "x", 1, 0), 1), b"a second part"])
+        s.send(codec.encode(ev.Hello("1.0", "x", 1, 0), 1))
+        _seq, answer = codec.decode(s.recv())
+        assert isinstance(answer, ev.Challenge)
+        bad = [d["reason"] for k, d in logs if k == "bad_frame"]
+        assert srv.stats.bad_frames == 1 and bad == ["a message of 2 parts (a frame is one part)"]
+    finally:
+        srv.stop_event.set()
+        th.join(5)
+        s.close(0)
+        srv.close()
