@@ -83,7 +83,8 @@ def run_backtest(
         return not any(p.sl or p.tp for p in sim.positions.values())
 
     skipper = None
-    if fast and jumps and not tick_driven and not fx.ticks:
+    can_jump = all(type(s).replay_prepare is not Strategy.replay_prepare for s in strategies)
+    if fast and jumps and can_jump and not tick_driven and not fx.ticks:
         tape = Tape(fx)
         if all([s.replay_prepare(tape, engine.specs) for s in strategies]):
             skipper = Skipper(tape, engine, term, strategies)
