@@ -14,6 +14,7 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
+import select
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import zmq
 
-from bridge import auth, codec
+from bridge import auth, codec, zmtp
 from bridge import events as ev
 from bridge.strategy import Context, Intents, Open, Strategy
 from bridge.symbols import SymbolSpec
@@ -46,7 +47,7 @@ class Probe(Strategy):
         return [Open("US100", True, 0.01, tag=str(tick.time_ms))]
 
 
-def brain(q: Any) -> None:
+def brain(q: Any, transport: str) -> None:
     from bridge.engine import Engine
     from bridge.risk import RiskLimits
     from bridge.server import BrainServer
@@ -63,6 +64,7 @@ def brain(q: Any) -> None:
         lambda tid, send: Engine([Probe()], {}, send, limits=limits),
         endpoint="tcp://127.0.0.1:0",
         secret=SECRET,
+        transport=transport,
     )
     q.put(srv.endpoint)
     srv.serve(idle_exit_s=3)
@@ -74,22 +76,62 @@ def percentile(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p / 100 * len(s)))]
 
 
-def run(endpoint: str, rate: int, seconds: float) -> list[float]:
-    ctx = zmq.Context.instance()
-    s = ctx.socket(zmq.DEALER)
-    s.setsockopt(zmq.LINGER, 0)
-    s.connect(endpoint)
+class ZmqTerminal:
+    """The terminal's end on a pyzmq DEALER."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.s = zmq.Context.instance().socket(zmq.DEALER)
+        self.s.setsockopt(zmq.LINGER, 0)
+        self.s.connect(endpoint)
+        self.send, self.recv = self.s.send, self.s.recv
+
+    def fileno(self) -> Any:
+        return self.s
+
+    def drain(self) -> list[bytes]:
+        out = []
+        while True:
+            try:
+                out.append(self.s.recv(zmq.NOBLOCK))
+            except zmq.Again:
+                return out
+
+    def close(self) -> None:
+        self.s.close(0)
+
+
+class ZmtpTerminal:
+    """The terminal's end speaking ZMTP on a plain socket, as the EA does (bridge/zmtp.py)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.c = zmtp.Client(endpoint)
+        self.send, self.recv = self.c.send, self.c.recv
+
+    def fileno(self) -> Any:
+        return self.c.fileno()
+
+    def drain(self) -> list[bytes]:
+        self.c.read()
+        out, self.c.inbox = self.c.inbox, []
+        return out
+
+    def close(self) -> None:
+        self.c.close()
+
+
+def run(endpoint: str, rate: int, seconds: float, transport: str) -> list[float]:
+    term = ZmqTerminal(endpoint) if transport == "zmq" else ZmtpTerminal(endpoint)
     seq = 0
 
     def send(msg: Any) -> None:
         nonlocal seq
         seq += 1
-        s.send(codec.encode(msg, seq))
+        term.send(codec.encode(msg, seq))
 
     send(ev.Hello("1.0", f"bench-{rate}", 1, 0))
-    _, ch = codec.decode(s.recv())
+    _, ch = codec.decode(term.recv())
     send(ev.Auth(auth.mac(SECRET, ch.nonce)))
-    s.recv()  # WELCOME
+    term.recv()  # WELCOME
     send(ev.Account(1, 1e9, 1e9, 0.0, 1e9, 100, "USD", True, 0))
     send(ev.SymbolInfo(SymbolSpec("US100", 2, 0.01, 0.01, 0.01, 1.0, 0.01, 0.01, 100.0)))
     send(ev.SnapshotEnd(0, 0, 0))
@@ -102,7 +144,15 @@ def run(endpoint: str, rate: int, seconds: float) -> list[float]:
     period = 1e9 / rate
     i = 0
     poller = zmq.Poller()
-    poller.register(s, zmq.POLLIN)
+    poller.register(term.fileno(), zmq.POLLIN)
+    # wait for the next send or an answer without spinning (pyzmq's poll takes whole
+    # milliseconds: 0.7 ms would be 0, a busy loop competing with the brain for the cores)
+    fd = term.fileno()
+    wait_for = (
+        (lambda ms: bool(select.select([fd], [], [], ms / 1000)[0]))
+        if isinstance(fd, int)
+        else (lambda ms: bool(poller.poll(ms if ms >= 1 else 0)))
+    )
     while len(lat) < want and time.perf_counter_ns() - t0 < (seconds + 5) * 1e9:
         now = time.perf_counter_ns()
         if i < n and now - t0 >= i * period:
@@ -110,22 +160,18 @@ def run(endpoint: str, rate: int, seconds: float) -> list[float]:
             frame = codec.encode(ev.Tick("US100", t_ms, 21000.0, 21001.0), seq + 1)
             seq += 1
             sent_at[t_ms] = time.perf_counter_ns()
-            s.send(frame)
+            term.send(frame)
             i += 1
             continue
         wait = max(0.0, (t0 + i * period - now) / 1e6) if i < n else 50.0
-        if poller.poll(min(wait, 50.0)):
-            while True:
-                try:
-                    raw = s.recv(zmq.NOBLOCK)
-                except zmq.Again:
-                    break
+        if wait_for(min(wait, 50.0)):
+            for raw in term.drain():
                 arrived = time.perf_counter_ns()
                 _, msg = codec.decode(raw)
                 if isinstance(msg, ev.OpenCmd):
                     lat.append((arrived - sent_at[int(msg.comment)]) / 1000)
                     send(ev.OrderResult(msg.client_id, 10019, 0, 0, 0.0, 0.0, "bench"))
-    s.close(0)
+    term.close()
     return lat
 
 
@@ -134,24 +180,33 @@ def main() -> None:
     ap.add_argument("--rates", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--every", type=int, default=100, help="an order on every N-th tick")
+    ap.add_argument(
+        "--transport",
+        choices=["zmq", "zmtp", "both"],
+        default="both",
+        help="zmq: pyzmq on both ends; zmtp: ZMTP on plain sockets on both ends (as the EA)",
+    )
     a = ap.parse_args()
     os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    for rate in a.rates:
-        q = mp.get_context("spawn").Queue()
-        p = mp.get_context("spawn").Process(target=brain, args=(q,))
-        p.start()
-        lat = run(q.get(timeout=30), rate, a.seconds)
-        p.join(timeout=20)
-        if not lat:
-            print(f"{rate:>6} ticks/s: no orders came back")
-            continue
-        print(
-            f"{rate:>6} ticks/s, an order every {a.every} ticks: {len(lat)} orders, tick-to-order p50 {percentile(lat, 50):.0f} us, "
-            f"p99 {percentile(lat, 99):.0f} us, p99.9 {percentile(lat, 99.9):.0f} us, max {max(lat):.0f} us"
-        )
+    for transport in ["zmq", "zmtp"] if a.transport == "both" else [a.transport]:
+        for rate in a.rates:
+            q = mp.get_context("spawn").Queue()
+            p = mp.get_context("spawn").Process(target=brain, args=(q, transport))
+            p.start()
+            lat = run(q.get(timeout=30), rate, a.seconds, transport)
+            p.join(timeout=20)
+            if not lat:
+                print(f"{transport}: {rate:>6} ticks/s: no orders came back")
+                continue
+            print(
+                f"{transport:>4}: {rate:>6} ticks/s, an order every {a.every} ticks: {len(lat)} "
+                f"orders, tick-to-order p50 {percentile(lat, 50):.0f} us, p99 "
+                f"{percentile(lat, 99):.0f} us, p99.9 {percentile(lat, 99.9):.0f} us, max "
+                f"{max(lat):.0f} us"
+            )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,6 +33,9 @@ class BrainCfg(_Strict):
     heartbeat_ms: int = Field(1000, gt=0)
     silence_ms: int = Field(3000, gt=0)
     order_timeout_ms: int = Field(5000, gt=0)
+    # the terminal endpoint: a pyzmq ROUTER ("zmq") or ZMTP on plain sockets ("zmtp", no
+    # ZeroMQ I/O thread: lower latency; bridge/zmtp.py)
+    transport: Literal["zmq", "zmtp"] = "zmq"
 
 
 class StoreCfg(_Strict):

@@ -21,6 +21,7 @@ from bridge import auth, codec, control, crashpoint
 from bridge import events as ev
 from bridge.engine import Engine
 from bridge.reconcile import reconcile
+from bridge.transport import open_endpoint
 
 log = logging.getLogger("mt5bridge.server")
 
@@ -101,6 +102,7 @@ class BrainServer:
         record: Callable[[Any], None] | None = None,
         checkpoint: Callable[[str, Engine, int | None], None] | None = None,
         checkpoint_every_ms: int = 1000,
+        transport: str = "zmq",
     ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
@@ -130,11 +132,8 @@ class BrainServer:
         self.stats = Stats()
         self.stop_event = threading.Event()
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
-        self.sock: zmq.Socket[bytes] = self.ctx.socket(zmq.ROUTER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
-        self.sock.bind(endpoint)
-        self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.transport = open_endpoint(transport, self.ctx, endpoint)
+        self.endpoint = self.transport.endpoint
         self.control: zmq.Socket[bytes] | None = None
         if control_endpoint:
             self.control = self.ctx.socket(zmq.REP)
@@ -152,7 +151,7 @@ class BrainServer:
     def _send(self, link: Link, msg: Any) -> None:
         link.seq_out += 1
         link.last_tx = wall_ms()
-        self.sock.send_multipart((link.identity, codec.encode(msg, link.seq_out)), copy=False)
+        self.transport.send(link.identity, codec.encode(msg, link.seq_out))
 
     def _sender(self, terminal_id: str) -> Callable[[Any], None]:
         def send(cmd: Any) -> None:
@@ -194,31 +193,18 @@ class BrainServer:
     # -- the loop ----------------------------------------------------------------------------
     def serve(self, idle_exit_s: float | None = None) -> None:
         poller = zmq.Poller()
-        poller.register(self.sock, zmq.POLLIN)
+        self.transport.watch(poller)
         if self.control is not None:
             poller.register(self.control, zmq.POLLIN)
         tick_every = max(10, min(self.heartbeat_ms, self.silence_ms) // 4)
         next_house = wall_ms() + tick_every
         while not self.stop_event.is_set():
-            socks = dict(poller.poll(tick_every))
-            if self.sock in socks:
-                recv = self.sock.recv
-                for _ in range(1000):  # drain, bounded so housekeeping still runs
-                    try:
-                        ident = recv(zmq.NOBLOCK)
-                    except zmq.Again:
-                        break
-                    # a message's parts arrive together; two plain recvs cost a fifth of
-                    # recv_multipart, and a frame's ``more`` flag tells a stray multipart apart
-                    part = recv(zmq.NOBLOCK, copy=False)
-                    if part.more:
-                        n = 1
-                        while part.more:
-                            part = recv(zmq.NOBLOCK, copy=False)
-                            n += 1
-                        self._bad_frame(ident, f"a message of {n} parts (a frame is one part)")
-                        continue
-                    self.on_frame(ident, part.bytes)
+            socks = dict(poller.poll(self.transport.idle_ms(tick_every)))
+            for ident, frame in self.transport.receive(socks, poller):
+                if frame is None:
+                    self._bad_frame(ident, "a message of several parts (a frame is one part)")
+                else:
+                    self.on_frame(ident, frame)
             if self.control is not None and self.control in socks:
                 self._on_control(self.control.recv())
             now = wall_ms()
@@ -230,7 +216,7 @@ class BrainServer:
                 break
 
     def close(self) -> None:
-        self.sock.close(0)
+        self.transport.close()
         if self.control is not None:
             self.control.close(0)
 

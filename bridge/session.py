@@ -123,6 +123,7 @@ class BrainRunner:
             on_log=store.log if store is not None else None,
             record=record,
             checkpoint=checkpoint_writer(store, secret) if store is not None else None,
+            transport=b.transport,
         )
         self.thread: threading.Thread | None = None
 

@@ -63,9 +63,11 @@ class Brain:
         silence_ms: int = 3000,
         risk: dict[str, Any] | None = None,
         fast: bool = False,
+        transport: str = "zmq",
     ) -> None:
         self.logs: list[tuple[str, dict[str, Any]]] = []
         raw = cfg_dict(tmp / "brain.sqlite", silence_ms)
+        raw["brain"] = {**raw.get("brain", {}), "transport": transport}
         if risk:
             raw["risk"] = risk
         if fast:
@@ -87,9 +89,10 @@ class Brain:
         return e
 
 
-@pytest.fixture
-def brain(tmp_path: Path) -> Iterator[Brain]:
-    b = Brain(tmp_path)
+@pytest.fixture(params=["zmq", "zmtp"])
+def brain(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Brain]:
+    """Each test with the brain's endpoint on pyzmq and on its own ZMTP (bridge/zmtp.py)."""
+    b = Brain(tmp_path, transport=request.param)
     yield b
     b.runner.stop()
 
