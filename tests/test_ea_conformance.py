@@ -271,7 +271,9 @@ class BuyOnce(Scripted):
         self.next = [Open("US100", True, 0.25, sl=20900.0, tp=21200.0, tag="conformance")]
 
 
-def test_the_ea_transport_against_the_real_brain(conformance_exe: Path) -> None:
+@pytest.mark.parametrize("transport", ["zmq", "zmtp"])
+def test_the_ea_transport_against_the_real_brain(conformance_exe: Path, transport: str) -> None:
+    """The EA's own ZMTP (Zmtp.mqh) against the brain on pyzmq and on the brain's ZMTP."""
     logs: list[tuple[str, dict[str, Any]]] = []
     engines: list[Engine] = []
 
@@ -285,6 +287,7 @@ def test_the_ea_transport_against_the_real_brain(conformance_exe: Path) -> None:
         secret=SECRET.encode(),
         heartbeat_ms=200,
         on_log=lambda k, d: logs.append((k, d)),
+        transport=transport,
     )
     th = threading.Thread(target=srv.serve, daemon=True)
     th.start()
