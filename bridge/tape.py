@@ -14,27 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.fixtures import Fixture
+from bridge.fixtures import BarArrays, Fixture
 from bridge.timeutil import MS_PER_MINUTE
 
 
 @dataclass(frozen=True, slots=True)
-class TfBars:
-    """One symbol's bars of one timeframe, as the engine's BarBuilder emits them."""
+class TfBars(BarArrays):
+    """One symbol's bars of one timeframe (``time_ms``: bucket start), as the engine's
+    BarBuilder emits them."""
 
     timeframe: int
-    time_ms: np.ndarray  # bucket start
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    tick_volume: np.ndarray
-    spread: np.ndarray
     emit_m: np.ndarray  # the minute index whose processing emits the bar (n_minutes: at the end)
     first: np.ndarray  # index of the bucket's first M1 bar in the symbol's columns
-
-    def __len__(self) -> int:
-        return len(self.time_ms)
 
     def done_before(self, m: int) -> int:
         """How many of these bars were emitted while processing minutes < m."""
@@ -42,16 +33,10 @@ class TfBars:
 
 
 @dataclass(frozen=True, slots=True)
-class SymbolTape:
-    symbol: str
+class SymbolTape(BarArrays):
+    """One symbol's M1 columns, with where each bar sits on the minute timeline."""
+
     order: int  # position in the fixture (the order of a minute's bars)
-    time_ms: np.ndarray
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    tick_volume: np.ndarray
-    spread: np.ndarray
     ask_add: np.ndarray  # spread in price (ask = bid + ask_add)
     minute: np.ndarray  # each bar's minute index
     before: np.ndarray  # before[m]: how many of the symbol's bars are in minutes < m (len M + 1)
@@ -69,20 +54,9 @@ class Tape:
         for k, (sym, b) in enumerate(fx.bars.items()):
             minute = np.searchsorted(self.times, b.time_ms)
             before = np.searchsorted(minute, np.arange(self.n_minutes + 1), side="left")
-            self.symbols[sym] = SymbolTape(
-                sym,
-                k,
-                b.time_ms,
-                b.open,
-                b.high,
-                b.low,
-                b.close,
-                b.tick_volume,
-                b.spread,
-                b.spread * fx.specs[sym].point,
-                minute,
-                before,
-            )
+            cols_k = (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread)
+            add = b.spread * fx.specs[sym].point
+            self.symbols[sym] = SymbolTape(sym, *cols_k, k, add, minute, before)
         self._tf: dict[tuple[str, int], TfBars] = {}
 
     def bars(self, symbol: str, timeframe: int) -> TfBars:
@@ -111,7 +85,7 @@ def aggregate(s: SymbolTape, timeframe: int, n_minutes: int) -> TfBars:
     if n == 0:
         e = np.zeros(0, dtype=np.int64)
         ef = np.zeros(0)
-        return TfBars(timeframe, e, ef, ef, ef, ef, e, e, e, e)
+        return TfBars(s.symbol, e, ef, ef, ef, ef, e, e, timeframe, e, e)
     bucket = t // span
     first = np.flatnonzero(np.concatenate(([True], bucket[1:] != bucket[:-1])))
     last = np.concatenate((first[1:] - 1, [n - 1]))
@@ -124,7 +98,7 @@ def aggregate(s: SymbolTape, timeframe: int, n_minutes: int) -> TfBars:
         np.where(nxt < n, s.minute[np.minimum(nxt, n - 1)], n_minutes),
     )
     return TfBars(
-        timeframe,
+        s.symbol,
         start,
         s.open[first],
         np.maximum.reduceat(s.high, first),
@@ -132,6 +106,7 @@ def aggregate(s: SymbolTape, timeframe: int, n_minutes: int) -> TfBars:
         s.close[last],
         np.add.reduceat(s.tick_volume, first),
         s.spread[last],
+        timeframe,
         emit,
         first,
     )
