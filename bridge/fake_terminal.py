@@ -37,6 +37,7 @@ class Faults:
     seed: int = 1
     drop: float = 0.0  # an outgoing frame is lost (its sequence number is used)
     drop_deals: float = 0.0  # an outgoing DEAL frame is lost (needs only_market off)
+    drop_deal_every: int = 0  # every n-th DEAL frame made (not replayed) is lost, for certain
     duplicate: float = 0.0  # an outgoing frame is sent twice
     reorder: float = 0.0  # an outgoing frame is held back and sent after the next one
     delay: float = 0.0  # an outgoing frame waits delay_ms before it is sent
@@ -88,6 +89,7 @@ class FakeTerminal:
         self.lockstep = lockstep
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
+        self._deals_out = 0  # DEAL frames sent through the faults, for drop_deal_every
         self.heartbeat_ms = heartbeat_ms
         self.ready_timeout_s = ready_timeout_s
         self.version = version
@@ -154,7 +156,7 @@ class FakeTerminal:
         self.delivered = self.seq_out
         self._last_tx = time.monotonic()
 
-    def _out(self, msg: Any, market: bool) -> None:
+    def _out(self, msg: Any, market: bool, replay: bool = False) -> None:
         f = self.faults
         if f.only_market and not market:
             self._raw(msg)
@@ -163,7 +165,11 @@ class FakeTerminal:
         self.seq_out += 1
         frame = codec.encode(msg, self.seq_out)
         r = self.rng.random
-        if f.drop_deals and isinstance(msg, ev.Deal) and r() < f.drop_deals:
+        nth_deal = False
+        if f.drop_deal_every and isinstance(msg, ev.Deal) and not replay:
+            self._deals_out += 1
+            nth_deal = self._deals_out % f.drop_deal_every == 0
+        if nth_deal or (f.drop_deals and isinstance(msg, ev.Deal) and r() < f.drop_deals):
             self.summary.dropped += 1
             self.summary.dropped_deals += 1
             return
@@ -207,7 +213,8 @@ class FakeTerminal:
             for out in self._answer(msg):
                 if isinstance(out, ev.Deal) and not isinstance(msg, ev.DealsSinceReq):
                     self.summary.deals.append(out)  # made now, not a replay of an earlier one
-                self._out(out, market=False)  # answers are lost too when only_market is off
+                # answers are lost too when only_market is off
+                self._out(out, market=False, replay=isinstance(msg, ev.DealsSinceReq))
 
     def _answer(self, cmd: Any) -> list[Any]:
         f = self.faults
