@@ -22,7 +22,6 @@ terminal.
 
 from __future__ import annotations
 
-import errno
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -262,9 +261,7 @@ class Router:
                 n = p.sock.send(data)
             except (BlockingIOError, InterruptedError):
                 n = 0
-            except OSError as exc:
-                if exc.errno not in (errno.EPIPE, errno.ECONNRESET):
-                    raise
+            except OSError:  # the peer is gone (reset, broken pipe): as a ROUTER, drop it
                 self._drop(p)
                 return False
             if n == len(data):
