@@ -91,7 +91,11 @@ def run_backtest(
     if not fast:
         stream = market_events(fx)
     else:
-        stream = minute_events(fx, quiet, skipper.jump if skipper is not None else None)
+        stream = (
+            minute_events(fx, quiet)
+            if skipper is None
+            else minute_events(fx, quiet, skipper.jump, skipper.tape.times)
+        )
     for me in stream:
         n += 1
         step(term.market(me))

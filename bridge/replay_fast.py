@@ -26,11 +26,15 @@ from bridge.tape import merged_times
 
 
 def minute_events(
-    fx: Fixture, quiet: Callable[[], bool], jump: Callable[[int], int] | None = None
+    fx: Fixture,
+    quiet: Callable[[], bool],
+    jump: Callable[[int], int] | None = None,
+    timeline: np.ndarray | None = None,
 ) -> Iterator[MarketEvent]:
     """``quiet()`` is asked at the start of each minute: True when its intermediate ticks may be
     left out. ``jump(m)``, asked first, may handle minutes [m, j) itself (bridge/replay_skip.py)
-    and return j; the stream goes on at minute j."""
+    and return j; the stream goes on at minute j. ``timeline``: the merged minute times when the
+    caller has them already (the jumping replay's tape)."""
     syms = list(fx.bars)
     if fx.ticks:  # recorded ticks: the plain stream
         from bridge.fixtures import market_events
@@ -45,7 +49,9 @@ def minute_events(
         add = b.spread * fx.specs[s].point
         cs = (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread, add)
         cols.append((s, *(c if jump is not None else c.tolist() for c in cs)))
-    times = merged_times([fx.bars[s].time_ms for s in syms]).tolist()
+    if timeline is None:
+        timeline = merged_times([fx.bars[s].time_ms for s in syms])
+    times = timeline.tolist()
     pos = [0] * len(syms)
     m = 0
     while m < len(times):
