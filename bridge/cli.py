@@ -12,7 +12,9 @@ import logging
 import multiprocessing as mp
 import os
 import secrets
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -139,6 +141,20 @@ def cmd_demo(a: argparse.Namespace) -> int:
     return EXIT_OK if same else EXIT_FAIL
 
 
+def stop_on_signals(stop: threading.Event) -> None:
+    """SIGINT and SIGTERM ask the serve loop to stop (it looks between polls) instead of raising
+    KeyboardInterrupt wherever the main thread happens to be: raised inside pyzmq's frame
+    deallocation, that exception is printed and dropped, and the brain would keep running. A
+    second SIGINT raises KeyboardInterrupt as usual."""
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     from bridge.auth import secret_from_env
     from bridge.config import load_config
@@ -154,9 +170,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     logging.getLogger("mt5bridge").info(
         "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
     )
+    stop_on_signals(runner.server.stop_event)
     try:
         runner.server.serve(idle_exit_s=a.idle_exit)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C: stop now, still writing what is queued
         pass
     finally:
         runner.stop()
