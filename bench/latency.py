@@ -1,11 +1,18 @@
 """Tick-to-order latency, wire to wire, over loopback TCP (issue 7, benchmark 2).
 
-The brain runs in its own process with a probe strategy that answers every tick with an order.
-This process plays the terminal on a raw ZeroMQ DEALER: it stamps each TICK frame as it leaves and
-each OPEN frame as it arrives (the order's comment names the tick), answers each order with a
-rejection so nothing piles up, and prints p50 / p99 / p99.9 at the given tick rates.
+The brain runs in its own process with a probe strategy that answers every N-th tick with an
+order (``--every``, 10 by default: 100 orders/s at 1,000 ticks/s). This process plays the
+terminal: it stamps each TICK frame as it leaves and each OPEN frame as it arrives (the order's
+comment names the tick), answers each order with a rejection so nothing piles up, and prints
+p50 / p99 / p99.9 at the given tick rates, per transport and per profile:
 
-    .venv/bin/python bench/latency.py [--rates 1000 10000] [--seconds 3]
+* default: both processes sleep between frames, anywhere on the machine's cores;
+* low-latency: the brain pinned to core 1, busy-polling and keeping its order path warm
+  (``brain.busy_poll``, ``brain.keep_warm_ms = 1``), this terminal pinned to core 0 and
+  busy-waiting too, so that its own wake-up is not counted against the brain.
+
+    .venv/bin/python bench/latency.py [--rates 1000 10000] [--seconds 10] [--every 10]
+        [--transport zmq|zmtp|both] [--profile default|low-latency|both]
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from bridge.strategy import Context, Intents, Open, Strategy
 from bridge.symbols import SymbolSpec
 
 SECRET = b"latency-bench"
+TERMINAL_CPU, BRAIN_CPU = 0, 1  # the low-latency profile: one core each
 
 
 EVERY = int(os.environ.get("PROBE_EVERY", "1"))
@@ -47,7 +55,7 @@ class Probe(Strategy):
         return [Open("US100", True, 0.01, tag=str(tick.time_ms))]
 
 
-def brain(q: Any, transport: str) -> None:
+def brain(q: Any, transport: str, low_latency: bool) -> None:
     from bridge.engine import Engine
     from bridge.risk import RiskLimits
     from bridge.server import BrainServer
@@ -65,7 +73,11 @@ def brain(q: Any, transport: str) -> None:
         endpoint="tcp://127.0.0.1:0",
         secret=SECRET,
         transport=transport,
+        busy_poll=low_latency,
+        keep_warm_ms=1 if low_latency else 0,
     )
+    if low_latency:
+        os.sched_setaffinity(0, {BRAIN_CPU})
     q.put(srv.endpoint)
     srv.serve(idle_exit_s=3)
     srv.close()
@@ -119,7 +131,7 @@ class ZmtpTerminal:
         self.c.close()
 
 
-def run(endpoint: str, rate: int, seconds: float, transport: str) -> list[float]:
+def run(endpoint: str, rate: int, seconds: float, transport: str, spin: bool) -> list[float]:
     term = ZmqTerminal(endpoint) if transport == "zmq" else ZmtpTerminal(endpoint)
     seq = 0
 
@@ -149,9 +161,9 @@ def run(endpoint: str, rate: int, seconds: float, transport: str) -> list[float]
     # milliseconds: 0.7 ms would be 0, a busy loop competing with the brain for the cores)
     fd = term.fileno()
     wait_for = (
-        (lambda ms: bool(select.select([fd], [], [], ms / 1000)[0]))
+        (lambda ms: bool(select.select([fd], [], [], 0 if spin else ms / 1000)[0]))
         if isinstance(fd, int)
-        else (lambda ms: bool(poller.poll(ms if ms >= 1 else 0)))
+        else (lambda ms: bool(poller.poll(0 if spin or ms < 1 else ms)))
     )
     while len(lat) < want and time.perf_counter_ns() - t0 < (seconds + 5) * 1e9:
         now = time.perf_counter_ns()
@@ -178,35 +190,54 @@ def run(endpoint: str, rate: int, seconds: float, transport: str) -> list[float]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rates", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--seconds", type=float, default=3.0)
-    ap.add_argument("--every", type=int, default=100, help="an order on every N-th tick")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--every", type=int, default=10, help="an order on every N-th tick")
     ap.add_argument(
         "--transport",
         choices=["zmq", "zmtp", "both"],
         default="both",
         help="zmq: pyzmq on both ends; zmtp: ZMTP on plain sockets on both ends (as the EA)",
     )
+    ap.add_argument(
+        "--profile",
+        choices=["default", "low-latency", "both"],
+        default="both",
+        help="low-latency: the brain pinned to its own core, busy-polling, keeping its order "
+        "path warm (brain.busy_poll, brain.keep_warm_ms); this terminal busy-waits on the other "
+        "core, so its own wake-up is not counted",
+    )
     a = ap.parse_args()
     os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
-    for transport in ["zmq", "zmtp"] if a.transport == "both" else [a.transport]:
-        for rate in a.rates:
-            q = mp.get_context("spawn").Queue()
-            p = mp.get_context("spawn").Process(target=brain, args=(q, transport))
-            p.start()
-            lat = run(q.get(timeout=30), rate, a.seconds, transport)
-            p.join(timeout=20)
-            if not lat:
-                print(f"{transport}: {rate:>6} ticks/s: no orders came back")
-                continue
-            print(
-                f"{transport:>4}: {rate:>6} ticks/s, an order every {a.every} ticks: {len(lat)} "
-                f"orders, tick-to-order p50 {percentile(lat, 50):.0f} us, p99 "
-                f"{percentile(lat, 99):.0f} us, p99.9 {percentile(lat, 99.9):.0f} us, max "
-                f"{max(lat):.0f} us"
-            )
+    low = (os.cpu_count() or 1) >= 2
+    profiles = {"default": [False], "low-latency": [True], "both": [False, True]}[a.profile]
+    if True in profiles and not low:
+        sys.exit("the low-latency profile needs two cores: one for the brain, one for this one")
+    spawn = mp.get_context("spawn")
+    for low_latency in profiles:
+        for transport in ["zmq", "zmtp"] if a.transport == "both" else [a.transport]:
+            for rate in a.rates:
+                q = spawn.Queue()
+                p = spawn.Process(target=brain, args=(q, transport, low_latency))
+                p.start()
+                endpoint = q.get(timeout=30)
+                if low_latency:
+                    os.sched_setaffinity(0, {TERMINAL_CPU})
+                lat = run(endpoint, rate, a.seconds, transport, spin=low_latency)
+                os.sched_setaffinity(0, range(os.cpu_count() or 1))
+                p.join(timeout=20)
+                name = f"{'low-latency' if low_latency else 'default'} {transport}"
+                if not lat:
+                    print(f"{name}: {rate:>6} ticks/s: no orders came back")
+                    continue
+                print(
+                    f"{name:>16}: {rate:>6} ticks/s, an order every {a.every} ticks: "
+                    f"{len(lat)} orders, tick-to-order p50 {percentile(lat, 50):.0f} us, "
+                    f"p99 {percentile(lat, 99):.0f} us, p99.9 {percentile(lat, 99.9):.0f} us, "
+                    f"max {max(lat):.0f} us"
+                )
 
 
 if __name__ == "__main__":

@@ -117,7 +117,23 @@ def encode(msg: Any, seq: int) -> bytes:
             f"TICK|{seq}|{msg.symbol}|{msg.time_ms}|{canonical_float(msg.bid)}|"
             f"{canonical_float(msg.ask)}|{canonical_float(msg.last)}|{msg.volume}|{msg.flags}"
         ).encode()
+    if tag == "OPEN":  # the order path: no generic loop either
+        return _encode_open(msg, seq)
+    return encode_fields(tag, kinds, msg, seq)
+
+
+def encode_fields(tag: str, kinds: str, msg: Any, seq: int) -> bytes:
+    """The generic encoding: each field by its kind."""
     return (f"{tag}|{seq}|" + "|".join(map(_enc_field, kinds, msg))).encode()
+
+
+def _encode_open(m: ev.OpenCmd, seq: int) -> bytes:
+    f = canonical_float
+    return (
+        f"OPEN|{seq}|{_text(str(m.client_id))}|{_text(str(m.symbol))}|{int(m.order_type)}|"
+        f"{f(float(m.volume))}|{f(float(m.price))}|{f(float(m.sl))}|{f(float(m.tp))}|"
+        f"{int(m.magic)}|{int(m.deviation)}|{int(m.filling)}|{_text(str(m.comment))}"
+    ).encode()
 
 
 def _conv(kind: str) -> Callable[[bytes], Any]:

@@ -36,6 +36,11 @@ class BrainCfg(_Strict):
     # the terminal endpoint: a pyzmq ROUTER ("zmq") or ZMTP on plain sockets ("zmtp", no
     # ZeroMQ I/O thread: lower latency; bridge/zmtp.py)
     transport: Literal["zmq", "zmtp"] = "zmq"
+    # low latency (docs/performance.md): poll without ever sleeping (takes a core: meant for
+    # "zmtp", as ZeroMQ's I/O thread would need a core too), and run the order path dry every
+    # keep_warm_ms of quiet (0: never) so a rare order finds it in cache (bridge/warm.py)
+    busy_poll: bool = False
+    keep_warm_ms: int = Field(0, ge=0)
 
 
 class StoreCfg(_Strict):

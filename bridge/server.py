@@ -22,6 +22,7 @@ from bridge import events as ev
 from bridge.engine import Engine
 from bridge.reconcile import reconcile
 from bridge.transport import open_endpoint
+from bridge.warm import OrderPathWarmer
 
 log = logging.getLogger("mt5bridge.server")
 
@@ -103,6 +104,8 @@ class BrainServer:
         checkpoint: Callable[[str, Engine, int | None], None] | None = None,
         checkpoint_every_ms: int = 1000,
         transport: str = "zmq",
+        busy_poll: bool = False,
+        keep_warm_ms: int = 0,
     ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
@@ -140,6 +143,11 @@ class BrainServer:
             self.control.setsockopt(zmq.LINGER, 0)
             self.control.bind(control_endpoint)
         self.last_frame_wall = wall_ms()
+        # low latency (docs/performance.md): poll without sleeping; run the order path dry
+        # every keep_warm_ms while no frame comes (bridge/warm.py)
+        self.busy_poll = busy_poll
+        self.keep_warm_ms = keep_warm_ms
+        self._warmers: dict[str, OrderPathWarmer] = {}
 
     # -- logging -----------------------------------------------------------------------------
     def _log(self, kind: str, **detail: Any) -> None:
@@ -198,8 +206,10 @@ class BrainServer:
             poller.register(self.control, zmq.POLLIN)
         tick_every = max(10, min(self.heartbeat_ms, self.silence_ms) // 4)
         next_house = wall_ms() + tick_every
+        wait_ms = min(tick_every, self.keep_warm_ms) if self.keep_warm_ms else tick_every
+        next_warm = 0
         while not self.stop_event.is_set():
-            socks = dict(poller.poll(self.transport.idle_ms(tick_every)))
+            socks = dict(poller.poll(0 if self.busy_poll else self.transport.idle_ms(wait_ms)))
             for ident, frame in self.transport.receive(socks, poller):
                 if frame is None:
                     self._bad_frame(ident, "a message of several parts (a frame is one part)")
@@ -211,9 +221,19 @@ class BrainServer:
             if now >= next_house:
                 next_house = now + tick_every
                 self.housekeeping(now)
+            elif not socks and self.keep_warm_ms and now >= next_warm:
+                next_warm = now + self.keep_warm_ms
+                self.keep_warm()
             if idle_exit_s is not None and now - self.last_frame_wall > idle_exit_s * 1000:
                 self._log("idle_exit", seconds=idle_exit_s)
                 break
+
+    def keep_warm(self) -> None:
+        for tid, eng in self.engines.items():
+            w = self._warmers.get(tid)
+            if w is None:
+                w = self._warmers[tid] = OrderPathWarmer(eng, self.transport.frame)
+            w.warm()
 
     def close(self) -> None:
         self.transport.close()

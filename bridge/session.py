@@ -124,6 +124,8 @@ class BrainRunner:
             record=record,
             checkpoint=checkpoint_writer(store, secret) if store is not None else None,
             transport=b.transport,
+            busy_poll=b.busy_poll,
+            keep_warm_ms=b.keep_warm_ms,
         )
         self.thread: threading.Thread | None = None
 

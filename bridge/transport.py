@@ -11,7 +11,7 @@ from typing import Protocol
 import zmq
 
 from bridge import codec
-from bridge.zmtp import Router
+from bridge.zmtp import Router, frame
 
 TRANSPORTS = ("zmq", "zmtp")
 BATCH = 1000  # messages read per wake-up at most, so housekeeping still runs
@@ -30,6 +30,11 @@ class Endpoint(Protocol):
 
     def idle_ms(self, wanted: int) -> int:
         """How long the loop may wait for input."""
+        ...
+
+    def frame(self, body: bytes) -> bytes:
+        """What this process makes of a message before the socket takes it (the order path
+        warmer frames its dry commands with it)."""
         ...
 
     def close(self) -> None: ...
@@ -70,6 +75,9 @@ class ZmqEndpoint:
     def send(self, ident: bytes, data: bytes) -> None:
         self.sock.send_multipart((ident, data), copy=False)
 
+    def frame(self, body: bytes) -> bytes:
+        return body  # ZeroMQ frames it in its own I/O thread
+
     def idle_ms(self, wanted: int) -> int:
         return wanted
 
@@ -105,6 +113,9 @@ class ZmtpEndpoint:
 
     def send(self, ident: bytes, data: bytes) -> None:
         self.router.send(ident, data)
+
+    def frame(self, body: bytes) -> bytes:
+        return frame(body)
 
     def idle_ms(self, wanted: int) -> int:
         return 1 if self.router.pending_out else wanted

@@ -94,6 +94,38 @@ def test_open_command_round_trip(
     assert codec.decode(codec.encode(cmd, 9)) == (9, cmd)
 
 
+@given(
+    st.text(max_size=12),
+    st.text(max_size=12),
+    st.integers(-5, 9),
+    prices,
+    prices,
+    prices,
+    prices,
+    st.integers(0, 2**40),
+    st.integers(0, 1000),
+    st.integers(-1, 2),
+    st.text(max_size=20),
+    st.integers(0, 2**31),
+)
+def test_open_command_fast_path_writes_the_generic_encoding(
+    cid: str,
+    sym: str,
+    ot: int,
+    vol: float,
+    price: float,
+    sl: float,
+    tp: float,
+    magic: int,
+    dev: int,
+    filling: int,
+    comment: str,
+    seq: int,
+) -> None:
+    cmd = ev.OpenCmd(cid, sym, ot, vol, price, sl, tp, magic, dev, filling, comment)
+    assert codec.encode(cmd, seq) == codec.encode_fields("OPEN", codec.SCHEMA["OPEN"][1], cmd, seq)
+
+
 @given(st.binary(max_size=200))
 def test_decoder_never_fails_other_than_frame_error(data: bytes) -> None:
     with contextlib.suppress(codec.FrameError):

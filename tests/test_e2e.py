@@ -64,10 +64,15 @@ class Brain:
         risk: dict[str, Any] | None = None,
         fast: bool = False,
         transport: str = "zmq",
+        keep_warm_ms: int = 0,
     ) -> None:
         self.logs: list[tuple[str, dict[str, Any]]] = []
         raw = cfg_dict(tmp / "brain.sqlite", silence_ms)
-        raw["brain"] = {**raw.get("brain", {}), "transport": transport}
+        raw["brain"] = {
+            **raw.get("brain", {}),
+            "transport": transport,
+            "keep_warm_ms": keep_warm_ms,
+        }
         if risk:
             raw["risk"] = risk
         if fast:
@@ -104,13 +109,20 @@ def expected_trades(fixture: Path) -> list[tuple[Any, ...]]:
     return [tuple(t) for t in res.portfolio.trades]
 
 
-def test_brain_and_fake_terminal_in_separate_processes(day_fixture: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "tuning",
+    ["", 'transport = "zmtp"\nbusy_poll = true\nkeep_warm_ms = 1\n'],
+    ids=["default", "low-latency"],
+)
+def test_brain_and_fake_terminal_in_separate_processes(
+    day_fixture: Path, tmp_path: Path, tuning: str
+) -> None:
     db, out = tmp_path / "audit.sqlite", tmp_path / "out"
     port = _free_port()
     cfg = (
         f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\n'
         f'control_endpoint = "tcp://127.0.0.1:{port + 1}"\n'
-        f'secret_env = "E2E_SECRET"\n[store]\nurl = "sqlite:///{db}"\n'
+        f'secret_env = "E2E_SECRET"\n{tuning}[store]\nurl = "sqlite:///{db}"\n'
     )
     for s in STRATS:
         params = ", ".join(f"{k} = {v!r}".replace("'", '"') for k, v in s["params"].items())
@@ -170,6 +182,19 @@ def test_fake_terminal_session_equals_in_process_replay(brain: Brain, day_fixtur
     ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET)
     ft.run()
     assert [tuple(t) for t in brain.engine.portfolio.trades] == expected_trades(day_fixture)
+
+
+def test_a_brain_keeping_its_order_path_warm_trades_as_the_replay(
+    tmp_path: Path, day_fixture: Path
+) -> None:
+    b = Brain(tmp_path, transport="zmtp", keep_warm_ms=1)
+    try:
+        FakeTerminal(load_fixture(day_fixture), b.endpoint, SECRET).run()
+        assert [tuple(t) for t in b.engine.portfolio.trades] == expected_trades(day_fixture)
+        (warmer,) = b.runner.server._warmers.values()
+        assert warmer.framed > 0  # warmed between frames, and never sent: the trades are equal
+    finally:
+        b.runner.stop()
 
 
 def test_duplicated_commands_execute_once(brain: Brain, day_fixture: Path) -> None:
