@@ -3,6 +3,7 @@ connect to as DEALERs; market data, events and commands share the connection, so
 ordered with ticks. Per terminal: handshake (version, HMAC challenge), sequence numbers both
 ways, heartbeats both ways, silence detection (halt until resynchronised), gap detection
 (resynchronise by snapshot), duplicate suppression, and lockstep replay for the fake terminal.
+The handshake is in bridge/handshake.py, resynchronisation in bridge/resync.py.
 """
 
 from __future__ import annotations
@@ -10,26 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import zmq
 
-from bridge import auth, codec, control, crashpoint
+from bridge import codec, control, crashpoint
 from bridge import events as ev
 from bridge.engine import Engine
-from bridge.reconcile import reconcile
+from bridge.handshake import handshake
+from bridge.resync import lost_since, request_snapshot, snapshot_done
 from bridge.transport import open_endpoint
+from bridge.wallclock import wall_ms
 from bridge.warm import OrderPathWarmer
 
 log = logging.getLogger("mt5bridge.server")
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
-HELLO_FLAG_LOCKSTEP = 1
 DB_HALT = "database unavailable: the audit trail cannot be written"
-RESYNC = "resynchronising with the terminal after lost frames: no new position until reconciled"
 
 
 def check_bind(endpoint: str, allow_remote: bool) -> None:
@@ -43,10 +43,6 @@ def check_bind(endpoint: str, allow_remote: bool) -> None:
             f"endpoint {endpoint!r} is not loopback: binding {host} exposes the brain "
             "to the network; set allow_remote = true in [brain] to do it on purpose"
         )
-
-
-def wall_ms() -> int:
-    return time.monotonic_ns() // 1_000_000
 
 
 @dataclass(slots=True)
@@ -266,12 +262,12 @@ class BrainServer:
                 and now - link.snap_sent >= self.resync_timeout_ms
             ):
                 self._log("resync_again", terminal=link.terminal_id, request=link.snap_req)
-                self._request_snapshot(link)  # the answer's end was lost
+                request_snapshot(self, link)  # the answer's end was lost
             if not link.stale and now - link.last_rx > self.silence_ms:
                 link.stale = True
                 eng = self.engines[link.terminal_id]
                 eng.gate.halt(f"terminal {link.terminal_id} silent")
-                self._lost_since(link.terminal_id)
+                lost_since(self, link.terminal_id)
                 eng.orders.mark_unknown()
                 self.stats.halts += 1
                 self._log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
@@ -296,7 +292,7 @@ class BrainServer:
             return
         link.last_rx = now
         if link.state != "ready":
-            self._handshake(link, seq, msg)
+            handshake(self, link, seq, msg)
             self._settle()
             return
         if seq <= link.seq_in:
@@ -304,17 +300,17 @@ class BrainServer:
             self.stats.dups += 1
             return
         if seq != link.seq_in + 1:
-            self._lost_since(link.terminal_id)
+            lost_since(self, link.terminal_id)
             link.gaps += 1
             self.stats.gaps += 1
             self._log("gap", terminal=link.terminal_id, expected=link.seq_in + 1, got=seq)
-            self._request_snapshot(link)
+            request_snapshot(self, link)
         link.seq_in = seq
         link.frames += 1
         if link.stale:
             link.stale = False
             self._log("terminal_back", terminal=link.terminal_id)
-            self._request_snapshot(link)
+            request_snapshot(self, link)
         eng = self.engines[link.terminal_id]
         t = type(msg)
         tm = msg.time_ms if t is ev.Tick else getattr(msg, "time_ms", None)
@@ -332,18 +328,18 @@ class BrainServer:
             if link.deals_req and msg.req_id == link.deals_req:
                 link.deals_req = 0  # the end of a replay of fills, not of a snapshot
                 if link.snap_waiting:
-                    self._snapshot_done(link, eng)
+                    snapshot_done(self, link, eng)
             elif link.snapshot is not None and msg.req_id == link.snap_req:
                 if link.deals_req:  # fills first, as they happened: then the positions
                     link.snap_waiting = True
                 else:
-                    self._snapshot_done(link, eng)
+                    snapshot_done(self, link, eng)
             # else: the end of an answer to an older request: superseded
         elif t is ev.Heartbeat:
             pass
         elif t is ev.Hello:  # a terminal restarting on the same connection
             link.state = "hello"
-            self._handshake(link, seq, msg)
+            handshake(self, link, seq, msg)
             return
         else:
             if crashpoint.ARMED and t is ev.Deal:
@@ -375,122 +371,6 @@ class BrainServer:
                 frame=type(msg).__name__,
                 error=f"{type(exc).__name__}: {exc}",
             )
-
-    def _handshake(self, link: Link, seq: int, msg: Any) -> None:
-        if isinstance(msg, ev.Hello):
-            major = msg.version.split(".")[0]
-            if major != codec.PROTOCOL_VERSION.split(".")[0]:
-                self._refuse(
-                    link,
-                    1,
-                    f"protocol version {msg.version} not supported (brain speaks "
-                    f"{codec.PROTOCOL_VERSION})",
-                )
-                return
-            link.terminal_id = msg.terminal_id or link.identity.hex()
-            link.lockstep = bool(msg.flags & HELLO_FLAG_LOCKSTEP)
-            link.nonce = auth.new_nonce()
-            link.state = "challenged"
-            link.seq_in = seq
-            self._send(link, ev.Challenge(codec.PROTOCOL_VERSION, link.nonce))
-            return
-        if isinstance(msg, ev.Auth) and link.state == "challenged":
-            if not auth.verify(self.secret, link.nonce, msg.mac):
-                self._refuse(link, 2, "authentication failed: wrong shared secret")
-                return
-            link.seq_in = seq
-            link.state = "ready"
-            old = self._by_terminal.get(link.terminal_id)
-            if old is not None and old != link.identity:
-                self.links.pop(old, None)
-            self._by_terminal[link.terminal_id] = link.identity
-            tid = link.terminal_id
-            if tid not in self.engines:
-                eng = self.make_engine(tid, self._sender(tid))
-                self.engines[tid] = eng
-                if eng.restored_floor_ms is None:
-                    self._cold.add(tid)
-                else:  # restarted from a checkpoint: fills made since it are asked for
-                    self._last_ms[tid] = self._floor_ms[tid] = eng.restored_floor_ms
-            link.snapshot = []  # the terminal sends its state right after WELCOME
-            link.snap_req = 0
-            link.snap_sent = wall_ms()
-            link.snap_waiting = False
-            self._send(link, ev.Welcome(f"s-{auth.new_nonce()[:8]}", self.heartbeat_ms))
-            if link.terminal_id in self._last_ms:  # a terminal coming back: fills made meanwhile
-                self._lost_since(link.terminal_id)
-                link._snap_req += 1
-                link.deals_req = link._snap_req
-                self._send(
-                    link, ev.DealsSinceReq(link._snap_req, self._floor_ms[link.terminal_id] - 1)
-                )
-            self._log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
-            return
-        self._refuse(link, 3, f"{type(msg).__name__} before the handshake completed")
-
-    def _refuse(self, link: Link, code: int, text: str) -> None:
-        self.stats.refused += 1
-        self._log("refused", terminal=link.terminal_id, code=code, reason=text)
-        self._send(link, ev.Error(code, text))
-        self.links.pop(link.identity, None)
-
-    def _lost_since(self, tid: str) -> None:
-        """Frames after the latest time seen so far may be lost: fills are asked from there."""
-        last = self._last_ms.get(tid, 0)
-        self._floor_ms[tid] = min(self._floor_ms.get(tid, last), last)
-
-    def _request_snapshot(self, link: Link) -> None:
-        """Resynchronise: first the fills made after the time frames may have been lost from
-        (any that were lost are applied, the rest are recognised by ticket), then the positions
-        and orders. One request at a time: a gap seen while it is answered asks again once it
-        has ended; it is asked again when its answer has not ended within ``resync_timeout_ms``
-        (the end was lost); answers to older requests are ignored."""
-        if link.snapshot is not None and wall_ms() - link.snap_sent < self.resync_timeout_ms:
-            link.again = True  # the answer itself lost something: ask again once it has ended
-            return
-        eng = self.engines.get(link.terminal_id)
-        floor = self._floor_ms.get(link.terminal_id)
-        after = (
-            floor - 1 if floor is not None else (eng.session_start_ms if eng is not None else None)
-        )
-        if after is not None:
-            link._snap_req += 1
-            link.deals_req = link._snap_req
-            self._send(link, ev.DealsSinceReq(link._snap_req, after))
-        link._snap_req += 1
-        link.snap_req = link._snap_req
-        link.snap_sent = wall_ms()
-        link.again = link.snap_waiting = False
-        link.snapshot = []
-        if eng is not None:
-            eng.gate.resyncing = RESYNC
-        self._send(link, ev.SnapshotReq(link._snap_req))
-
-    def _snapshot_done(self, link: Link, eng: Engine) -> None:
-        snap = link.snapshot or []
-        link.snapshot = None
-        link.snap_waiting = False
-        cold = link.terminal_id in self._cold
-        self._cold.discard(link.terminal_id)
-        rep = reconcile(
-            eng,
-            [x for x in snap if isinstance(x, ev.Position)],
-            [x for x in snap if isinstance(x, ev.PendingOrder)],
-            cold=cold,
-        )
-        self.stats.reconciliations.append(rep.as_dict())
-        self._log("reconciled", terminal=link.terminal_id, cold=cold, **rep.as_dict())
-        if eng.gate.halted.startswith(f"terminal {link.terminal_id} silent"):
-            eng.gate.resume()
-            self._log("resumed", terminal=link.terminal_id)
-        eng.orders.query_unknown()
-        if not link.again:
-            eng.gate.resyncing = ""
-        eng.start()
-        if link.again:
-            self._request_snapshot(link)
-        else:
-            self._floor_ms.pop(link.terminal_id, None)  # everything up to now is accounted for
 
     # -- control endpoint --------------------------------------------------------------------
     def _on_control(self, raw: bytes) -> None:

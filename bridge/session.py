@@ -15,9 +15,10 @@ from bridge import checkpoint
 from bridge.config import Config
 from bridge.engine import Engine
 from bridge.report import write_outputs
-from bridge.server import BrainServer, wall_ms
+from bridge.server import BrainServer
 from bridge.store import Store
 from bridge.strategy import Strategy
+from bridge.wallclock import wall_ms
 
 log = logging.getLogger("mt5bridge")
 
