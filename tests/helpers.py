@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 from bridge import events as ev
 from bridge.engine import Engine
+from bridge.fixtures import Fixture
 from bridge.risk import RiskLimits
+from bridge.sim_terminal import SimTerminal
 from bridge.strategy import Context, Intents, Strategy
 from bridge.symbols import SymbolSpec
 
@@ -114,3 +117,24 @@ def engine(
 
 def tick(t: int = T0, bid: float = 21000.0, ask: float = 21001.5, symbol: str = "US100") -> ev.Tick:
     return ev.Tick(symbol, t, bid, ask)
+
+
+class SimLink:
+    """A simulated terminal answering an engine's commands as the in-process replay does: the
+    answers are handled after the step's events, first in, first out; ``sent`` keeps every
+    command."""
+
+    def __init__(self, fx: Fixture) -> None:
+        self.term = SimTerminal(fx)
+        self.answers: deque[Any] = deque()
+        self.sent: list[Any] = []
+
+    def send(self, cmd: Any) -> None:
+        self.sent.append(cmd)
+        self.answers.extend(self.term.command(cmd))
+
+    def step(self, e: Engine, batch: list[Any]) -> None:
+        for x in batch:
+            e.handle(x)
+        while self.answers:
+            e.handle(self.answers.popleft())

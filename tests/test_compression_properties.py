@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import deque
 from typing import Any
 
 import pytest
@@ -15,10 +14,10 @@ from bridge import events as ev
 from bridge.backtest import run_backtest
 from bridge.engine import Engine
 from bridge.fixtures import market_events
-from bridge.sim_terminal import SimTerminal
 from bridge.strategy import Close, Open
 from strategies.compression import Compression, CompressionParams
 from tests.compression_scenarios import GOLD, locked_fixture, path
+from tests.helpers import SimLink
 
 R, CAP = 1, 2  # residual and step cap in volume steps (0.01 lot)
 
@@ -169,38 +168,26 @@ def _run_with_restart(
 ) -> tuple[list[Any], list[Any]]:
     """Replay; at market event ``cut`` the brain 'crashes': a new engine and a new strategy
     restored from the saved (JSON) state take over the same terminal."""
-    term = SimTerminal(fx)
-    answers: deque[Any] = deque()
-    sent: list[Any] = []
-
-    def send(cmd: Any) -> None:
-        sent.append(cmd)
-        answers.extend(term.command(cmd))
+    link = SimLink(fx)
 
     def new_engine(state: dict[str, Any] | None) -> Engine:
         strat = Compression(params)
         if state is not None:
             strat.set_state(json.loads(json.dumps(state)))
-        e = Engine([strat], dict(fx.specs), send, initial_balance=fx.account.balance)
-        for x in term.connect_events():
+        e = Engine([strat], dict(fx.specs), link.send, initial_balance=fx.account.balance)
+        for x in link.term.connect_events():
             e.handle(x)
         e.start()
         return e
-
-    def step(e: Engine, batch: list[Any]) -> None:
-        for x in batch:
-            e.handle(x)
-        while answers:
-            e.handle(answers.popleft())
 
     e = new_engine(None)
     for i, me in enumerate(market_events(fx)):
         if i == cut:
             e = new_engine(e.strategies[0].get_state())
-        step(e, term.market(me))
+        link.step(e, link.term.market(me))
     return [
-        (type(c).__name__, getattr(c, "ticket", 0), getattr(c, "volume", 0)) for c in sent
-    ], term.sim.executed_ids
+        (type(c).__name__, getattr(c, "ticket", 0), getattr(c, "volume", 0)) for c in link.sent
+    ], link.term.sim.executed_ids
 
 
 @pytest.mark.parametrize("cut_at", [0.3, 0.5, 0.8])

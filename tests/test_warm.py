@@ -3,7 +3,6 @@ owns and sends nothing, so a replay warmed after every step is the replay withou
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any
 
 from bridge import events as ev
@@ -11,27 +10,20 @@ from bridge.config import DEMO, parse_config
 from bridge.engine import Engine
 from bridge.fixtures import Fixture, market_events
 from bridge.risk import RiskLimits
-from bridge.sim_terminal import SimTerminal
 from bridge.symbols import SymbolSpec
 from bridge.warm import OrderPathWarmer
 from bridge.zmtp import frame
 from strategies.ema_cross import EmaCross, EmaCrossParams
+from tests.helpers import SimLink
 
 
 def _replay(fx: Fixture, warm: bool) -> tuple[list[Any], list[Any], list[Any], int]:
     cfg = parse_config(DEMO)
-    term = SimTerminal(fx)
-    answers: deque[Any] = deque()
-    sent: list[Any] = []
-
-    def send(cmd: Any) -> None:
-        sent.append(cmd)
-        answers.extend(term.command(cmd))
-
+    link = SimLink(fx)
     engine = Engine(
         cfg.build_strategies(),
         dict(fx.specs),
-        send,
+        link.send,
         initial_balance=fx.account.balance,
         limits=cfg.risk.limits(),
         id_prefix="bt",
@@ -39,22 +31,19 @@ def _replay(fx: Fixture, warm: bool) -> tuple[list[Any], list[Any], list[Any], i
     warmer = OrderPathWarmer(engine, frame)
 
     def step(batch: list[Any]) -> None:
-        for e in batch:
-            engine.handle(e)
-        while answers:
-            engine.handle(answers.popleft())
+        link.step(engine, batch)
         if warm:
             warmer.warm()
 
-    step(term.connect_events())
+    step(link.term.connect_events())
     engine.start()
     step([])
     for me in market_events(fx):
-        step(term.market(me))
+        step(link.term.market(me))
     engine.flush_bars()
     step([])
     trades = [tuple(t) for t in engine.portfolio.trades]
-    return sent, trades, engine.rejections, warmer.framed
+    return link.sent, trades, engine.rejections, warmer.framed
 
 
 def test_a_replay_warmed_after_every_step_sends_and_trades_exactly_as_without(
