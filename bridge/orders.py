@@ -132,7 +132,17 @@ class OrderManager:
         )
         fl_lots, fl_pos = self.in_flight(it.symbol)
         reason = self.gate.check_open(
-            spec, it.symbol, it.is_buy, lots, price, now_ms, self.portfolio, fl_lots, fl_pos, magic
+            spec,
+            it.symbol,
+            it.is_buy,
+            lots,
+            price,
+            now_ms,
+            self.portfolio,
+            fl_lots,
+            fl_pos,
+            magic,
+            self.in_flight_margin if self.open_orders else None,
         )
         if self.audit is not None:
             self.audit(
@@ -210,6 +220,21 @@ class OrderManager:
                 lots += c.volume
                 n += 1
         return lots, n
+
+    def in_flight_margin(self, leverage: int) -> float:
+        """Margin the market orders sent and not answered yet will take once filled: the account
+        snapshot the risk gate reads does not count them yet."""
+        need = 0.0
+        for r in self.open_orders.values():
+            c = r.command
+            if isinstance(c, ev.OpenCmd) and c.order_type <= 1 and r.state in IN_FLIGHT:
+                spec = self.specs.get(c.symbol)
+                if spec is not None:
+                    quote = (self.portfolio.ask if c.order_type == 0 else self.portfolio.bid).get(
+                        c.symbol, 0.0
+                    )
+                    need += spec.margin(c.volume, c.price or quote, leverage)
+        return need
 
     def _send(self, rec: OrderRecord) -> None:
         self.orders[rec.client_id] = rec

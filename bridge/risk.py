@@ -3,13 +3,15 @@
 Checks, in order: kill switch, symbol known and tradeable (trade mode), trading hours (symbol
 sessions), lot caps per symbol and in total (open lots + lots in flight + this order), maximum
 open positions, orders per minute, and margin against the free margin of the last account
-snapshot. While halted, only intents that reduce exposure (close, close-by, cancel) pass:
-a halt stops the bot adding risk, never stops it getting out.
+snapshot less what the market orders still in flight will take. While halted, only intents
+that reduce exposure (close, close-by, cancel) pass: a halt stops the bot adding risk, never
+stops it getting out.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bridge.portfolio import Portfolio
@@ -64,6 +66,7 @@ class RiskGate:
         in_flight_lots: float,
         in_flight_positions: int,
         magic: int = 0,
+        in_flight_margin: Callable[[int], float] | None = None,
     ) -> str | None:
         """None when the order may go, else the reason it may not."""
         lim = self.limits
@@ -102,6 +105,11 @@ class RiskGate:
         if acc is None:
             return "no account snapshot yet"
         need = spec.margin(lots, price, acc.leverage)
-        if need > acc.free_margin * lim.margin_use:
-            return f"margin {need:.2f} > {lim.margin_use:.0%} of free margin {acc.free_margin:.2f}"
+        # market orders sent and not answered: the snapshot does not count their margin yet
+        taken = in_flight_margin(acc.leverage) if in_flight_margin is not None else 0.0
+        free = acc.free_margin - taken
+        if need > free * lim.margin_use:
+            return f"margin {need:.2f} > {lim.margin_use:.0%} of free margin {free:.2f}" + (
+                f" ({acc.free_margin:.2f} less {taken:.2f} for orders in flight)" if taken else ""
+            )
         return None

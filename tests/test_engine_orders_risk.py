@@ -7,7 +7,7 @@ from bridge import retcodes as rc
 from bridge.orders import FILLED, PLACED, REJECTED, UNKNOWN
 from bridge.risk import RiskLimits
 from bridge.strategy import Cancel, Close, Open, SetTimer, Target
-from tests.helpers import T0, Scripted, engine, index_spec, tick
+from tests.helpers import T0, Scripted, account, engine, index_spec, tick
 
 
 def test_open_intent_becomes_a_normalised_command_with_magic_and_id() -> None:
@@ -71,6 +71,23 @@ def test_lots_in_flight_count_against_the_cap() -> None:
     s.next = [Open("US100", True, 0.6), Open("US100", True, 0.6)]
     e.handle(tick())
     assert len(sent) == 1 and "exceed the cap" in s.rejections[0].reason
+
+
+def test_margin_of_market_orders_in_flight_counts_against_free_margin() -> None:
+    s = Scripted()
+    e, sent = engine([s], RiskLimits(margin_use=1.0))
+    one_lot = e.specs["US100"].margin(1.0, 21001.5, account().leverage)
+    e.handle(account(free=1.5 * one_lot))  # room for one lot, not two
+    s.next = [Open("US100", True, 1.0), Open("US100", True, 1.0)]
+    e.handle(tick())
+    assert len(sent) == 1 and "less" in s.rejections[0].reason
+    assert "for orders in flight" in s.rejections[0].reason
+    # the terminal refuses the first: nothing is in flight any more, one lot fits again
+    e.handle(ev.OrderResult(sent[0].client_id, rc.NO_MONEY, 0, 0, 0.0, 0.0, "no money"))
+    s.next = [Open("US100", True, 1.0)]
+    e.handle(tick(T0 + 1000))
+    assert len(sent) == 2
+    assert [r.retcode for r in s.rejections] == [0, rc.NO_MONEY]  # the gate's, the terminal's
 
 
 def test_trading_hours_and_trade_mode() -> None:
