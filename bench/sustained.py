@@ -30,11 +30,11 @@ from bridge.control import control_call
 SECRET = b"sustained-bench"
 
 
-def brain(q: Any) -> None:
+def brain(q: Any, transport: str) -> None:
     from bridge.config import DEMO, parse_config
     from bridge.session import BrainRunner
 
-    cfg = parse_config({**DEMO, "store": {"url": "sqlite://"}})
+    cfg = parse_config({**DEMO, "store": {"url": "sqlite://"}, "brain": {"transport": transport}})
     runner = BrainRunner(
         cfg, SECRET, None, endpoint="tcp://127.0.0.1:0", control_endpoint="tcp://127.0.0.1:0"
     )
@@ -48,12 +48,18 @@ def brain(q: Any) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ticks", type=int, default=300_000)
+    ap.add_argument(
+        "--transport",
+        choices=["zmq", "zmtp"],
+        default="zmq",
+        help="the brain's endpoint (this terminal is a pyzmq DEALER either way: the same wire)",
+    )
     a = ap.parse_args()
     from bridge.fixtures import load_fixture
 
     fx = load_fixture(ROOT / "fixtures" / "demo")
     q = mp.get_context("spawn").Queue()
-    p = mp.get_context("spawn").Process(target=brain, args=(q,))
+    p = mp.get_context("spawn").Process(target=brain, args=(q, a.transport))
     p.start()
     endpoint, control = q.get(timeout=60)
     s = zmq.Context.instance().socket(zmq.DEALER)
