@@ -47,7 +47,7 @@ def brain(q: Any, transport: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--ticks", type=int, default=300_000)
+    ap.add_argument("--ticks", type=int, default=600_000)
     ap.add_argument(
         "--transport",
         choices=["zmq", "zmtp"],
