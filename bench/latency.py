@@ -23,6 +23,7 @@ import os
 import platform
 import select
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,21 @@ class Probe(Strategy):
         return [Open("US100", True, 0.01, tag=str(tick.time_ms))]
 
 
-def brain(q: Any, transport: str, low_latency: bool) -> None:
+def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
+    from bridge import checkpoint
     from bridge.engine import Engine
     from bridge.risk import RiskLimits
     from bridge.server import BrainServer
+
+    writer = None
+    if ckpt_dir:  # write-ahead crash checkpoints, as a brain with a store writes them
+        files: dict[str, checkpoint.CheckpointFile] = {}
+
+        def writer(tid: str, eng: Engine, floor_ms: int | None) -> None:
+            if tid not in files:
+                path = checkpoint.path_for(Path(ckpt_dir), tid)
+                files[tid] = checkpoint.CheckpointFile(path, SECRET)
+            files[tid].save(checkpoint.capture(eng, floor_ms))
 
     limits = RiskLimits(
         default_max_lots_per_symbol=1e9,
@@ -75,6 +87,7 @@ def brain(q: Any, transport: str, low_latency: bool) -> None:
         transport=transport,
         busy_poll=low_latency,
         keep_warm_ms=1 if low_latency else 0,
+        checkpoint=writer,
     )
     if low_latency:
         os.sched_setaffinity(0, {BRAIN_CPU})
@@ -206,7 +219,14 @@ def main() -> None:
         "path warm (brain.busy_poll, brain.keep_warm_ms); this terminal busy-waits on the other "
         "core, so its own wake-up is not counted",
     )
+    ap.add_argument(
+        "--checkpoint",
+        action="store_true",
+        help="the brain writes its crash checkpoint before each order leaves, as it does with a "
+        "store (the figures without it are the brain's own path)",
+    )
     a = ap.parse_args()
+    ckpt = tempfile.mkdtemp(prefix="mt5bridge-latency-") if a.checkpoint else ""
     os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -226,7 +246,7 @@ def main() -> None:
                 continue
             for rate in a.rates:
                 q = spawn.Queue()
-                p = spawn.Process(target=brain, args=(q, transport, low_latency))
+                p = spawn.Process(target=brain, args=(q, transport, low_latency, ckpt))
                 p.start()
                 endpoint = q.get(timeout=30)
                 if low_latency:
@@ -235,6 +255,7 @@ def main() -> None:
                 os.sched_setaffinity(0, range(os.cpu_count() or 1))
                 p.join(timeout=20)
                 name = f"{'low-latency' if low_latency else 'default'} {transport}"
+                name += " +checkpoint" if ckpt else ""
                 if not lat:
                     print(f"{name}: {rate:>6} ticks/s: no orders came back")
                     continue

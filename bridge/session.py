@@ -90,9 +90,14 @@ def _resume(eng: Engine, path: Path, secret: bytes, store: Store) -> None:
 
 
 def checkpoint_writer(store: Store, secret: bytes) -> Callable[[str, Engine, int | None], None]:
+    files: dict[str, checkpoint.CheckpointFile] = {}
+
     def write(terminal_id: str, eng: Engine, floor_ms: int | None) -> None:
-        path = checkpoint.path_for(store.checkpoint_dir, terminal_id)
-        checkpoint.save(path, secret, checkpoint.capture(eng, floor_ms))
+        f = files.get(terminal_id)
+        if f is None:
+            path = checkpoint.path_for(store.checkpoint_dir, terminal_id)
+            f = files[terminal_id] = checkpoint.CheckpointFile(path, secret)
+        f.save(checkpoint.capture(eng, floor_ms))
 
     return write
 

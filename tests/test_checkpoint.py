@@ -69,15 +69,39 @@ def test_a_checkpoint_under_another_secret_or_altered_is_refused(tmp_path: Path)
     checkpoint.save(path, SECRET, checkpoint.capture(eng, None))  # type: ignore[arg-type]
     with pytest.raises(checkpoint.CheckpointError, match="signature"):
         checkpoint.load(path, b"another secret")
-    data = bytearray(path.read_bytes())
+    (slot, _) = checkpoint.slot_paths(path)  # the first write goes to the first slot
+    data = bytearray(slot.read_bytes())
     data[-5] ^= 1
-    path.write_bytes(bytes(data))
+    slot.write_bytes(bytes(data))
     with pytest.raises(checkpoint.CheckpointError, match="signature"):
         checkpoint.load(path, SECRET)
-    path.write_bytes(b"hello")
+    slot.write_bytes(b"hello")
     with pytest.raises(checkpoint.CheckpointError, match="not a checkpoint"):
         checkpoint.load(path, SECRET)
     assert checkpoint.load(tmp_path / "none.ckpt", SECRET) is None
+
+
+def test_slots_are_written_in_turn_and_the_newest_whole_one_is_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "t.ckpt"
+    f = checkpoint.CheckpointFile(path, SECRET)
+    for n in range(1, 4):
+        f.save({"n": n})
+    f.close()
+    assert checkpoint.load(path, SECRET) == {"n": 3}
+    # a kill while writing the next one spoils that slot only: the one before is loaded
+    newest = checkpoint.slot_paths(path)[0]  # 1 -> slot 0, 2 -> slot 1, 3 -> slot 0
+    newest.write_bytes(newest.read_bytes()[:-1])
+    assert checkpoint.load(path, SECRET) == {"n": 2}
+    # a new process numbers on from the slot that verifies, writing over the spoilt one first
+    g = checkpoint.CheckpointFile(path, SECRET)
+    g.save({"n": 4})
+    assert checkpoint.load(path, SECRET) == {"n": 4}
+    assert checkpoint._slot_seq(checkpoint.slot_paths(path)[1], SECRET) == 2  # kept whole
+    g.save({"n": 5})  # a shorter or longer blob than the slot held: its length is kept
+    g.save({"n": 6, "pad": "x" * 5000})
+    g.save({"n": 7})
+    g.close()
+    assert checkpoint.load(path, SECRET) == {"n": 7}
 
 
 def test_other_parameters_keep_the_new_strategy_and_say_why(tmp_path: Path) -> None:
