@@ -147,3 +147,29 @@ def test_a_position_nobody_explains_halts_only_its_strategy_with_a_clear_message
     eng.handle(tick(T0 + 1000))
     assert [r.reason for r in a.rejections] == [f"strategy halted: {reason}"]
     assert not b.rejections and len(sent) == 1  # the other strategy still trades
+
+
+def test_an_order_record_survives_packing_field_for_field() -> None:
+    import dataclasses
+
+    from bridge import events as ev
+    from bridge.orders import OrderRecord
+    from bridge.strategy import Close, Open
+
+    recs = [
+        OrderRecord(
+            "b-1",
+            7,
+            Open("US100", False, 0.3, 2, 21000.5, 21100.0, 20900.0, "tag", 9),
+            ev.OpenCmd("b-1", "US100", 3, 0.3, 21000.5, 21100.0, 20900.0, 9, 20, 1, "tag"),
+            "placed",
+            1_767_607_200_000,
+            123,
+            10008,
+            555,
+            "placed",
+        ),
+        OrderRecord("b-2", 8, Close(42, 0.1), ev.CloseCmd("b-2", 42, 0.1, 20), "sent", 1, 2),
+    ]
+    assert len(dataclasses.fields(OrderRecord)) == 10  # pack_order writes each of them
+    assert [checkpoint.unpack_order(checkpoint.pack_order(r)) for r in recs] == recs
