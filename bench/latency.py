@@ -57,20 +57,13 @@ class Probe(Strategy):
 
 
 def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
-    from bridge import checkpoint
     from bridge.engine import Engine
     from bridge.risk import RiskLimits
     from bridge.server import BrainServer
+    from bridge.session import checkpoint_writer
 
-    writer = None
-    if ckpt_dir:  # write-ahead crash checkpoints, as a brain with a store writes them
-        files: dict[str, checkpoint.CheckpointFile] = {}
-
-        def writer(tid: str, eng: Engine, floor_ms: int | None) -> None:
-            if tid not in files:
-                path = checkpoint.path_for(Path(ckpt_dir), tid)
-                files[tid] = checkpoint.CheckpointFile(path, SECRET)
-            files[tid].save(checkpoint.capture(eng, floor_ms))
+    # write-ahead crash checkpoints, as a brain with a store writes them
+    writer = checkpoint_writer(Path(ckpt_dir), SECRET) if ckpt_dir else None
 
     limits = RiskLimits(
         default_max_lots_per_symbol=1e9,

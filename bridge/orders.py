@@ -127,9 +127,7 @@ class OrderManager:
                     f"(min {spec.volume_min}, step {spec.volume_step})",
                 )
             ]
-        price = it.price or (self.portfolio.ask if it.is_buy else self.portfolio.bid).get(
-            it.symbol, 0.0
-        )
+        price = it.price or self._quote(it.symbol, it.is_buy)
         fl_lots, fl_pos = self.in_flight(it.symbol)
         reason = self.gate.check_open(
             spec,
@@ -230,11 +228,13 @@ class OrderManager:
             if isinstance(c, ev.OpenCmd) and c.order_type <= 1 and r.state in IN_FLIGHT:
                 spec = self.specs.get(c.symbol)
                 if spec is not None:
-                    quote = (self.portfolio.ask if c.order_type == 0 else self.portfolio.bid).get(
-                        c.symbol, 0.0
-                    )
-                    need += spec.margin(c.volume, c.price or quote, leverage)
+                    price = c.price or self._quote(c.symbol, c.order_type == 0)
+                    need += spec.margin(c.volume, price, leverage)
         return need
+
+    def _quote(self, symbol: str, is_buy: bool) -> float:
+        """The price a market order on ``symbol`` would fill at now (0 without a quote)."""
+        return (self.portfolio.ask if is_buy else self.portfolio.bid).get(symbol, 0.0)
 
     def _send(self, rec: OrderRecord) -> None:
         self.orders[rec.client_id] = rec

@@ -89,13 +89,14 @@ def _resume(eng: Engine, path: Path, secret: bytes, store: Store) -> None:
     store.log("resumed_from_checkpoint", detail)
 
 
-def checkpoint_writer(store: Store, secret: bytes) -> Callable[[str, Engine, int | None], None]:
+def checkpoint_writer(folder: Path, secret: bytes) -> Callable[[str, Engine, int | None], None]:
+    """Writes each terminal's crash checkpoint into ``folder`` (a store's checkpoint folder)."""
     files: dict[str, checkpoint.CheckpointFile] = {}
 
     def write(terminal_id: str, eng: Engine, floor_ms: int | None) -> None:
         f = files.get(terminal_id)
         if f is None:
-            path = checkpoint.path_for(store.checkpoint_dir, terminal_id)
+            path = checkpoint.path_for(folder, terminal_id)
             f = files[terminal_id] = checkpoint.CheckpointFile(path, secret)
         f.save(checkpoint.capture(eng, floor_ms))
 
@@ -128,7 +129,9 @@ class BrainRunner:
             health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
             record=record,
-            checkpoint=checkpoint_writer(store, secret) if store is not None else None,
+            checkpoint=checkpoint_writer(store.checkpoint_dir, secret)
+            if store is not None
+            else None,
             transport=b.transport,
             busy_poll=b.busy_poll,
             keep_warm_ms=b.keep_warm_ms,
