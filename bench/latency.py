@@ -58,12 +58,13 @@ class Probe(Strategy):
 
 def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
     from bridge.engine import Engine
+    from bridge.recovery import Checkpoints
     from bridge.risk import RiskLimits
     from bridge.server import BrainServer
-    from bridge.session import checkpoint_writer
 
-    # write-ahead crash checkpoints, as a brain with a store writes them
-    writer = checkpoint_writer(Path(ckpt_dir), SECRET) if ckpt_dir else None
+    # crash recovery as a brain with a store has it: every frame logged before what it caused
+    # leaves, checkpoints after the sending
+    checkpoints = Checkpoints(Path(ckpt_dir), SECRET) if ckpt_dir else None
 
     limits = RiskLimits(
         default_max_lots_per_symbol=1e9,
@@ -80,7 +81,7 @@ def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
         transport=transport,
         busy_poll=low_latency,
         keep_warm_ms=1 if low_latency else 0,
-        checkpoint=writer,
+        checkpoints=checkpoints,
     )
     if low_latency:
         os.sched_setaffinity(0, {BRAIN_CPU})
@@ -213,13 +214,13 @@ def main() -> None:
         "core, so its own wake-up is not counted",
     )
     ap.add_argument(
-        "--checkpoint",
+        "--no-recovery",
         action="store_true",
-        help="the brain writes its crash checkpoint before each order leaves, as it does with a "
-        "store (the figures without it are the brain's own path)",
+        help="the brain without crash recovery (no frame log, no checkpoints): the brain's own "
+        "path; by default it logs every frame and writes checkpoints, as a brain with a store",
     )
     a = ap.parse_args()
-    ckpt = tempfile.mkdtemp(prefix="mt5bridge-latency-") if a.checkpoint else ""
+    ckpt = "" if a.no_recovery else tempfile.mkdtemp(prefix="mt5bridge-latency-")
     os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -248,7 +249,7 @@ def main() -> None:
                 os.sched_setaffinity(0, range(os.cpu_count() or 1))
                 p.join(timeout=20)
                 name = f"{'low-latency' if low_latency else 'default'} {transport}"
-                name += " +checkpoint" if ckpt else ""
+                name += "" if ckpt else " no recovery"
                 if not lat:
                     print(f"{name}: {rate:>6} ticks/s: no orders came back")
                     continue

@@ -2,16 +2,16 @@
 starts again where it was.
 
 What is kept: each strategy whole (its decisions and its indicators), the bars in progress, the
-timers, positions and quotes as last known, the orders not final yet, the fills seen since the
-time fills are asked from after a restart, and the last market time handled per symbol (frames
-the terminal sends again after the restart are recognised and skipped). Reports' trade lists
-and equity curves are not kept: they cover one process.
+timers, the symbol specifications, positions and quotes as last known, the orders not final
+yet, the fills seen since the time fills are asked from after a restart, the risk gate's state,
+and the last market time handled per symbol (frames the terminal sends again after the restart
+are recognised and skipped). Reports' trade lists and equity curves are not kept: they cover
+one process.
 
-The server writes a checkpoint after a frame that changed a strategy or the books and *before*
-any command the frame caused leaves (write-ahead): a command on the wire is always known to the
-next start, which asks the terminal for its outcome instead of deciding again. Checkpoints go
-to two slot files in turn (``CheckpointFile``), so a kill during a write leaves the one before
-it whole.
+A checkpoint is the base; the frames the engine handled after it are in its frame log
+(bridge/framelog.py), written before anything they caused leaves; a restart applies both
+(bridge/recovery.py). Checkpoints go to two slot files in turn (``CheckpointFile``), so a kill
+during a write leaves the one before it whole, with its frame log.
 
 It is a pickle, signed with HMAC-SHA256 under the brain's secret: a file not written by a brain
 holding that secret (edited, corrupted, another installation's) is refused, never unpickled.
@@ -34,7 +34,7 @@ from typing import Any
 from bridge.engine import Engine
 from bridge.orders import SENT, UNKNOWN, OrderRecord
 
-HEADER = b"MT5BRIDGE-CHECKPOINT-3\n"
+HEADER = b"MT5BRIDGE-CHECKPOINT-4\n"
 # final orders kept for attribution of late events, besides the open ones: after a restart only
 # fills made after the checkpoint are replayed, and those are of orders open or just finished
 KEEP_ORDERS = 64
@@ -71,6 +71,7 @@ def capture(eng: Engine, floor_ms: int | None) -> dict[str, Any]:
     orders = {cid: pack_order(om.orders[cid]) for cid in recent}
     orders.update((cid, pack_order(r)) for cid, r in om.open_orders.items())
     return {
+        "started": eng._started,
         "now_ms": eng.now_ms,
         "floor_ms": floor_ms,
         "session_start_ms": eng.session_start_ms,
@@ -78,17 +79,21 @@ def capture(eng: Engine, floor_ms: int | None) -> dict[str, Any]:
         "builders": {(sym, b.timeframe): b for sym, lst in eng._builders.items() for b, _ in lst},
         "timers": list(eng._timers),
         "timer_seq": eng._timer_seq,
+        "specs": dict(eng.specs),  # the terminal's symbol specifications: decisions read them
         "last_tick": dict(eng.last_tick),
         "last_bar_ms": dict(eng.last_bar_ms),
         "portfolio": {k: getattr(pf, k) for k in _PF_FIELDS},
         "orders": orders,
         "open_orders": list(om.open_orders),
         "order_n": om._n,
+        "order_prefix": om.prefix,  # the frames logged after it are handled again under it
         "gate": (
             gate.halted,
             dict(gate.halted_magics),
             [t for t in gate._sent if t > eng.now_ms - 60_000],  # what the per-minute count reads
+            gate.resyncing,
         ),
+        "resume_guard": dict(eng.resume_guard),
         "seen_deals": {t: ms for t, ms in eng.seen_deals.items() if ms >= since},
     }
 
@@ -127,9 +132,11 @@ def unpack_order(t: tuple[Any, ...]) -> OrderRecord:
     )
 
 
-def restore(eng: Engine, st: dict[str, Any], wall_now_ms: int) -> list[str]:
+def restore(eng: Engine, st: dict[str, Any]) -> list[str]:
     """Apply a captured state to a new engine built from the same config; returns what could
-    not be applied (each entry names the strategy and why)."""
+    not be applied (each entry names the strategy and why). The engine is as it was when the
+    checkpoint was written; ``settle_restored`` makes it ready to meet the terminal (after the
+    frames logged since the checkpoint have been handled again)."""
     problems = []
     for s in eng.strategies:
         old = st["strategies"].get(s.magic)
@@ -147,35 +154,44 @@ def restore(eng: Engine, st: dict[str, Any], wall_now_ms: int) -> list[str]:
             old_b = st["builders"].get((sym, b.timeframe))
             if old_b is not None:
                 b._cur = old_b._cur
-    eng._started = True  # the strategies had started: on_start is not repeated
+    eng._started = st["started"]  # strategies that had started do not start again
     eng.now_ms = st["now_ms"]
     eng.session_start_ms = st["session_start_ms"]
     eng._timers = [t for t in st["timers"] if t[2] in eng._by_magic]
     eng._timer_seq = st["timer_seq"]
+    eng.specs.update(st["specs"])  # one dict with the portfolio's and order manager's
     eng.last_tick.update(st["last_tick"])
     eng.last_bar_ms.update(st["last_bar_ms"])
-    eng.resume_guard = {
-        sym: (t.time_ms, eng.last_bar_ms.get(sym, -1)) for sym, t in st["last_tick"].items()
-    }
-    for sym, ms in st["last_bar_ms"].items():
-        eng.resume_guard.setdefault(sym, (-1, ms))
+    eng.resume_guard = dict(st["resume_guard"])
     for k, v in st["portfolio"].items():
         setattr(eng.portfolio, k, v)
     om = eng.orders
     om.orders.update((cid, unpack_order(t)) for cid, t in st["orders"].items())
     om.open_orders.update({cid: om.orders[cid] for cid in st["open_orders"]})
     om._n = st["order_n"]
-    for rec in om.open_orders.values():
-        if rec.state == SENT:  # it may or may not have reached the terminal: ask, never resend
-            rec.state = UNKNOWN
-        rec.sent_wall_ms = wall_now_ms
-    halted, magics, sent = st["gate"]
+    halted, magics, sent, resyncing = st["gate"]
     eng.gate.halted = halted
     eng.gate.halted_magics.update(magics)
     eng.gate._sent.extend(sent)
+    eng.gate.resyncing = resyncing
     eng.seen_deals.update(st["seen_deals"])
     eng.dirty = False
     return problems
+
+
+def settle_restored(eng: Engine, wall_now_ms: int) -> None:
+    """A restored engine made ready for the terminal: the orders not final may or may not have
+    reached it (asked for, never sent again; their timeouts start now), and the frames the
+    terminal sends again about times already handled are skipped once."""
+    for rec in eng.orders.open_orders.values():
+        if rec.state == SENT:
+            rec.state = UNKNOWN
+        rec.sent_wall_ms = wall_now_ms
+    eng.resume_guard = {
+        sym: (t.time_ms, eng.last_bar_ms.get(sym, -1)) for sym, t in eng.last_tick.items()
+    }
+    for sym, ms in eng.last_bar_ms.items():
+        eng.resume_guard.setdefault(sym, (-1, ms))
 
 
 class CheckpointFile:
@@ -242,6 +258,12 @@ def save(path: Path, secret: bytes, state: dict[str, Any]) -> None:
 def load(path: Path, secret: bytes) -> dict[str, Any] | None:
     """The newest checkpoint at ``path`` (its slots) that verifies; None when there is none;
     CheckpointError when there are slots but none is one this brain wrote."""
+    found = load_numbered(path, secret)
+    return None if found is None else found[1]
+
+
+def load_numbered(path: Path, secret: bytes) -> tuple[int, dict[str, Any]] | None:
+    """As ``load``, with the checkpoint's sequence number (its frame log's number)."""
     found: list[tuple[int, bytes]] = []
     errors = []
     for slot in slot_paths(path):
@@ -259,9 +281,9 @@ def load(path: Path, secret: bytes) -> dict[str, Any] | None:
         if errors:
             raise CheckpointError("; ".join(errors))
         return None
-    _, blob = max(found)
+    seq, blob = max(found)
     state: dict[str, Any] = pickle.loads(blob)  # signed by this brain: safe to unpickle
-    return state
+    return seq, state
 
 
 def _verify(slot: Path, data: bytes, secret: bytes) -> tuple[int, bytes]:

@@ -28,25 +28,28 @@ def answer(srv: BrainServer, raw: bytes) -> dict[str, Any]:
     if verb == "status":
         return {"ok": True, **status(srv)}
     if verb == "halt":
-        for eng in srv.engines.values():
+        for tid, eng in srv.engines.items():
             eng.gate.halt(arg or "operator halt")
+            srv.checkpoint_now(tid)
         srv._log("halt", reason=arg)
         return {"ok": True, "halted": arg or "operator halt"}
     if verb == "resume":
-        for eng in srv.engines.values():
+        for tid, eng in srv.engines.items():
             eng.gate.resume()
+            srv.checkpoint_now(tid)
         srv._log("resume")
         return {"ok": True}
     if verb == "strategy":
         name, _, rest = arg.partition(":")
         sverb, _, sarg = rest.partition(":")
         try:
-            for eng in srv.engines.values():
+            for tid, eng in srv.engines.items():
                 eng.control(name, sverb, sarg)
+                srv.checkpoint_now(tid)
         except ValueError as exc:
             return {"ok": False, "error": str(exc)}
         finally:
-            srv._settle(force=True)
+            srv._settle()
         srv._log("strategy_control", strategy=name, verb=sverb, arg=sarg)
         return {"ok": True}
     if verb == "stop":

@@ -7,9 +7,10 @@ between a fill arriving and its database write, and check what the next start re
 
 Points: ``frame`` (a frame received, before it is handled), ``deal`` (a fill received, before it
 is handled), ``deal_journaled`` (a fill in the local journal, not yet in the database),
-``before_send`` (the engine's state written, the commands it decided not yet sent),
+``before_send`` (the frame logged, the commands it caused not yet sent),
 ``command`` (the commands a frame caused sent, their answers not yet received), ``ready`` (a
-frame handled, before READY is sent).
+frame handled, before READY is sent), ``checkpoint`` (a checkpoint written, the frame log before
+it not yet emptied).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import signal
 import time
 
-POINTS = ("frame", "deal", "deal_journaled", "before_send", "command", "ready")
+POINTS = ("frame", "deal", "deal_journaled", "before_send", "command", "ready", "checkpoint")
 
 
 def _parse(spec: str) -> tuple[str, int]:

@@ -65,6 +65,7 @@ def handshake(srv: BrainServer, link: Link, seq: int, msg: Any) -> None:
             link._snap_req += 1
             link.deals_req = link._snap_req
             srv._send(link, ev.DealsSinceReq(link._snap_req, srv._floor_ms[link.terminal_id] - 1))
+        srv.checkpoint_now(tid)  # a new engine (restored or not) or an older fill floor
         srv._log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
         return
     refuse(srv, link, 3, f"{type(msg).__name__} before the handshake completed")

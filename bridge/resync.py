@@ -47,6 +47,7 @@ def request_snapshot(srv: BrainServer, link: Link) -> None:
     link.snapshot = []
     if eng is not None:
         eng.gate.resyncing = RESYNC
+        srv.checkpoint_now(link.terminal_id)
     srv._send(link, ev.SnapshotReq(link._snap_req))
 
 
@@ -75,3 +76,4 @@ def snapshot_done(srv: BrainServer, link: Link, eng: Engine) -> None:
         request_snapshot(srv, link)
     else:
         srv._floor_ms.pop(link.terminal_id, None)  # everything up to now is accounted for
+    srv.checkpoint_now(link.terminal_id)

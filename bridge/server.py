@@ -21,6 +21,7 @@ from bridge import codec, control, crashpoint
 from bridge import events as ev
 from bridge.engine import Engine
 from bridge.handshake import handshake
+from bridge.recovery import Checkpoints
 from bridge.resync import lost_since, request_snapshot, snapshot_done
 from bridge.transport import open_endpoint
 from bridge.wallclock import wall_ms
@@ -97,7 +98,7 @@ class BrainServer:
         on_log: Callable[[str, dict[str, Any]], None] | None = None,
         health: Callable[[], bool] | None = None,
         record: Callable[[Any], None] | None = None,
-        checkpoint: Callable[[str, Engine, int | None], None] | None = None,
+        checkpoints: Checkpoints | None = None,
         checkpoint_every_ms: int = 1000,
         transport: str = "zmq",
         busy_poll: bool = False,
@@ -110,9 +111,9 @@ class BrainServer:
         self.health = health  # False while the audit database refuses writes: trading halts
         self.resync_timeout_ms = max(silence_ms // 3, 200)
         self.record = record  # record mode: sees every decoded frame from the terminals
-        # write-ahead: an engine changed by a frame is checkpointed before the commands it caused
-        # leave (and, in lockstep, before READY); a tick alone at most every checkpoint_every_ms
-        self.checkpoint = checkpoint
+        # crash recovery (bridge/recovery.py): a frame handled is logged before what it caused
+        # leaves; checkpoints after the sending, at most every checkpoint_every_ms
+        self.checkpoints = checkpoints
         self.checkpoint_every_ms = checkpoint_every_ms
         self._ckpt_wall: dict[str, int] = {}
         self._outbox: list[tuple[str, Any]] = []
@@ -159,40 +160,45 @@ class BrainServer:
 
     def _sender(self, terminal_id: str) -> Callable[[Any], None]:
         def send(cmd: Any) -> None:
-            self._outbox.append((terminal_id, cmd))  # leaves in _settle, after the checkpoint
+            self._outbox.append((terminal_id, cmd))  # leaves in _settle, after the frame log
 
         return send
 
-    def _settle(self, force: bool = False) -> None:
-        """Checkpoint what changed, then send the commands it caused."""
-        if self.checkpoint is not None:
+    def _settle(self) -> None:
+        """Send the commands the frames caused (the frames are in the log), then write the
+        checkpoints that are due."""
+        if self._outbox:
+            if crashpoint.ARMED and self.checkpoints is not None:
+                crashpoint.hit("before_send")
+            out, self._outbox = self._outbox, []
+            for tid, cmd in out:
+                ident = self._by_terminal.get(tid)
+                link = self.links.get(ident) if ident is not None else None
+                if link is None or link.state != "ready":
+                    # not connected: the order manager's timeout turns it into a QUERY on reconnect
+                    self._log("send_dropped", terminal=tid, command=repr(cmd))
+                    continue
+                self._send(link, cmd)
+            if crashpoint.ARMED:
+                crashpoint.hit("command", settle_s=0.05)
+        ck = self.checkpoints
+        if ck is not None:
             now = wall_ms()
             for tid, eng in self.engines.items():
-                if not eng.dirty:
-                    continue
-                if (
-                    force
-                    or self._outbox
-                    or now - self._ckpt_wall.get(tid, 0) >= self.checkpoint_every_ms
+                if eng.dirty and (
+                    now - self._ckpt_wall.get(tid, 0) >= self.checkpoint_every_ms or ck.due(tid)
                 ):
-                    self.checkpoint(tid, eng, self._floor_ms.get(tid))
-                    eng.dirty = False
-                    self._ckpt_wall[tid] = now
-                    if crashpoint.ARMED and self._outbox:
-                        crashpoint.hit("before_send")
-        if not self._outbox:
+                    self.checkpoint_now(tid)
+
+    def checkpoint_now(self, tid: str) -> None:
+        """Checkpoint the engine now: called after it changed other than by a frame (the frame
+        log holds frames only), before any command that change caused leaves."""
+        eng = self.engines.get(tid)
+        if self.checkpoints is None or eng is None:
             return
-        out, self._outbox = self._outbox, []
-        for tid, cmd in out:
-            ident = self._by_terminal.get(tid)
-            link = self.links.get(ident) if ident is not None else None
-            if link is None or link.state != "ready":
-                # not connected: the order manager's timeout turns it into a QUERY on reconnect
-                self._log("send_dropped", terminal=tid, command=repr(cmd))
-                continue
-            self._send(link, cmd)
-        if crashpoint.ARMED:
-            crashpoint.hit("command", settle_s=0.05)
+        self.checkpoints.save(tid, eng, self._floor_ms.get(tid))
+        eng.dirty = False
+        self._ckpt_wall[tid] = wall_ms()
 
     # -- the loop ----------------------------------------------------------------------------
     def serve(self, idle_exit_s: float | None = None) -> None:
@@ -232,6 +238,8 @@ class BrainServer:
             w.warm()
 
     def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
         self.transport.close()
         if self.control is not None:
             self.control.close(0)
@@ -243,10 +251,12 @@ class BrainServer:
         for tid, eng in self.engines.items():
             if not ok and not eng.gate.halted:
                 eng.gate.halt(DB_HALT)
+                self.checkpoint_now(tid)
                 self.stats.halts += 1
                 self._log("halt", terminal=tid, reason=DB_HALT)
             elif ok and eng.gate.halted == DB_HALT:
                 eng.gate.resume()
+                self.checkpoint_now(tid)
                 self._log("resumed", terminal=tid, reason="database back")
 
     def housekeeping(self, now: int) -> None:
@@ -269,11 +279,12 @@ class BrainServer:
                 eng.gate.halt(f"terminal {link.terminal_id} silent")
                 lost_since(self, link.terminal_id)
                 eng.orders.mark_unknown()
+                self.checkpoint_now(link.terminal_id)
                 self.stats.halts += 1
                 self._log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
-        for eng in self.engines.values():
-            if eng.orders.open_orders:
-                eng.orders.expire(now)
+        for tid, eng in self.engines.items():
+            if eng.orders.open_orders and eng.orders.expire(now):
+                self.checkpoint_now(tid)
         self._settle()
 
     # -- frames ------------------------------------------------------------------------------
@@ -318,8 +329,11 @@ class BrainServer:
             self._last_ms[link.terminal_id] = tm
         if self.record is not None:
             self.record(msg)
+        ck = self.checkpoints
         if t is ev.Tick and (link.snapshot is None or eng.last_tick.get(msg.symbol) != msg):
             self._handle(link, eng, msg)  # the hot path: a quote, handled
+            if ck is not None:
+                ck.log_frame(link.terminal_id, frame)
         elif t is ev.Tick:
             pass  # the quote a reconnecting terminal sends with its state, already known
         elif link.snapshot is not None and t in (ev.Position, ev.PendingOrder):
@@ -345,8 +359,10 @@ class BrainServer:
             if crashpoint.ARMED and t is ev.Deal:
                 crashpoint.hit("deal")
             self._handle(link, eng, msg)
-        if self._outbox or self.checkpoint is not None or link.lockstep:
-            self._settle(force=link.lockstep)
+            if ck is not None:
+                ck.log_frame(link.terminal_id, frame)
+        if self._outbox or ck is not None:
+            self._settle()
         if link.lockstep:
             if crashpoint.ARMED:
                 crashpoint.hit("ready")

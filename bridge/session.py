@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge import checkpoint
+from bridge import recovery
 from bridge.config import Config
 from bridge.engine import Engine
 from bridge.report import write_outputs
@@ -61,46 +61,10 @@ def engine_factory(
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms
         eng.orders.wall_ms = wall_ms
         if store is not None and secret:
-            _resume(eng, checkpoint.path_for(store.checkpoint_dir, terminal_id), secret, store)
+            recovery.resume(eng, store.checkpoint_dir, terminal_id, secret, store)
         return eng
 
     return make
-
-
-def _resume(eng: Engine, path: Path, secret: bytes, store: Store) -> None:
-    try:
-        st = checkpoint.load(path, secret)
-    except checkpoint.CheckpointError as exc:
-        log.error("%s", exc)
-        store.log("checkpoint_refused", {"reason": str(exc)})
-        return
-    if st is None:
-        return
-    problems = checkpoint.restore(eng, st, wall_ms())
-    floor = st["floor_ms"] if st["floor_ms"] is not None else st["now_ms"]
-    eng.restored_floor_ms = min(floor, st["now_ms"])
-    detail = {
-        "checkpoint_ms": st["now_ms"],
-        "fills_asked_after_ms": eng.restored_floor_ms - 1,
-        "orders_in_doubt": [r.client_id for r in eng.orders.open_orders.values()],
-        "not_applied": problems,
-    }
-    log.info("resumed from checkpoint %s", detail)
-    store.log("resumed_from_checkpoint", detail)
-
-
-def checkpoint_writer(folder: Path, secret: bytes) -> Callable[[str, Engine, int | None], None]:
-    """Writes each terminal's crash checkpoint into ``folder`` (a store's checkpoint folder)."""
-    files: dict[str, checkpoint.CheckpointFile] = {}
-
-    def write(terminal_id: str, eng: Engine, floor_ms: int | None) -> None:
-        f = files.get(terminal_id)
-        if f is None:
-            path = checkpoint.path_for(folder, terminal_id)
-            f = files[terminal_id] = checkpoint.CheckpointFile(path, secret)
-        f.save(checkpoint.capture(eng, floor_ms))
-
-    return write
 
 
 class BrainRunner:
@@ -129,7 +93,7 @@ class BrainRunner:
             health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
             record=record,
-            checkpoint=checkpoint_writer(store.checkpoint_dir, secret)
+            checkpoints=recovery.Checkpoints(store.checkpoint_dir, secret)
             if store is not None
             else None,
             transport=b.transport,

@@ -46,7 +46,8 @@ def test_a_restored_engine_continues_where_the_old_one_was(tmp_path: Path) -> No
     new, _s2, ema = fresh()
     st = checkpoint.load(path, SECRET)
     assert st is not None
-    assert checkpoint.restore(new, st, wall_now_ms=5) == []  # type: ignore[arg-type]
+    assert checkpoint.restore(new, st) == []  # type: ignore[arg-type]
+    checkpoint.settle_restored(new, wall_now_ms=5)  # type: ignore[arg-type]
     assert ema._fast.value == old_ema._fast.value and ema._above == old_ema._above
     (b_old,) = old._builders["US100"]  # type: ignore[attr-defined]
     (b_new,) = new._builders["US100"]  # type: ignore[attr-defined]
@@ -110,7 +111,7 @@ def test_other_parameters_keep_the_new_strategy_and_say_why(tmp_path: Path) -> N
     s = Scripted(magic=1)
     ema = EmaCross(EmaCrossParams(symbol="US100", timeframe=5, fast=4, slow=9), magic=2)
     new, _ = engine([s, ema])
-    problems = checkpoint.restore(new, st, 0)
+    problems = checkpoint.restore(new, st)
     assert len(problems) == 1 and "magic 2" in problems[0] and "other parameters" in problems[0]
     assert not ema._fast.ready  # untouched
 

@@ -1,15 +1,16 @@
-"""The brain killed with SIGKILL at 50 points of a fake-terminal session, then started again.
+"""The brain killed with SIGKILL at 53 points of a fake-terminal session, then started again.
 
 Each run: a brain process (SQLite store) serves a lockstep fake terminal; the brain kills itself
 at a chosen crash point (``MT5BRIDGE_CRASH_AT``: a frame, a fill before it is handled, a fill in
-the journal but not the database, the engine's state written with its orders not yet sent, an
-order sent with its result not yet received, a frame handled before READY). The test starts a
+the journal but not the database, a frame logged with the orders it caused not yet sent, an
+order sent with its result not yet received, a frame handled before READY, a checkpoint written
+with the frame log before it not yet emptied). The test starts a
 new brain on the same store; the terminal notices the silence, handshakes with it and finishes.
 
 Asserted for every run: the terminal executed no client order id twice; every fill it made is
 in the audit trail exactly once; the new brain logged that it resumed from the checkpoint and
-its reconciliation; no event error. Except where the kill fell between the engine's state and
-its orders leaving (those orders never reached the terminal: the strategy hears "never
+its reconciliation; no event error. Except where the kill fell between a frame being logged and
+the orders it caused leaving (those orders never reached the terminal: the strategy hears "never
 received"), the terminal's fills are exactly those of an uninterrupted session: every strategy
 continued where it was.
 """
@@ -42,7 +43,7 @@ STRATS = (
     '[[strategies]]\nkind = "ema_cross"\nname = "ema_gold"\nmagic = 12\n'
     'params = { symbol = "XAUUSD", timeframe = 5, lots = 0.2, fast = 3, slow = 8 }\n'
 )
-# 50 kill points: (crash point, which passage)
+# 53 kill points: (crash point, which passage)
 POINTS = (
     [("frame", n) for n in (3, 9, 40, 250, 600, 900, 1300, 1700, 2100, 2400)]
     + [("deal", n) for n in range(1, 9)]
@@ -50,6 +51,7 @@ POINTS = (
     + [("before_send", n) for n in range(1, 9)]
     + [("command", n) for n in range(1, 9)]
     + [("ready", n) for n in (1, 50, 300, 700, 1100, 1500, 1900, 2200)]
+    + [("checkpoint", n) for n in (2, 3, 4)]
 )
 _port_lock = threading.Lock()
 
