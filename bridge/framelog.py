@@ -54,8 +54,15 @@ class FrameLog:
         self.size = 0
 
     def start(self, epoch: int) -> None:
-        """A checkpoint numbered ``epoch`` was written: the frames before it are in it."""
-        os.ftruncate(self.fd, 0)
+        """A checkpoint numbered ``epoch`` was written: the frames before it are in it. The
+        file is emptied once per process (what an earlier process left is never read as this
+        one's); after that, records are written over the older ones, whose MACs (under an
+        older number) end the reading: truncating each time cost about 200 us at 10,000
+        records, on the frame path."""
+        if self.epoch < 0:
+            os.ftruncate(self.fd, 0)
+        elif epoch <= self.epoch:
+            raise ValueError(f"{self.path}: checkpoint number {epoch} after {self.epoch}")
         self.epoch = epoch
         self.count = 0
         self.size = 0

@@ -60,7 +60,8 @@ class Checkpoints:
 
     def due(self, terminal_id: str) -> bool:
         """The frame log is long enough to be worth a checkpoint whatever the time."""
-        return self.logs[terminal_id].size >= LOG_LIMIT_BYTES
+        log = self.logs.get(terminal_id)
+        return log is not None and log.size >= LOG_LIMIT_BYTES
 
     def close(self) -> None:
         for ckpt, frames in self._files.values():

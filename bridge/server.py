@@ -165,8 +165,8 @@ class BrainServer:
         return send
 
     def _settle(self) -> None:
-        """Send the commands the frames caused (the frames are in the log), then write the
-        checkpoints that are due."""
+        """Send the commands the frames caused (the frames are in the log); checkpoint a
+        terminal whose frame log has grown long."""
         if self._outbox:
             if crashpoint.ARMED and self.checkpoints is not None:
                 crashpoint.hit("before_send")
@@ -183,12 +183,16 @@ class BrainServer:
                 crashpoint.hit("command", settle_s=0.05)
         ck = self.checkpoints
         if ck is not None:
-            now = wall_ms()
-            for tid, eng in self.engines.items():
-                if eng.dirty and (
-                    now - self._ckpt_wall.get(tid, 0) >= self.checkpoint_every_ms or ck.due(tid)
-                ):
+            for tid in self.engines:
+                if ck.due(tid):  # a long frame log: a restart would take long to replay it
                     self.checkpoint_now(tid)
+
+    def checkpoints_due(self, now: int) -> None:
+        """The checkpoints due by time: called while no frame waits (and by housekeeping), so
+        that writing one does not delay a tick arriving."""
+        for tid, eng in self.engines.items():
+            if eng.dirty and now - self._ckpt_wall.get(tid, 0) >= self.checkpoint_every_ms:
+                self.checkpoint_now(tid)
 
     def checkpoint_now(self, tid: str) -> None:
         """Checkpoint the engine now: called after it changed other than by a frame (the frame
@@ -223,9 +227,12 @@ class BrainServer:
             if now >= next_house:
                 next_house = now + tick_every
                 self.housekeeping(now)
-            elif not socks and self.keep_warm_ms and now >= next_warm:
-                next_warm = now + self.keep_warm_ms
-                self.keep_warm()
+            elif not socks:
+                if self.checkpoints is not None:
+                    self.checkpoints_due(now)
+                if self.keep_warm_ms and now >= next_warm:
+                    next_warm = now + self.keep_warm_ms
+                    self.keep_warm()
             if idle_exit_s is not None and now - self.last_frame_wall > idle_exit_s * 1000:
                 self._log("idle_exit", seconds=idle_exit_s)
                 break
@@ -286,6 +293,8 @@ class BrainServer:
             if eng.orders.open_orders and eng.orders.expire(now):
                 self.checkpoint_now(tid)
         self._settle()
+        if self.checkpoints is not None:
+            self.checkpoints_due(now)
 
     # -- frames ------------------------------------------------------------------------------
     def on_frame(self, ident: bytes, frame: bytes) -> None:

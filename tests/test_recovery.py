@@ -128,13 +128,19 @@ def test_a_cut_or_foreign_record_ends_the_log(tmp_path: Path) -> None:
     assert framelog.read(tmp_path / "none", SECRET, 7) == []
 
 
-def test_a_new_checkpoint_empties_the_log_and_numbers_the_next(tmp_path: Path) -> None:
+def test_a_new_checkpoint_starts_the_log_again(tmp_path: Path) -> None:
     path = tmp_path / "t.frames"
     log = framelog.FrameLog(path, SECRET)
     log.start(1)
     log.append(b"a" * 100)
-    log.start(2)
+    log.start(2)  # written over the first checkpoint's record: not read after it
     log.append(b"b")
-    log.close()
     assert framelog.read(path, SECRET, 2) == [b"b"]
     assert framelog.read(path, SECRET, 1) == []
+    with pytest.raises(ValueError, match="checkpoint number 2 after 2"):
+        log.start(2)
+    log.close()
+    again = framelog.FrameLog(path, SECRET)  # a new process: the file is emptied once
+    again.start(3)
+    assert path.stat().st_size == 0
+    again.close()
