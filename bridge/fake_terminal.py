@@ -23,6 +23,8 @@ from bridge import retcodes as rc
 from bridge.fixtures import Fixture, market_events
 from bridge.sim_terminal import SimTerminal
 
+NOT_HANDSHAKEN = 3  # the brain's ERROR code for a frame before the handshake (bridge/handshake.py)
+
 
 class TerminalRefused(RuntimeError):
     """The brain refused the handshake (version or secret); the message says why."""
@@ -104,6 +106,7 @@ class FakeTerminal:
         self.rejoin_s = rejoin_s
         self._step: list[Any] = []  # the market frames of the step being sent
         self._refusals = 0
+        self._forgotten = False  # the brain answered a frame with "before the handshake"
 
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
@@ -204,6 +207,11 @@ class FakeTerminal:
         if isinstance(msg, ev.Heartbeat | ev.Welcome | ev.Challenge):
             return
         if isinstance(msg, ev.Error):
+            if msg.code == NOT_HANDSHAKEN and self.rejoin_s > 0:
+                # a restarted brain on the same endpoint got a frame of the old session (the
+                # socket reconnects by itself): handshake with it, then finish the step
+                self._forgotten = True
+                return
             raise TerminalRefused(f"brain error: {msg.text} (code {msg.code})")
         self.summary.commands += 1
         times = (
@@ -241,6 +249,9 @@ class FakeTerminal:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.ready_timeout_s
         while self.ready_upto < self.delivered:
+            if self._forgotten:
+                self._rejoin()
+                return
             if time.monotonic() > deadline:
                 if self.rejoin_s > 0:
                     self._rejoin()
@@ -254,6 +265,7 @@ class FakeTerminal:
     def _rejoin(self) -> None:
         """The brain is gone: handshake with the next one, then finish the step."""
         self.summary.reconnects += 1
+        self._forgotten = False
         self._connect_patiently()
         for e in self._step:
             self._raw(e)

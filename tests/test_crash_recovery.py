@@ -1,4 +1,4 @@
-"""The brain killed with SIGKILL at 53 points of a fake-terminal session, then started again.
+"""The brain killed with SIGKILL at 52 points of a fake-terminal session, then started again.
 
 Each run: a brain process (SQLite store) serves a lockstep fake terminal; the brain kills itself
 at a chosen crash point (``MT5BRIDGE_CRASH_AT``: a frame, a fill before it is handled, a fill in
@@ -43,7 +43,7 @@ STRATS = (
     '[[strategies]]\nkind = "ema_cross"\nname = "ema_gold"\nmagic = 12\n'
     'params = { symbol = "XAUUSD", timeframe = 5, lots = 0.2, fast = 3, slow = 8 }\n'
 )
-# 53 kill points: (crash point, which passage)
+# 52 kill points: (crash point, which passage)
 POINTS = (
     [("frame", n) for n in (3, 9, 40, 250, 600, 900, 1300, 1700, 2100, 2400)]
     + [("deal", n) for n in range(1, 9)]
@@ -51,7 +51,7 @@ POINTS = (
     + [("before_send", n) for n in range(1, 9)]
     + [("command", n) for n in range(1, 9)]
     + [("ready", n) for n in (1, 50, 300, 700, 1100, 1500, 1900, 2200)]
-    + [("checkpoint", n) for n in (2, 3, 4)]
+    + [("checkpoint", n) for n in (2, 3)]
 )
 _port_lock = threading.Lock()
 
