@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/sustained.py
 	$(BIN)/python bench/sustained.py --transport zmtp
+	$(BIN)/python bench/sustained.py --transport zmtp --recovery
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/fuzz_frames.py --frames 200000
 	$(BIN)/python bench/fuzz_atheris.py frames --runs 200000

@@ -22,6 +22,7 @@ import multiprocessing as mp
 import os
 import platform
 import select
+import shutil
 import sys
 import tempfile
 import time
@@ -220,7 +221,6 @@ def main() -> None:
         "path; by default it logs every frame and writes checkpoints, as a brain with a store",
     )
     a = ap.parse_args()
-    ckpt = "" if a.no_recovery else tempfile.mkdtemp(prefix="mt5bridge-latency-")
     os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -239,6 +239,8 @@ def main() -> None:
                 )
                 continue
             for rate in a.rates:
+                # a fresh folder per brain: none resumes from another run's checkpoint
+                ckpt = "" if a.no_recovery else tempfile.mkdtemp(prefix="mt5bridge-latency-")
                 q = spawn.Queue()
                 p = spawn.Process(target=brain, args=(q, transport, low_latency, ckpt))
                 p.start()
@@ -248,6 +250,8 @@ def main() -> None:
                 lat = run(endpoint, rate, a.seconds, transport, spin=low_latency)
                 os.sched_setaffinity(0, range(os.cpu_count() or 1))
                 p.join(timeout=20)
+                if ckpt:
+                    shutil.rmtree(ckpt, ignore_errors=True)
                 name = f"{'low-latency' if low_latency else 'default'} {transport}"
                 name += "" if ckpt else " no recovery"
                 if not lat:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -30,14 +32,17 @@ from bridge.control import control_call
 SECRET = b"sustained-bench"
 
 
-def brain(q: Any, transport: str) -> None:
+def brain(q: Any, transport: str, recovery_dir: str) -> None:
     from bridge.config import DEMO, parse_config
+    from bridge.recovery import Checkpoints
     from bridge.session import BrainRunner
 
     cfg = parse_config({**DEMO, "store": {"url": "sqlite://"}, "brain": {"transport": transport}})
     runner = BrainRunner(
         cfg, SECRET, None, endpoint="tcp://127.0.0.1:0", control_endpoint="tcp://127.0.0.1:0"
     )
+    if recovery_dir:  # as a brain with a store: every frame logged, checkpoints
+        runner.server.checkpoints = Checkpoints(Path(recovery_dir), SECRET)
     ctl = runner.server.control
     assert ctl is not None
     q.put((runner.server.endpoint, ctl.getsockopt_string(zmq.LAST_ENDPOINT)))
@@ -54,12 +59,18 @@ def main() -> None:
         default="zmq",
         help="the brain's endpoint (this terminal is a pyzmq DEALER either way: the same wire)",
     )
+    ap.add_argument(
+        "--recovery",
+        action="store_true",
+        help="the brain logs every frame and writes crash checkpoints, as a brain with a store",
+    )
     a = ap.parse_args()
     from bridge.fixtures import load_fixture
 
     fx = load_fixture(ROOT / "fixtures" / "demo")
     q = mp.get_context("spawn").Queue()
-    p = mp.get_context("spawn").Process(target=brain, args=(q, a.transport))
+    rdir = tempfile.mkdtemp(prefix="mt5bridge-sustained-") if a.recovery else ""
+    p = mp.get_context("spawn").Process(target=brain, args=(q, a.transport, rdir))
     p.start()
     endpoint, control = q.get(timeout=60)
     s = zmq.Context.instance().socket(zmq.DEALER)
@@ -121,7 +132,10 @@ def main() -> None:
     term = status.get("terminals", {}).get("sustained", {})
     control_call(control, SECRET, "stop")
     p.join(timeout=30)
+    if rdir:
+        shutil.rmtree(rdir, ignore_errors=True)
     print(
+        f"{a.transport}{', crash recovery on' if a.recovery else ''}: "
         f"{a.ticks:,} ticks sent in {sent_s:.2f} s; the brain processed {term.get('frames', 0):,} frames in "
         f"{done_s:.2f} s: {a.ticks / done_s:,.0f} ticks/s sustained; gaps {term.get('gaps')}, bad frames "
         f"{term.get('bad')}, orders answered {orders}"

@@ -2,17 +2,21 @@
 order, so a brain killed at any point gets back exactly the state it had (the checkpoint, then
 these frames handled again).
 
-A frame is appended after the engine handled it and before anything it caused leaves (an order,
-a READY): a command on the wire is always the result of logged frames. Appending is one
-``pwrite`` of a small record on a file kept open (about 2 us here); the full checkpoint, a
-pickle of the strategies and the books, is written after the commands have left and at most
+Frames are added after the engine handled them and written before anything they caused leaves
+(an order, a READY), so a command on the wire is always the result of logged frames. Between
+outputs they are written in batches: when the brain has read what the sockets held, or every
+``BATCH`` frames; one ``pwrite`` and one MAC per batch (a frame written alone costs about 2.4 us
+here, in a batch under 0.5 us). A kill can lose only frames that caused nothing to leave and
+came in the same burst as the kill: as if they had arrived while the brain was down. The full
+checkpoint, a pickle of the strategies and the books, is written while no frame waits, at most
 once per ``checkpoint_every_ms`` (bridge/server.py), off the tick-to-order path.
 
-Records: the frame's length (4 bytes), a 16-byte MAC (keyed BLAKE2b under the brain's secret:
+Records: the batch's length (4 bytes), a 16-byte MAC (keyed BLAKE2b under the brain's secret:
 a MAC by design, three times faster here than HMAC-SHA256) over the checkpoint's sequence
-number, the record's index and the frame, then the frame. The log belongs to one
-checkpoint (its sequence number): a new checkpoint empties it. Reading stops at the first record
-that does not verify: a record cut by a kill, or records left from an older checkpoint.
+number, the record's index and the batch, then the batch: each frame as its length (4 bytes)
+and its bytes. The log belongs to one checkpoint (its sequence number): after a new checkpoint,
+records start again from the file's beginning. Reading stops at the first record that does not
+verify: a record cut by a kill, or records left from an older checkpoint.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from pathlib import Path
 _LEN = struct.Struct(">I")
 _KEY = struct.Struct(">QQ")  # checkpoint sequence number, record index: signed, not stored
 MAC_BYTES = 16
-MAX_FRAME = 1 << 24
+BATCH = 256  # frames per record at most
+MAX_RECORD = 1 << 28
 
 
 def log_path(checkpoint_path: Path) -> Path:
@@ -42,23 +47,24 @@ def _mac(key: bytes, epoch: int, index: int, frame: bytes) -> bytes:
 
 
 class FrameLog:
-    """The log file of one terminal, open for appending. ``start(epoch)`` empties it for the
-    checkpoint numbered ``epoch``; ``append`` adds one frame."""
+    """The log file of one terminal. ``start(epoch)`` begins it for the checkpoint numbered
+    ``epoch``; ``add`` takes a frame, ``flush`` writes the frames taken since the last one."""
 
     def __init__(self, path: Path, secret: bytes) -> None:
         self.path = path
         self.key = mac_key(secret)
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        self.epoch = -1  # nothing may be appended before a checkpoint numbers the log
-        self.count = 0
+        self.epoch = -1  # nothing may be added before a checkpoint numbers the log
+        self.count = 0  # records written since the checkpoint
         self.size = 0
+        self.pending: list[bytes] = []
 
     def start(self, epoch: int) -> None:
-        """A checkpoint numbered ``epoch`` was written: the frames before it are in it. The
-        file is emptied once per process (what an earlier process left is never read as this
-        one's); after that, records are written over the older ones, whose MACs (under an
-        older number) end the reading: truncating each time cost about 200 us at 10,000
-        records, on the frame path."""
+        """A checkpoint numbered ``epoch`` was written: the frames before it (written or
+        pending) are in it. The file is emptied once per process (what an earlier process left
+        is never read as this one's); after that, records are written over the older ones,
+        whose MACs (under an older number) end the reading: truncating each time cost about
+        200 us at 10,000 records, on the frame path."""
         if self.epoch < 0:
             os.ftruncate(self.fd, 0)
         elif epoch <= self.epoch:
@@ -66,11 +72,23 @@ class FrameLog:
         self.epoch = epoch
         self.count = 0
         self.size = 0
+        self.pending.clear()
 
-    def append(self, frame: bytes) -> None:
+    def add(self, frame: bytes) -> None:
         if self.epoch < 0:
             raise RuntimeError(f"{self.path}: a frame logged before the first checkpoint")
-        rec = _LEN.pack(len(frame)) + _mac(self.key, self.epoch, self.count, frame) + frame
+        self.pending.append(frame)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the frames added since the last flush (one record)."""
+        if not self.pending:
+            return
+        pack = _LEN.pack
+        batch = b"".join([b for f in self.pending for b in (pack(len(f)), f)])
+        self.pending.clear()
+        rec = pack(len(batch)) + _mac(self.key, self.epoch, self.count, batch) + batch
         if _PWRITE:
             os.pwrite(self.fd, rec, self.size)
         else:
@@ -102,17 +120,27 @@ def read(path: Path, secret: bytes, epoch: int) -> list[bytes]:
         return []
     frames: list[bytes] = []
     key = mac_key(secret)
-    pos, head = 0, _LEN.size + MAC_BYTES
+    pos, head, index = 0, _LEN.size + MAC_BYTES, 0
     while pos + head <= len(data):
         (n,) = _LEN.unpack_from(data, pos)
         end = pos + head + n
-        if n > MAX_FRAME or end > len(data):
+        if n > MAX_RECORD or end > len(data):
             break
-        frame = data[pos + head : end]
+        batch = data[pos + head : end]
         if not hmac.compare_digest(
-            data[pos + _LEN.size : pos + head], _mac(key, epoch, len(frames), frame)
+            data[pos + _LEN.size : pos + head], _mac(key, epoch, index, batch)
         ):
             break
-        frames.append(frame)
+        frames += _split(batch)
+        index += 1
         pos = end
     return frames
+
+
+def _split(batch: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(batch):
+        (n,) = _LEN.unpack_from(batch, pos)
+        out.append(batch[pos + _LEN.size : pos + _LEN.size + n])
+        pos += _LEN.size + n
+    return out

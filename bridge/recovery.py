@@ -1,9 +1,9 @@
 """Crash recovery for a brain with a store: per terminal a checkpoint of the engine's working
 state (bridge/checkpoint.py) and the log of the frames it handled since (bridge/framelog.py).
 
-Writing (``Checkpoints``, driven by the server): each frame the engine handled is logged before
-anything it caused leaves; a checkpoint is written after the commands have left when one is
-due, and at once after anything that changes the engine other than a frame (a handshake, a
+Writing (``Checkpoints``, driven by the server): each frame the engine handled is logged, the
+log written before anything it caused leaves; a checkpoint is written while no frame waits when
+one is due, and at once after anything that changes the engine other than a frame (a handshake, a
 resynchronisation, a halt, an operator's command, an order timing out), so the log only ever
 holds frames. A checkpoint empties the log.
 
@@ -55,8 +55,15 @@ class Checkpoints:
         frames.start(ckpt.seq)
 
     def log_frame(self, terminal_id: str, frame: bytes) -> None:
-        """One frame the engine handled; ``save`` must have been called for it first."""
-        self.logs[terminal_id].append(frame)
+        """One frame the engine handled; ``save`` must have been called for it first. It is
+        written by the next ``flush``."""
+        self.logs[terminal_id].add(frame)
+
+    def flush(self) -> None:
+        """Write the frames logged since the last flush: before anything leaves."""
+        for log in self.logs.values():
+            if log.pending:
+                log.flush()
 
     def due(self, terminal_id: str) -> bool:
         """The frame log is long enough to be worth a checkpoint whatever the time."""

@@ -165,11 +165,12 @@ class BrainServer:
         return send
 
     def _settle(self) -> None:
-        """Send the commands the frames caused (the frames are in the log); checkpoint a
-        terminal whose frame log has grown long."""
+        """Send the commands the frames caused, their frames written to the log first."""
         if self._outbox:
-            if crashpoint.ARMED and self.checkpoints is not None:
-                crashpoint.hit("before_send")
+            if self.checkpoints is not None:
+                self.checkpoints.flush()
+                if crashpoint.ARMED:
+                    crashpoint.hit("before_send")
             out, self._outbox = self._outbox, []
             for tid, cmd in out:
                 ident = self._by_terminal.get(tid)
@@ -181,10 +182,15 @@ class BrainServer:
                 self._send(link, cmd)
             if crashpoint.ARMED:
                 crashpoint.hit("command", settle_s=0.05)
+
+    def _log_written(self) -> None:
+        """What the sockets held has been handled: its frames are written to the log; a
+        terminal whose log has grown long gets a checkpoint (a restart replays the log)."""
         ck = self.checkpoints
         if ck is not None:
+            ck.flush()
             for tid in self.engines:
-                if ck.due(tid):  # a long frame log: a restart would take long to replay it
+                if ck.due(tid):
                     self.checkpoint_now(tid)
 
     def checkpoints_due(self, now: int) -> None:
@@ -216,11 +222,15 @@ class BrainServer:
         next_warm = 0
         while not self.stop_event.is_set():
             socks = dict(poller.poll(0 if self.busy_poll else self.transport.idle_ms(wait_ms)))
+            got = False
             for ident, frame in self.transport.receive(socks, poller):
+                got = True
                 if frame is None:
                     self._bad_frame(ident, "a message of several parts (a frame is one part)")
                 else:
                     self.on_frame(ident, frame)
+            if got and self.checkpoints is not None:
+                self._log_written()
             if self.control is not None and self.control in socks:
                 self._on_control(self.control.recv())
             now = wall_ms()
@@ -370,9 +380,11 @@ class BrainServer:
             self._handle(link, eng, msg)
             if ck is not None:
                 ck.log_frame(link.terminal_id, frame)
-        if self._outbox or ck is not None:
+        if self._outbox:
             self._settle()
         if link.lockstep:
+            if ck is not None:
+                ck.flush()  # the terminal moves on at READY: what it sent is written
             if crashpoint.ARMED:
                 crashpoint.hit("ready")
             self._send(link, ev.Ready(seq))

@@ -110,31 +110,53 @@ def test_a_cut_or_foreign_record_ends_the_log(tmp_path: Path) -> None:
     path = tmp_path / "t.frames"
     log = framelog.FrameLog(path, SECRET)
     with pytest.raises(RuntimeError, match="before the first checkpoint"):
-        log.append(b"x")
+        log.add(b"x")
     log.start(7)
-    for f in (b"one", b"two", b"three"):
-        log.append(f)
+    log.add(b"one")
+    log.flush()
+    log.add(b"two")
+    log.add(b"three")
+    log.flush()  # one record of two frames
+    log.add(b"not written")  # never flushed: not in the file
     assert framelog.read(path, SECRET, 7) == [b"one", b"two", b"three"]
     assert framelog.read(path, SECRET, 6) == []  # another checkpoint's log
     assert framelog.read(path, b"other secret", 7) == []
     size = log.size
     log.close()
-    os.truncate(path, size - 2)  # the last record cut by a kill
-    assert framelog.read(path, SECRET, 7) == [b"one", b"two"]
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 1  # an edit in the second record
-    path.write_bytes(bytes(data))
+    os.truncate(path, size - 2)  # the last record cut by a kill: all of it is left out
     assert framelog.read(path, SECRET, 7) == [b"one"]
+    data = bytearray(path.read_bytes())
+    data[25] ^= 1  # an edit in the first record (4 + 16 bytes of head, 4 + 3 of frame)
+    os.truncate(path, 0)
+    path.write_bytes(bytes(data))
+    assert framelog.read(path, SECRET, 7) == []
     assert framelog.read(tmp_path / "none", SECRET, 7) == []
+
+
+def test_frames_are_written_in_batches_of_at_most_batch(tmp_path: Path) -> None:
+    path = tmp_path / "t.frames"
+    log = framelog.FrameLog(path, SECRET)
+    log.start(1)
+    frames = [b"f%d" % i for i in range(framelog.BATCH + 3)]
+    for f in frames:
+        log.add(f)
+    assert log.count == 1 and len(log.pending) == 3  # a full batch went by itself
+    log.flush()
+    assert framelog.read(path, SECRET, 1) == frames
+    log.close()
 
 
 def test_a_new_checkpoint_starts_the_log_again(tmp_path: Path) -> None:
     path = tmp_path / "t.frames"
     log = framelog.FrameLog(path, SECRET)
     log.start(1)
-    log.append(b"a" * 100)
+    log.add(b"a" * 100)
+    log.flush()
+    log.add(b"pending when the checkpoint came")
     log.start(2)  # written over the first checkpoint's record: not read after it
-    log.append(b"b")
+    assert log.pending == []  # the checkpoint holds what was pending
+    log.add(b"b")
+    log.flush()
     assert framelog.read(path, SECRET, 2) == [b"b"]
     assert framelog.read(path, SECRET, 1) == []
     with pytest.raises(ValueError, match="checkpoint number 2 after 2"):
