@@ -18,22 +18,11 @@ from bridge.fake_terminal import FakeTerminal
 from bridge.fixtures import load_fixture
 from bridge.server import BrainServer
 from bridge.session import engine_factory
+from tests.test_e2e import STRATS as E2E_STRATS
 
 SECRET = b"recovery-secret"
-STRATS = [
-    {
-        "kind": "ema_cross",
-        "name": "ema_us100",
-        "magic": 11,
-        "params": {"symbol": "US100", "timeframe": 5, "fast": 3, "slow": 8},
-    },
-    {
-        "kind": "ema_cross",
-        "name": "ema_gold",
-        "magic": 12,
-        "params": {"symbol": "XAUUSD", "timeframe": 5, "lots": 0.2, "fast": 3, "slow": 8},
-    },
-]
+# the e2e tests' two EMA crosses, faster: they trade within the first 900 events
+STRATS = [{**s, "params": {**s["params"], "fast": 3, "slow": 8}} for s in E2E_STRATS]
 
 
 class Journal:
