@@ -112,7 +112,7 @@ class BrainServer:
         self.resync_timeout_ms = max(silence_ms // 3, 200)
         self.record = record  # record mode: sees every decoded frame from the terminals
         # crash recovery (bridge/recovery.py): a frame handled is logged before what it caused
-        # leaves; checkpoints after the sending, at most every checkpoint_every_ms
+        # leaves; checkpoints while no frame waits, at most every checkpoint_every_ms
         self.checkpoints = checkpoints
         self.checkpoint_every_ms = checkpoint_every_ms
         self._ckpt_wall: dict[str, int] = {}
@@ -183,7 +183,7 @@ class BrainServer:
             if crashpoint.ARMED:
                 crashpoint.hit("command", settle_s=0.05)
 
-    def _log_written(self) -> None:
+    def _write_frame_logs(self) -> None:
         """What the sockets held has been handled: its frames are written to the log; a
         terminal whose log has grown long gets a checkpoint (a restart replays the log)."""
         ck = self.checkpoints
@@ -230,7 +230,7 @@ class BrainServer:
                 else:
                     self.on_frame(ident, frame)
             if got and self.checkpoints is not None:
-                self._log_written()
+                self._write_frame_logs()
             if self.control is not None and self.control in socks:
                 self._on_control(self.control.recv())
             now = wall_ms()
