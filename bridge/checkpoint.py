@@ -214,7 +214,7 @@ class CheckpointFile:
         self.seq += 1
         head = struct.pack(">QQ", self.seq, len(blob))
         mac = hmac.new(self.secret, head + blob, hashlib.sha256).digest()
-        _write_at_start(self.fds[self.next], HEADER + head + mac + blob)
+        write_at(self.fds[self.next], HEADER + head + mac + blob, 0)
         self.next ^= 1
 
     def close(self) -> None:
@@ -223,11 +223,12 @@ class CheckpointFile:
         self.fds = []
 
 
-def _write_at_start(fd: int, data: bytes) -> None:
+def write_at(fd: int, data: bytes, offset: int) -> None:
+    """``data`` written at ``offset`` of an open file (the checkpoint slots, the frame log)."""
     if hasattr(os, "pwrite"):
-        os.pwrite(fd, data, 0)
+        os.pwrite(fd, data, offset)
     else:  # Windows
-        os.lseek(fd, 0, os.SEEK_SET)
+        os.lseek(fd, offset, os.SEEK_SET)
         os.write(fd, data)
 
 

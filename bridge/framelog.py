@@ -27,6 +27,8 @@ import os
 import struct
 from pathlib import Path
 
+from bridge.checkpoint import write_at
+
 _LEN = struct.Struct(">I")
 _KEY = struct.Struct(">QQ")  # checkpoint sequence number, record index: signed, not stored
 MAC_BYTES = 16
@@ -89,10 +91,7 @@ class FrameLog:
         batch = b"".join([b for f in self.pending for b in (pack(len(f)), f)])
         self.pending.clear()
         rec = pack(len(batch)) + _mac(self.key, self.epoch, self.count, batch) + batch
-        if _PWRITE:
-            os.pwrite(self.fd, rec, self.size)
-        else:
-            _write_at(self.fd, rec, self.size)
+        write_at(self.fd, rec, self.size)
         self.count += 1
         self.size += len(rec)
 
@@ -100,14 +99,6 @@ class FrameLog:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-
-_PWRITE = hasattr(os, "pwrite")
-
-
-def _write_at(fd: int, data: bytes, offset: int) -> None:  # Windows
-    os.lseek(fd, offset, os.SEEK_SET)
-    os.write(fd, data)
 
 
 def read(path: Path, secret: bytes, epoch: int) -> list[bytes]:
