@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= out/demo
 
-.PHONY: all install demo test lint typecheck bench fixtures clean
+.PHONY: all install demo test test-fast lint typecheck bench fixtures clean
 
 all: test
 
@@ -21,11 +21,16 @@ demo: $(STAMP)
 
 # The README's test command: lint and types first (both must be clean), then the suite.
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The suite without the slow crash, fault and real-data loops: for a developer's edit-test cycle.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check bridge strategies tests bench
 	$(BIN)/ruff format --check bridge strategies tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,8 +50,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/fuzz_atheris.py frames --runs 200000
 
 fixtures: $(STAMP)
-	$(BIN)/python -m bridge.fixturegen --out fixtures/demo --seed 7 --days 5
-	$(BIN)/python -m bridge.fixturegen --out fixtures/ticks_demo --seed 8 --ticks
+	$(BIN)/python -m bridge.data.fixturegen --out fixtures/demo --seed 7 --days 5
+	$(BIN)/python -m bridge.data.fixturegen --out fixtures/ticks_demo --seed 8 --ticks
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

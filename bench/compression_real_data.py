@@ -15,10 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.backtest import run_backtest
 from bridge.config import load_config
-from bridge.fixtures import load_fixture
-from bridge.timeutil import fmt
+from bridge.core.timeutil import fmt
+from bridge.data.fixtures import load_fixture
+from bridge.replay.backtest import run_backtest
 from strategies.compression import Compression
 
 

@@ -30,7 +30,7 @@ except ImportError:
     sys.exit("atheris is not installed: .venv/bin/pip install atheris")
 
 with atheris.instrument_imports():
-    from bridge import codec
+    from bridge.wire import codec
     from tests import fuzz_targets
     from tests.test_server_robustness import BuyEveryTick, served
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge import codec
+from bridge.wire import codec
 from tests.test_server_robustness import BuyEveryTick, served
 
 

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 import zmq
 
-from bridge import auth, codec, zmtp
-from bridge import events as ev
-from bridge.strategy import Context, Intents, Open, Strategy
-from bridge.symbols import SymbolSpec
+from bridge.brain.strategy import Context, Intents, Open, Strategy
+from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
+from bridge.wire import auth, codec, zmtp
 
 SECRET = b"latency-bench"
 TERMINAL_CPU, BRAIN_CPU = 0, 1  # the low-latency profile: one core each
@@ -58,10 +58,10 @@ class Probe(Strategy):
 
 
 def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
-    from bridge.engine import Engine
-    from bridge.recovery import Checkpoints
-    from bridge.risk import RiskLimits
-    from bridge.server import BrainServer
+    from bridge.brain.engine import Engine
+    from bridge.brain.risk import RiskLimits
+    from bridge.live.server import BrainServer
+    from bridge.persist.recovery import Checkpoints
 
     # crash recovery as a brain with a store has it: every frame logged before what it caused
     # leaves, checkpoints after the sending
@@ -121,7 +121,7 @@ class ZmqTerminal:
 
 
 class ZmtpTerminal:
-    """The terminal's end speaking ZMTP on a plain socket, as the EA does (bridge/zmtp.py)."""
+    """The terminal's end speaking ZMTP on a plain socket, as the EA does (bridge/wire/zmtp.py)."""
 
     def __init__(self, endpoint: str) -> None:
         self.c = zmtp.Client(endpoint)

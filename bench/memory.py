@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.fixturegen import CLOSE_MIN, OPEN_MIN, write
+from bridge.data.fixturegen import CLOSE_MIN, OPEN_MIN, write
 
 
 def main() -> None:
@@ -31,8 +31,8 @@ def main() -> None:
         write(Path(d), seed=3, days=days)
         code = textwrap.dedent(f"""
             import resource, time
-            from bridge.backtest import run_backtest
-            from bridge.fixtures import load_fixture
+            from bridge.replay.backtest import run_backtest
+            from bridge.data.fixtures import load_fixture
             from strategies.ema_cross import EmaCross, EmaCrossParams
             from strategies.range_breakout import RangeBreakout
             fx = load_fixture({d!r})

@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.backtest import run_backtest
 from bridge.config import load_config
-from bridge.fixtures import load_fixture
-from bridge.mt5csv import import_csv
+from bridge.data.fixtures import load_fixture
+from bridge.data.mt5csv import import_csv
+from bridge.replay.backtest import run_backtest
 from bridge.report import compare, write_outputs
 
 DATA = ROOT.parent / "shared" / "data"

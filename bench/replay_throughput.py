@@ -11,10 +11,10 @@ import statistics
 import time
 from pathlib import Path
 
-from bridge import codec
-from bridge import events as ev
-from bridge.backtest import run_backtest
-from bridge.fixtures import load_fixture
+from bridge.core import events as ev
+from bridge.data.fixtures import load_fixture
+from bridge.replay.backtest import run_backtest
+from bridge.wire import codec
 from strategies.ema_cross import EmaCross, EmaCrossParams
 
 ROOT = Path(__file__).resolve().parent.parent

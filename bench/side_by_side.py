@@ -32,11 +32,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge.backtest import run_backtest
-from bridge.fixturegen import generate
-from bridge.fixtures import BarArrays, Fixture, load_fixture
-from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE
-from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+from bridge.core.columns import BarArrays
+from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
+from bridge.data.fixturegen import generate
+from bridge.data.fixtures import Fixture, load_fixture
+from bridge.replay.backtest import run_backtest
+from strategies.range_breakout import RangeBreakout
+from strategies.range_breakout_params import RangeBreakoutParams
 
 P = RangeBreakoutParams(sizing="fixed", fixed_lots=1.0)
 

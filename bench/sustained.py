@@ -25,17 +25,17 @@ sys.path.insert(0, str(ROOT))
 
 import zmq
 
-from bridge import auth, codec
-from bridge import events as ev
-from bridge.control import control_call
+from bridge.core import events as ev
+from bridge.live.control import control_call
+from bridge.wire import auth, codec
 
 SECRET = b"sustained-bench"
 
 
 def brain(q: Any, transport: str, recovery_dir: str) -> None:
     from bridge.config import DEMO, parse_config
-    from bridge.recovery import Checkpoints
-    from bridge.session import BrainRunner
+    from bridge.persist.recovery import Checkpoints
+    from bridge.runner import BrainRunner
 
     cfg = parse_config({**DEMO, "store": {"url": "sqlite://"}, "brain": {"transport": transport}})
     runner = BrainRunner(
@@ -65,7 +65,7 @@ def main() -> None:
         help="the brain logs every frame and writes crash checkpoints, as a brain with a store",
     )
     a = ap.parse_args()
-    from bridge.fixtures import load_fixture
+    from bridge.data.fixtures import load_fixture
 
     fx = load_fixture(ROOT / "fixtures" / "demo")
     q = mp.get_context("spawn").Queue()

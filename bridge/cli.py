@@ -53,9 +53,9 @@ def _fixture_path(p: str) -> Path:
 
 # -- commands --------------------------------------------------------------------------------
 def cmd_backtest(a: argparse.Namespace) -> int:
-    from bridge.backtest import run_backtest
     from bridge.config import DEMO, load_config, parse_config
-    from bridge.fixtures import load_fixture
+    from bridge.data.fixtures import load_fixture
+    from bridge.replay.backtest import run_backtest
     from bridge.report import write_outputs
 
     cfg = load_config(a.config) if a.config else parse_config(DEMO, "embedded demo config")
@@ -69,8 +69,8 @@ def cmd_backtest(a: argparse.Namespace) -> int:
 
 
 def _fake_child(fixture: str, endpoint: str, secret: bytes, lockstep: bool, q: Any) -> None:
-    from bridge.fake_terminal import FakeTerminal
-    from bridge.fixtures import load_fixture
+    from bridge.data.fixtures import load_fixture
+    from bridge.sim.fake_terminal import FakeTerminal
 
     try:
         ft = FakeTerminal(load_fixture(fixture), endpoint, secret, lockstep=lockstep)
@@ -94,11 +94,11 @@ def _fake_child(fixture: str, endpoint: str, secret: bytes, lockstep: bool, q: A
 def cmd_demo(a: argparse.Namespace) -> int:
     """Brain (this process) + fake terminal (a child process) over loopback ZeroMQ, then the
     same fixture in-process to show both give the same trades."""
-    from bridge.backtest import run_backtest
     from bridge.config import DEMO, parse_config
-    from bridge.fixtures import load_fixture
-    from bridge.session import BrainRunner
-    from bridge.store import Store
+    from bridge.data.fixtures import load_fixture
+    from bridge.persist.store import Store
+    from bridge.replay.backtest import run_backtest
+    from bridge.runner import BrainRunner
 
     out = Path(a.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -156,11 +156,11 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from bridge.auth import secret_from_env
     from bridge.config import load_config
-    from bridge.recorder import Recorder
-    from bridge.session import BrainRunner
-    from bridge.store import Store
+    from bridge.live.recorder import Recorder
+    from bridge.persist.store import Store
+    from bridge.runner import BrainRunner
+    from bridge.wire.auth import secret_from_env
 
     cfg = load_config(a.config)
     secret = secret_from_env(cfg.brain.secret_env)
@@ -188,9 +188,9 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 
 def cmd_fake_terminal(a: argparse.Namespace) -> int:
-    from bridge.auth import secret_from_env
-    from bridge.fake_terminal import FakeTerminal, Faults
-    from bridge.fixtures import load_fixture
+    from bridge.data.fixtures import load_fixture
+    from bridge.sim.fake_terminal import FakeTerminal, Faults
+    from bridge.wire.auth import secret_from_env
 
     faults = Faults(
         seed=a.seed,
@@ -225,9 +225,9 @@ def cmd_fake_terminal(a: argparse.Namespace) -> int:
 
 
 def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
-    from bridge.auth import secret_from_env
     from bridge.config import load_config
-    from bridge.control import control_call
+    from bridge.live.control import control_call
+    from bridge.wire.auth import secret_from_env
 
     cfg = load_config(a.config)
     reply = control_call(
@@ -254,7 +254,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
 
 def cmd_import(a: argparse.Namespace) -> int:
-    from bridge.mt5csv import import_csv
+    from bridge.data.mt5csv import import_csv
 
     bars, dst = import_csv(Path(a.src), a.symbol, Path(a.out), a.shift_hours, a.spread)
     print(f"{len(bars)} M1 bars of {a.symbol} -> {dst}")
@@ -377,11 +377,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bridge.auth import SecretMissing
-    from bridge.codec import FrameError
     from bridge.config import ConfigError
-    from bridge.fake_terminal import TerminalRefused
-    from bridge.fixtures import FixtureError
+    from bridge.data.fixtures import FixtureError
+    from bridge.sim.fake_terminal import TerminalRefused
+    from bridge.wire.auth import SecretMissing
+    from bridge.wire.codec import FrameError
 
     a = parser().parse_args(argv)
     logging.basicConfig(

@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bridge.risk import RiskLimits
-from bridge.server import check_bind
-from bridge.strategy import Strategy
+from bridge.brain.risk import RiskLimits
+from bridge.brain.strategy import Strategy
+from bridge.live.server import check_bind
 
 
 class ConfigError(ValueError):
@@ -34,11 +34,11 @@ class BrainCfg(_Strict):
     silence_ms: int = Field(3000, gt=0)
     order_timeout_ms: int = Field(5000, gt=0)
     # the terminal endpoint: a pyzmq ROUTER ("zmq") or ZMTP on plain sockets ("zmtp", no
-    # ZeroMQ I/O thread: lower latency; bridge/zmtp.py)
+    # ZeroMQ I/O thread: lower latency; bridge/wire/zmtp.py)
     transport: Literal["zmq", "zmtp"] = "zmq"
     # low latency (docs/performance.md): poll without ever sleeping (takes a core: meant for
     # "zmtp", as ZeroMQ's I/O thread would need a core too), and run the order path dry every
-    # keep_warm_ms of quiet (0: never) so a rare order finds it in cache (bridge/warm.py)
+    # keep_warm_ms of quiet (0: never) so a rare order finds it in cache (bridge/live/warm.py)
     busy_poll: bool = False
     keep_warm_ms: int = Field(0, ge=0)
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bridge.portfolio import Portfolio, Trade
-from bridge.strategy import Strategy
-from bridge.timeutil import MS_PER_DAY, fmt
+from bridge.brain.portfolio import Portfolio, Trade
+from bridge.brain.strategy import Strategy
+from bridge.core.timeutil import MS_PER_DAY, fmt
 
 METRICS = (
     "net_profit",

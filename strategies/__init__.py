@@ -1,1 +1,1 @@
-"""Strategies: pure classes on the bridge.strategy API (no I/O, no wall clock)."""
+"""Strategies: pure classes on the bridge.brain.strategy API (no I/O, no wall clock)."""

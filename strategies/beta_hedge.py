@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.events import Bar
-from bridge.indicators import ATR, EMA, NAN, Returns, atr_values, ema_values
+from bridge.brain.indicators import ATR, EMA, NAN, Returns, atr_values, ema_values
+from bridge.core.events import Bar
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge import events as ev
-from bridge.indicators import ATR, Zigzag
-from bridge.strategy import (
+from bridge.brain.indicators import ATR, Zigzag
+from bridge.brain.strategy import (
     NO_INTENTS,
     Cancel,
     Close,
@@ -38,7 +37,8 @@ from bridge.strategy import (
     Rejection,
     Strategy,
 )
-from bridge.symbols import SymbolSpec
+from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from bridge.events import Bar
-from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE
+from bridge.core.events import Bar
+from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
 
 
 class Range(NamedTuple):

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge import events as ev
-from bridge.indicators import EMA
-from bridge.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Strategy
+from bridge.brain.indicators import EMA
+from bridge.brain.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Strategy
+from bridge.core import events as ev
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,66 +18,29 @@ Rules (SPEC 6.1, 6.2 and issue 3):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bridge import events as ev
-from bridge.indicators import EMA
-from bridge.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Rejection, Strategy
-from bridge.symbols import SymbolSpec
-from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE
+from bridge.brain.indicators import EMA
+from bridge.brain.strategy import (
+    NO_INTENTS,
+    Close,
+    Context,
+    Intent,
+    Intents,
+    Open,
+    Rejection,
+    Strategy,
+)
+from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
+from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
 from strategies.beta_hedge import BetaHedge
 from strategies.daily_range import DailyRange
+from strategies.range_breakout_jumps import RangeBreakoutJumps
+from strategies.range_breakout_params import RangeBreakoutParams
 
 if TYPE_CHECKING:
-    from bridge.tape import Tape
-    from strategies.range_breakout_jumps import RangeBreakoutJumps
-
-
-@dataclass(frozen=True, slots=True)
-class RangeBreakoutParams:
-    main_symbol: str = "US100"
-    hedge_symbol: str = "SPX500"
-    range_start_hour: int = 15
-    range_start_minute: int = 0
-    range_duration_min: int = 60
-    signal_tf: int = 5
-    htf_filter: bool = True
-    htf_tf: int = 60
-    htf_ema: int = 50
-    max_entries_per_direction: int = 1
-    sl_pct: float = 0.5
-    rr: float = 2.0
-    session_close: bool = True
-    session_close_hour: int = 23
-    session_close_minute: int = 30
-    sizing: str = "risk"  # "risk" or "fixed"
-    risk_pct: float = 1.0
-    fixed_lots: float = 1.0
-    hedge: bool = True
-    hedge_lookback: int = 12
-    lag_factor: float = 0.30
-    atr_period: int = 14
-    beta_ema: int = 10
-    beta_min: float = 0.5
-    beta_max: float = 5.0
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.sizing not in ("risk", "fixed"):
-            problems.append(f"sizing must be 'risk' or 'fixed', got {self.sizing!r}")
-        if self.sl_pct <= 0 or self.rr <= 0 or self.risk_pct <= 0 or self.fixed_lots <= 0:
-            problems.append("sl_pct, rr, risk_pct and fixed_lots must be > 0")
-        if self.signal_tf <= 1 or 1440 % self.signal_tf or 1440 % self.htf_tf:
-            problems.append("signal_tf must be above M1 and, like htf_tf, divide a day")
-        if self.main_symbol == self.hedge_symbol:
-            problems.append("main_symbol and hedge_symbol must differ")
-        if not (0 <= self.session_close_hour < 24 and 0 <= self.session_close_minute < 60):
-            problems.append("session close is not a time of day")
-        if self.max_entries_per_direction < 1:
-            problems.append("max_entries_per_direction must be >= 1")
-        if problems:
-            raise ValueError("range_breakout: " + "; ".join(problems))
+    from bridge.brain.tape import Tape
 
 
 class RangeBreakout(Strategy):
@@ -258,7 +221,6 @@ class RangeBreakout(Strategy):
 
     # -- replay that jumps over minutes (strategies/range_breakout_jumps.py) -------------------
     def replay_prepare(self, tape: Tape, specs: dict[str, SymbolSpec]) -> bool:
-        from strategies.range_breakout_jumps import RangeBreakoutJumps
 
         self._jumps = RangeBreakoutJumps.make(self, tape, specs)
         return self._jumps is not None

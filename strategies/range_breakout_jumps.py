@@ -1,4 +1,4 @@
-"""The range breakout in replay that jumps over minutes (bridge/replay_skip.py): when it can
+"""The range breakout in replay that jumps over minutes (bridge/replay/jumps.py): when it can
 act, and its bar-fed state after any minute, from the whole tape at once.
 
 It can act only on:
@@ -11,7 +11,7 @@ It can act only on:
 * the main symbol's M1 bars at or after the session close, while it holds positions.
 Everything else it does on bars is state: the daily range, the H1 EMA and the hedger, which
 ``skip_to`` sets to what ``on_bar`` would have made of every bar before a minute (the same
-arithmetic, in bulk: bridge/indicators.py ema_values/atr_values, strategies/beta_hedge.py
+arithmetic, in bulk: bridge/brain/indicators.py ema_values/atr_values, strategies/beta_hedge.py
 HedgeSeries). What it does on fills and positions is never skipped: those happen on minutes the
 replay visits.
 """
@@ -20,23 +20,41 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from bridge.indicators import ema_values
-from bridge.strategy import Context
-from bridge.symbols import SymbolSpec
-from bridge.tape import Tape
-from bridge.timeutil import MS_PER_DAY, MS_PER_MINUTE
-from strategies.beta_hedge import HedgeSeries
+from bridge.brain.indicators import EMA, ema_values
+from bridge.brain.strategy import Context
+from bridge.brain.tape import Tape
+from bridge.core.symbols import SymbolSpec
+from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
+from strategies.beta_hedge import BetaHedge, HedgeSeries
+from strategies.daily_range import DailyRange
+from strategies.range_breakout_params import RangeBreakoutParams
 
-if TYPE_CHECKING:
-    from strategies.range_breakout import RangeBreakout
+
+class BreakoutState(Protocol):
+    """What the jumps read and set of the strategy (strategies/range_breakout.py): its
+    parameters, its bar-fed state and whether it is in a trade."""
+
+    p: RangeBreakoutParams
+    symbols: tuple[str, ...]
+    range: DailyRange
+    htf: EMA
+    htf_close: float
+    close_min: int
+    hedger: BetaHedge | None
+    entries: dict[str, int]
+    main_ticket: int
+    pending_main: bool
+    hedged: bool
+
+    def new_hedger(self, sm: SymbolSpec, sh: SymbolSpec) -> BetaHedge: ...
 
 
 class RangeBreakoutJumps:
-    def __init__(self, s: RangeBreakout, tape: Tape, specs: dict[str, SymbolSpec]) -> None:
+    def __init__(self, s: BreakoutState, tape: Tape, specs: dict[str, SymbolSpec]) -> None:
         p = self.p = s.p
         self.s = s
         self.n = tape.n_minutes
@@ -76,7 +94,7 @@ class RangeBreakoutJumps:
 
     @classmethod
     def make(
-        cls, s: RangeBreakout, tape: Tape, specs: dict[str, SymbolSpec]
+        cls, s: BreakoutState, tape: Tape, specs: dict[str, SymbolSpec]
     ) -> RangeBreakoutJumps | None:
         """None when this replay cannot jump for the strategy (a symbol without bars, or the
         signal and higher timeframes the same)."""

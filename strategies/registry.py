@@ -6,10 +6,11 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from bridge.strategy import Strategy
+from bridge.brain.strategy import Strategy
 from strategies.compression import Compression, CompressionParams
 from strategies.ema_cross import EmaCross, EmaCrossParams
-from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+from strategies.range_breakout import RangeBreakout
+from strategies.range_breakout_params import RangeBreakoutParams
 from strategies.two_bucket import TwoBucket, TwoBucketParams
 
 Factory = Callable[[dict[str, Any], int, str], Strategy]

@@ -19,8 +19,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bridge import events as ev
-from bridge.strategy import NO_INTENTS, Context, Intent, Intents, Record, Strategy, Target
+from bridge.brain.strategy import NO_INTENTS, Context, Intent, Intents, Record, Strategy, Target
+from bridge.core import events as ev
 from strategies.unit_plan import LEGS, Change, UnitPlan
 
 

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bridge import events as ev
-from bridge.broker_sim import AccountSettings
-from bridge.fixtures import Fixture, TickArrays, bars_from_ticks
-from bridge.symbols import SymbolSpec
-from bridge.timeutil import parse
+from bridge.core import events as ev
+from bridge.core.columns import TickArrays
+from bridge.core.symbols import SymbolSpec
+from bridge.core.timeutil import parse
+from bridge.data.account import AccountSettings
+from bridge.data.fixtures import Fixture, bars_from_ticks
 
 GOLD = SymbolSpec("XAUUSD", 2, 0.01, 0.01, 1.0, 100.0, 0.01, 0.01, 100.0)
 START = parse("2026-01-06 10:00")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from bridge.fixtures import Fixture, load_fixture
+from bridge.data.fixtures import Fixture, load_fixture
 
 # CI runs the same examples every time (a submission is judged on a reproducible run); local
 # runs keep exploring new examples.
@@ -36,7 +36,7 @@ def shared_file(rel: str) -> Path:
 @pytest.fixture(scope="session")
 def day_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One generated trading day (three symbols): small enough for lockstep sessions in tests."""
-    from bridge.fixturegen import write
+    from bridge.data.fixturegen import write
 
     folder = tmp_path_factory.mktemp("day")
     write(folder, seed=11, days=1)

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bridge.config import ConfigError, load_config
-from bridge.fixtures import FixtureError, load_fixture, read_bars
-from bridge.mt5csv import read_mt5_csv
+from bridge.data.fixtures import FixtureError, load_fixture, read_bars
+from bridge.data.mt5csv import read_mt5_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 _TMP = Path(tempfile.mkdtemp(prefix="mt5bridge-fuzz-"))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from bridge import events as ev
-from bridge.engine import Engine
-from bridge.fixtures import Fixture
-from bridge.risk import RiskLimits
-from bridge.sim_terminal import SimTerminal
-from bridge.strategy import Context, Intents, Strategy
-from bridge.symbols import SymbolSpec
+from bridge.brain.engine import Engine
+from bridge.brain.risk import RiskLimits
+from bridge.brain.strategy import Context, Intents, Strategy
+from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
+from bridge.data.fixtures import Fixture
+from bridge.sim.terminal import SimTerminal
 
 T0 = 1_767_614_400_000  # 2026-01-05 12:00 server time, a Monday
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bridge.broker_sim import AccountSettings
-from bridge.fixtures import BarArrays, Fixture
-from bridge.symbols import SymbolSpec
-from bridge.timeutil import parse
+from bridge.core.columns import BarArrays
+from bridge.core.symbols import SymbolSpec
+from bridge.core.timeutil import parse
+from bridge.data.account import AccountSettings
+from bridge.data.fixtures import Fixture
 from tests.helpers import index_spec
 
 # (minute offset from start, open, high, low, close)

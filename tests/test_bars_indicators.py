@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from bridge.bars import BarBuilder, parse_timeframe
-from bridge.events import Bar
-from bridge.indicators import ATR, EMA, Returns
-from bridge.timeutil import parse
+from bridge.brain.bars import BarBuilder, parse_timeframe
+from bridge.brain.indicators import ATR, EMA, Returns
+from bridge.core.events import Bar
+from bridge.core.timeutil import parse
 
 
 def m1(t: str, o: float, h: float, low: float, c: float) -> Bar:
@@ -75,7 +75,7 @@ def test_returns_over_lookback() -> None:
 
 
 def test_zigzag_confirms_swings_by_threshold_and_ignores_the_start() -> None:
-    from bridge.indicators import Zigzag
+    from bridge.brain.indicators import Zigzag
 
     z = Zigzag()
     got = [z.update(p, 10) for p in (100, 95, 90, 89, 99, 105, 95, 94, 104)]

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from bridge import events as ev
-from bridge import retcodes as rc
-from bridge.broker_sim import AccountSettings, BrokerSim
-from bridge.symbols import SymbolSpec, parse_sessions
-from bridge.timeutil import parse
+from bridge.core import events as ev
+from bridge.core import retcodes as rc
+from bridge.core.symbols import SymbolSpec, parse_sessions
+from bridge.core.timeutil import parse
+from bridge.data.account import AccountSettings
+from bridge.sim.broker import BrokerSim
 from tests.helpers import gold_spec
 
 T0 = parse("2026-01-05 12:00")  # a Monday

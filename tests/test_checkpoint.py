@@ -1,4 +1,5 @@
-"""Crash checkpoints (bridge/checkpoint.py): what a restarted engine gets back, what it refuses."""
+"""Crash checkpoints (bridge/persist/checkpoint.py): what a restarted engine gets back, and what
+it refuses."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge import checkpoint
-from bridge import events as ev
-from bridge.orders import UNKNOWN
-from bridge.strategy import Open
+from bridge.brain.orders import UNKNOWN
+from bridge.brain.strategy import Open
+from bridge.core import events as ev
+from bridge.persist import checkpoint
 from strategies.ema_cross import EmaCross, EmaCrossParams
 from tests.helpers import T0, Scripted, engine, tick
 
@@ -42,12 +43,12 @@ def fresh() -> tuple[object, Scripted, EmaCross]:
 def test_a_restored_engine_continues_where_the_old_one_was(tmp_path: Path) -> None:
     old, _s, old_ema = worked_engine()
     path = checkpoint.path_for(tmp_path, "fake-1")
-    checkpoint.save(path, SECRET, checkpoint.capture(old, None))  # type: ignore[arg-type]
+    checkpoint.save(path, SECRET, old.capture(None, checkpoint.KEEP_ORDERS))  # type: ignore[arg-type]
     new, _s2, ema = fresh()
     st = checkpoint.load(path, SECRET)
     assert st is not None
-    assert checkpoint.restore(new, st) == []  # type: ignore[arg-type]
-    checkpoint.settle_restored(new, wall_now_ms=5)  # type: ignore[arg-type]
+    assert new.restore(st) == []  # type: ignore[arg-type]
+    new.settle_restored(wall_now_ms=5)  # type: ignore[arg-type]
     assert ema._fast.value == old_ema._fast.value and ema._above == old_ema._above
     (b_old,) = old._builders["US100"]  # type: ignore[attr-defined]
     (b_new,) = new._builders["US100"]  # type: ignore[attr-defined]
@@ -67,7 +68,7 @@ def test_a_restored_engine_continues_where_the_old_one_was(tmp_path: Path) -> No
 def test_a_checkpoint_under_another_secret_or_altered_is_refused(tmp_path: Path) -> None:
     eng, _, _ = worked_engine()
     path = tmp_path / "t.ckpt"
-    checkpoint.save(path, SECRET, checkpoint.capture(eng, None))  # type: ignore[arg-type]
+    checkpoint.save(path, SECRET, eng.capture(None, checkpoint.KEEP_ORDERS))  # type: ignore[arg-type]
     with pytest.raises(checkpoint.CheckpointError, match="signature"):
         checkpoint.load(path, b"another secret")
     (slot, _) = checkpoint.slot_paths(path)  # the first write goes to the first slot
@@ -107,11 +108,11 @@ def test_slots_are_written_in_turn_and_the_newest_whole_one_is_loaded(tmp_path: 
 
 def test_other_parameters_keep_the_new_strategy_and_say_why(tmp_path: Path) -> None:
     old, _, _ = worked_engine()
-    st = checkpoint.capture(old, None)  # type: ignore[arg-type]
+    st = old.capture(None, checkpoint.KEEP_ORDERS)  # type: ignore[arg-type]
     s = Scripted(magic=1)
     ema = EmaCross(EmaCrossParams(symbol="US100", timeframe=5, fast=4, slow=9), magic=2)
     new, _ = engine([s, ema])
-    problems = checkpoint.restore(new, st)
+    problems = new.restore(st)
     assert len(problems) == 1 and "magic 2" in problems[0] and "other parameters" in problems[0]
     assert not ema._fast.ready  # untouched
 
@@ -120,7 +121,7 @@ def test_fills_older_than_the_asking_time_are_not_kept() -> None:
     eng, _ = engine([Scripted()])
     eng.seen_deals.update({1: T0, 2: T0 + 60_000, 3: T0 + 120_000})
     eng.now_ms = T0 + 120_000
-    st = checkpoint.capture(eng, floor_ms=T0 + 60_000)
+    st = eng.capture(T0 + 60_000, checkpoint.KEEP_ORDERS)
     assert set(st["seen_deals"]) == {2, 3}
 
 
@@ -134,7 +135,7 @@ def test_a_position_nobody_explains_halts_only_its_strategy_with_a_clear_message
     """After a restart (not cold: the brain knows its orders), a position of a strategy's magic
     that none of its orders opened cannot be reconciled: that strategy stops opening, others go
     on, and the reason names the ticket and the symbol."""
-    from bridge.reconcile import reconcile
+    from bridge.brain.reconcile import reconcile
 
     a, b = Scripted(magic=1), Scripted(magic=2)
     eng, sent = engine([a, b])
@@ -153,9 +154,9 @@ def test_a_position_nobody_explains_halts_only_its_strategy_with_a_clear_message
 def test_an_order_record_survives_packing_field_for_field() -> None:
     import dataclasses
 
-    from bridge import events as ev
-    from bridge.orders import OrderRecord
-    from bridge.strategy import Close, Open
+    from bridge.brain.orders import OrderRecord
+    from bridge.brain.strategy import Close, Open
+    from bridge.core import events as ev
 
     recs = [
         OrderRecord(
@@ -172,5 +173,5 @@ def test_an_order_record_survives_packing_field_for_field() -> None:
         ),
         OrderRecord("b-2", 8, Close(42, 0.1), ev.CloseCmd("b-2", 42, 0.1, 20), "sent", 1, 2),
     ]
-    assert len(dataclasses.fields(OrderRecord)) == 10  # pack_order writes each of them
-    assert [checkpoint.unpack_order(checkpoint.pack_order(r)) for r in recs] == recs
+    assert len(dataclasses.fields(OrderRecord)) == 10  # pack writes each of them
+    assert [OrderRecord.unpack(r.pack()) for r in recs] == recs

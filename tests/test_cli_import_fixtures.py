@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import EXIT_INPUT, EXIT_OK, main
-from bridge.fixtures import FixtureError, load_fixture, market_events, read_bars
-from bridge.mt5csv import import_csv
+from bridge.data.fixtures import FixtureError, load_fixture, market_events, read_bars
+from bridge.data.mt5csv import import_csv
 from tests.conftest import shared_file
 
 FTMO = ["XAUUSD", "US100.cash", "US30.cash", "BTCUSD"]
@@ -153,7 +153,7 @@ def test_missing_secret_variable_is_a_clear_error(
 
 
 def test_committed_fixtures_are_what_the_seeded_generator_makes(tmp_path: Path) -> None:
-    from bridge.fixturegen import write
+    from bridge.data.fixturegen import write
     from tests.conftest import ROOT
 
     write(tmp_path, seed=7, days=5)
@@ -163,7 +163,7 @@ def test_committed_fixtures_are_what_the_seeded_generator_makes(tmp_path: Path) 
 
 
 def test_tick_fixture_streams_every_tick_and_closes_each_bar_at_its_minute_end() -> None:
-    from bridge.events import Bar, Tick
+    from bridge.core.events import Bar, Tick
     from tests.conftest import ROOT
 
     fx = load_fixture(ROOT / "fixtures" / "ticks_demo")
@@ -186,7 +186,7 @@ def test_tick_fixture_streams_every_tick_and_closes_each_bar_at_its_minute_end()
 
 
 def test_committed_tick_fixture_is_what_the_generator_makes(tmp_path: Path) -> None:
-    from bridge.fixturegen import write_ticks
+    from bridge.data.fixturegen import write_ticks
     from tests.conftest import ROOT
 
     write_ticks(tmp_path, seed=8)
@@ -209,7 +209,7 @@ def test_committed_tick_fixture_is_what_the_generator_makes(tmp_path: Path) -> N
     ],
 )
 def test_bad_tick_files_name_the_row(tmp_path: Path, body: str, error: str) -> None:
-    from bridge.fixtures import read_ticks
+    from bridge.data.fixtures import read_ticks
 
     f = tmp_path / "t.csv"
     f.write_text(body)

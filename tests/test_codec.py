@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge import codec
-from bridge import events as ev
+from bridge.core import events as ev
+from bridge.wire import codec
 from tests.conftest import ROOT
 
 GOLDEN = json.loads((ROOT / "fixtures/protocol/golden.json").read_text())

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.backtest import run_backtest
+from bridge.replay.backtest import run_backtest
 from strategies.compression import Compression, CompressionParams
 from tests.compression_scenarios import locked_fixture, path
 
@@ -54,7 +54,7 @@ def test_the_seeds_worked_example() -> None:
 
 
 def test_listed_tickets_are_adopted_and_others_left_alone() -> None:
-    from bridge import events as ev
+    from bridge.core import events as ev
     from tests.compression_scenarios import GOLD
     from tests.helpers import engine
 

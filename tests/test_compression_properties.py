@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge import events as ev
-from bridge.backtest import run_backtest
-from bridge.engine import Engine
-from bridge.fixtures import market_events
-from bridge.strategy import Close, Open
+from bridge.brain.engine import Engine
+from bridge.brain.strategy import Close, Open
+from bridge.core import events as ev
+from bridge.data.fixtures import market_events
+from bridge.replay.backtest import run_backtest
 from strategies.compression import Compression, CompressionParams
 from tests.compression_scenarios import GOLD, locked_fixture, path
 from tests.helpers import SimLink

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.backtest import run_backtest
+from bridge.brain.strategy import Open
 from bridge.config import load_config
-from bridge.fixtures import load_fixture
-from bridge.strategy import Open
+from bridge.data.fixtures import load_fixture
+from bridge.replay.backtest import run_backtest
 from strategies.compression import CompressionParams
 from tests.conftest import ROOT, shared_file
 from tests.test_compression_properties import Probe

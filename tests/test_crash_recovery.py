@@ -31,8 +31,8 @@ from typing import Any
 
 import pytest
 
-from bridge.fake_terminal import FakeTerminal
-from bridge.fixtures import load_fixture
+from bridge.data.fixtures import load_fixture
+from bridge.sim.fake_terminal import FakeTerminal
 
 pytestmark = pytest.mark.e2e
 SECRET = b"crash-test-secret"

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from bridge.backtest import run_backtest
 from bridge.config import parse_config
-from bridge.control import control_call
-from bridge.fake_terminal import FakeTerminal, Faults, TerminalRefused
-from bridge.fixtures import load_fixture
-from bridge.session import BrainRunner
+from bridge.data.fixtures import load_fixture
+from bridge.live.control import control_call
+from bridge.replay.backtest import run_backtest
+from bridge.runner import BrainRunner
+from bridge.sim.fake_terminal import FakeTerminal, Faults, TerminalRefused
 
 pytestmark = pytest.mark.e2e
 SECRET = b"e2e-secret-value-never-logged"
@@ -96,7 +96,7 @@ class Brain:
 
 @pytest.fixture(params=["zmq", "zmtp"])
 def brain(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Brain]:
-    """Each test with the brain's endpoint on pyzmq and on its own ZMTP (bridge/zmtp.py)."""
+    """Each test with the brain's endpoint on pyzmq and on its own ZMTP (bridge/wire/zmtp.py)."""
     b = Brain(tmp_path, transport=request.param)
     yield b
     b.runner.stop()
@@ -191,7 +191,7 @@ def test_a_brain_keeping_its_order_path_warm_trades_as_the_replay(
     try:
         FakeTerminal(load_fixture(day_fixture), b.endpoint, SECRET).run()
         assert [tuple(t) for t in b.engine.portfolio.trades] == expected_trades(day_fixture)
-        (warmer,) = b.runner.server._warmers.values()
+        (warmer,) = b.runner.server.warmers.values()
         assert warmer.framed > 0  # warmed between frames, and never sent: the trades are equal
     finally:
         b.runner.stop()
@@ -341,10 +341,11 @@ def test_reordered_and_delayed_frames_are_detected(brain: Brain, day_fixture: Pa
 
 
 def test_range_breakout_same_decisions_in_process_and_over_zeromq(tmp_path: Path) -> None:
-    from bridge.engine import Engine
-    from bridge.fixturegen import write
-    from bridge.server import BrainServer
-    from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+    from bridge.brain.engine import Engine
+    from bridge.data.fixturegen import write
+    from bridge.live.server import BrainServer
+    from strategies.range_breakout import RangeBreakout
+    from strategies.range_breakout_params import RangeBreakoutParams
 
     write(tmp_path, seed=1, days=2)
     fx = load_fixture(tmp_path)
@@ -374,7 +375,7 @@ def test_range_breakout_same_decisions_in_process_and_over_zeromq(tmp_path: Path
 
 
 def test_record_mode_makes_a_fixture_that_replays(tmp_path: Path, day_fixture: Path) -> None:
-    from bridge.recorder import Recorder
+    from bridge.live.recorder import Recorder
 
     rec = Recorder(tmp_path / "recorded")
     b = Brain(tmp_path)

@@ -23,11 +23,11 @@ from typing import Any
 
 import pytest
 
-from bridge.codec import SPEC_FIELDS, canonical_float
-from bridge.engine import Engine
-from bridge.orders import FILLED
-from bridge.server import BrainServer
-from bridge.strategy import Open
+from bridge.brain.engine import Engine
+from bridge.brain.orders import FILLED
+from bridge.brain.strategy import Open
+from bridge.live.server import BrainServer
+from bridge.wire.codec import SPEC_FIELDS, canonical_float
 from tests.conftest import ROOT
 from tests.helpers import Scripted
 

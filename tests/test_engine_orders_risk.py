@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from bridge import events as ev
-from bridge import retcodes as rc
-from bridge.orders import FILLED, PLACED, REJECTED, UNKNOWN
-from bridge.risk import RiskLimits
-from bridge.strategy import Cancel, Close, Open, SetTimer, Target
+from bridge.brain.orders import FILLED, PLACED, REJECTED, UNKNOWN
+from bridge.brain.risk import RiskLimits
+from bridge.brain.strategy import Cancel, Close, Open, SetTimer, Target
+from bridge.core import events as ev
+from bridge.core import retcodes as rc
 from tests.helpers import T0, Scripted, account, engine, index_spec, tick
 
 
@@ -92,7 +92,7 @@ def test_margin_of_market_orders_in_flight_counts_against_free_margin() -> None:
 
 def test_trading_hours_and_trade_mode() -> None:
     s = Scripted()
-    from bridge.symbols import parse_sessions
+    from bridge.core.symbols import parse_sessions
 
     e, _ = engine([s], specs={"US100": index_spec(sessions=parse_sessions("1:1300-1400"))})
     s.next = [Open("US100", True, 0.1)]
@@ -223,8 +223,8 @@ def test_strategy_state_is_saved_to_the_store_and_restored_by_a_new_brain(tmp_pa
     from pathlib import Path
 
     from bridge.config import parse_config
-    from bridge.session import engine_factory
-    from bridge.store import Store
+    from bridge.persist.store import Store
+    from bridge.runner import engine_factory
 
     url = f"sqlite:///{Path(str(tmp_path)) / 's.sqlite'}"
     cfg = parse_config({"strategies": [{"kind": "ema_cross", "name": "e", "magic": 5}]})

@@ -73,7 +73,7 @@ def test_the_check_fails_on_a_broken_include(tmp_path: object) -> None:
 def test_the_ea_codec_covers_every_frame_type() -> None:
     """The EA builds every terminal -> brain frame type and decodes every brain -> terminal one
     (field order and bytes are for the executed conformance check)."""
-    from bridge.codec import SCHEMA
+    from bridge.wire.codec import SCHEMA
 
     text = (MQL5 / "Include" / "MT5Bridge" / "Codec.mqh").read_text()
     for tag in (

@@ -4,12 +4,13 @@ import math
 
 import pytest
 
-from bridge import events as ev
-from bridge.backtest import run_backtest
-from bridge.timeutil import parse
+from bridge.core import events as ev
+from bridge.core.timeutil import parse
+from bridge.replay.backtest import run_backtest
 from strategies.beta_hedge import BetaHedge, lag_condition
 from strategies.daily_range import DailyRange
-from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+from strategies.range_breakout import RangeBreakout
+from strategies.range_breakout_params import RangeBreakoutParams
 from tests.helpers import T0, engine, index_spec
 from tests.scenario import Row, bars, fixture, flat
 

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from bridge.backtest import run_backtest
 from bridge.config import load_config
-from bridge.fixtures import load_fixture
+from bridge.data.fixtures import load_fixture
+from bridge.replay.backtest import run_backtest
 from tests.conftest import ROOT, shared_file
 
 pytestmark = pytest.mark.shared_data

@@ -1,5 +1,5 @@
-"""Crash recovery (bridge/recovery.py, bridge/framelog.py): a checkpoint plus the frames logged
-after it give back exactly the engine a brain had when it stopped."""
+"""Crash recovery (bridge/persist/recovery.py, bridge/persist/framelog.py): a checkpoint plus
+the frames logged after it give back exactly the engine a brain had when it stopped."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from bridge import checkpoint, framelog, recovery
+from bridge.brain.engine import Engine
 from bridge.config import parse_config
-from bridge.engine import Engine
-from bridge.fake_terminal import FakeTerminal
-from bridge.fixtures import load_fixture
-from bridge.server import BrainServer
-from bridge.session import engine_factory
+from bridge.data.fixtures import load_fixture
+from bridge.live.server import BrainServer
+from bridge.persist import checkpoint, framelog, recovery
+from bridge.runner import engine_factory
+from bridge.sim.fake_terminal import FakeTerminal
 from tests.test_e2e import STRATS as E2E_STRATS
 
 SECRET = b"recovery-secret"
@@ -35,9 +35,8 @@ class Journal:
 
 def working_state(eng: Engine) -> dict[str, Any]:
     """Everything a checkpoint keeps, comparable: strategies and bars by their pickles."""
-    st = checkpoint.capture(eng, None)
+    st = eng.capture(None, checkpoint.KEEP_ORDERS)
     st["strategies"] = {m: pickle.dumps(s.__dict__) for m, s in st["strategies"].items()}
-    st["builders"] = {k: b._cur for k, b in st["builders"].items()}
     st["orders"] = {cid: t[:6] + t[7:8] + t[9:] for cid, t in st["orders"].items()}  # no state
     del st["resume_guard"], st["order_prefix"]  # the prefix is the process's
     return st

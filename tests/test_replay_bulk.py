@@ -12,11 +12,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.bars import BarBuilder
-from bridge.events import Bar
-from bridge.fixtures import BarArrays, Fixture, load_fixture
-from bridge.indicators import ATR, EMA, Returns, atr_values, ema_values
-from bridge.tape import Tape, aggregate, merged_times
+from bridge.brain.bars import BarBuilder
+from bridge.brain.indicators import ATR, EMA, Returns, atr_values, ema_values
+from bridge.brain.tape import Tape, aggregate, merged_times
+from bridge.core.columns import BarArrays
+from bridge.core.events import Bar
+from bridge.data.fixtures import Fixture, load_fixture
 from strategies.beta_hedge import BetaHedge, HedgeSeries
 from tests.conftest import ROOT
 
@@ -108,7 +109,7 @@ def test_tape_bars_are_what_the_engine_builder_emits_and_when(
         {s: demo.specs[s] for s in ("US100", "SPX500")},
         {"US100": bar_arrays("US100", a, 1), "SPX500": bar_arrays("SPX500", b, 2)},
     )
-    tape = Tape(fx)
+    tape = Tape(fx.bars, fx.specs)
     assert (
         tape.times.tolist() == [x * 60_000 for x in sorted(set(a) | set(b))]
         and len(tape.times) == tape.n_minutes

@@ -14,13 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.backtest import RunResult, run_backtest
+from bridge.brain.strategy import Strategy
 from bridge.config import load_config
-from bridge.fixturegen import write
-from bridge.fixtures import BarArrays, Fixture, load_fixture
-from bridge.strategy import Strategy
+from bridge.core.columns import BarArrays
+from bridge.data.fixturegen import write
+from bridge.data.fixtures import Fixture, load_fixture
+from bridge.replay.backtest import RunResult, run_backtest
 from strategies.ema_cross import EmaCross, EmaCrossParams
-from strategies.range_breakout import RangeBreakout, RangeBreakoutParams
+from strategies.range_breakout import RangeBreakout
+from strategies.range_breakout_params import RangeBreakoutParams
 from tests.conftest import ROOT, shared_file
 from tests.test_replay_fast import outcome
 

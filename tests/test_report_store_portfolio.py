@@ -6,11 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge import events as ev
-from bridge.broker_sim import AccountSettings, BrokerSim
-from bridge.portfolio import Trade
+from bridge.brain.portfolio import Trade
+from bridge.core import events as ev
+from bridge.data.account import AccountSettings
+from bridge.persist.store import Store
 from bridge.report import drawdown, sharpe, trade_metrics
-from bridge.store import Store
+from bridge.sim.broker import BrokerSim
 from tests.helpers import T0, index_spec
 
 

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge import codec
-from bridge import events as ev
-from bridge.engine import Engine
-from bridge.server import BrainServer, Link
-from bridge.strategy import Context, Intents, Open
+from bridge.brain.engine import Engine
+from bridge.brain.strategy import Context, Intents, Open
+from bridge.core import events as ev
+from bridge.live.server import BrainServer
+from bridge.live.terminal_session import Link, TerminalSession
+from bridge.wire import codec
 from tests.conftest import ROOT
 from tests.helpers import Scripted, index_spec
 
@@ -43,7 +44,8 @@ def served(strategy: Scripted) -> tuple[BrainServer, list[Any], list[tuple[str, 
     eng = Engine([strategy], {"US100": index_spec()}, sent.append, id_prefix="r")
     srv.engines["t"] = eng
     srv.links[b"id"] = Link(b"id", state="ready", terminal_id="t")
-    srv._by_terminal["t"] = b"id"
+    srv.terminals["t"] = TerminalSession("t", eng)
+    srv.terminals["t"].identity = b"id"
     eng.handle(ev.Account(1, 1e6, 1e6, 0, 1e6, 100, "USD", True, 0))
     eng.start()
     return srv, sent, logs

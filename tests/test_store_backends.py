@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from bridge.store import Store
+from bridge.persist.store import Store
 from tests.conftest import ROOT
 
 _n = itertools.count()
@@ -86,7 +86,7 @@ def test_a_killed_brain_loses_nothing(backend: tuple[str, Any], tmp_path: Path) 
     url, _ = backend
     code = textwrap.dedent(f"""
         import os, time
-        from bridge.store import Store
+        from bridge.persist.store import Store
         from tests.test_store_backends import risk_row
         s = Store({url!r}, journal_dir={str(tmp_path)!r})
         for i in range(400):

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from bridge.engine import Engine
-from bridge.server import DB_HALT, BrainServer
-from bridge.store import Store
+from bridge.brain.engine import Engine
+from bridge.live.server import DB_HALT, BrainServer
+from bridge.persist.store import Store
 from tests.conftest import ROOT
 from tests.helpers import Scripted
 
@@ -27,7 +27,7 @@ def killed_writer(db: Path, first: int, wait: bool, second: int) -> None:
     """A process that audits rows and dies without closing the store (os._exit)."""
     code = textwrap.dedent(f"""
         import os, time
-        from bridge.store import Store
+        from bridge.persist.store import Store
         from tests.test_store_journal import risk_row
         s = Store("sqlite:///{db}")
         for i in range({first}):

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.symbols import SymbolSpec, format_sessions, parse_sessions
-from bridge.timeutil import parse
+from bridge.core.symbols import SymbolSpec, format_sessions, parse_sessions
+from bridge.core.timeutil import parse
 from tests.helpers import gold_spec
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge import retcodes as rc
-from bridge.fake_terminal import FakeTerminal, Faults
-from bridge.fixtures import load_fixture
+from bridge.core import retcodes as rc
+from bridge.data.fixtures import load_fixture
+from bridge.sim.fake_terminal import FakeTerminal, Faults
 from tests.test_e2e import SECRET, Brain, expected_trades
 
 pytestmark = pytest.mark.e2e

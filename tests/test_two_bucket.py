@@ -7,13 +7,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bridge import events as ev
-from bridge.backtest import run_backtest
-from bridge.broker_sim import AccountSettings
-from bridge.fixtures import Fixture, TickArrays, bars_from_ticks
-from bridge.store import Store
-from bridge.strategy import Record, Target
-from bridge.symbols import SymbolSpec
+from bridge.brain.strategy import Record, Target
+from bridge.core import events as ev
+from bridge.core.columns import TickArrays
+from bridge.core.symbols import SymbolSpec
+from bridge.data.account import AccountSettings
+from bridge.data.fixtures import Fixture, bars_from_ticks
+from bridge.persist.store import Store
+from bridge.replay.backtest import run_backtest
 from strategies.two_bucket import TwoBucket, TwoBucketParams
 from tests.compression_scenarios import START, path
 

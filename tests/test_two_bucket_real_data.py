@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.backtest import run_backtest
 from bridge.config import load_config
-from bridge.fixtures import load_fixture
+from bridge.data.fixtures import load_fixture
+from bridge.replay.backtest import run_backtest
 from strategies.two_bucket import TwoBucket
 from strategies.unit_plan import DOWN, UP
 from tests.conftest import ROOT, shared_file

@@ -1,18 +1,18 @@
-"""The order path warmer (bridge/warm.py) runs the order path dry: it changes nothing the engine
-owns and sends nothing, so a replay warmed after every step is the replay without it."""
+"""The order path warmer (bridge/live/warm.py) runs the order path dry: it changes nothing the
+engine owns and sends nothing, so a replay warmed after every step is the replay without it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bridge import events as ev
+from bridge.brain.engine import Engine
+from bridge.brain.risk import RiskLimits
 from bridge.config import DEMO, parse_config
-from bridge.engine import Engine
-from bridge.fixtures import Fixture, market_events
-from bridge.risk import RiskLimits
-from bridge.symbols import SymbolSpec
-from bridge.warm import OrderPathWarmer
-from bridge.zmtp import frame
+from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
+from bridge.data.fixtures import Fixture, market_events
+from bridge.live.warm import OrderPathWarmer
+from bridge.wire.zmtp import frame
 from strategies.ema_cross import EmaCross, EmaCrossParams
 from tests.helpers import SimLink
 

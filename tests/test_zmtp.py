@@ -1,4 +1,4 @@
-"""ZMTP on plain sockets (bridge/zmtp.py): the framing, and a Router that pyzmq DEALERs and our
+"""ZMTP on plain sockets (bridge/wire/zmtp.py): the framing, and a Router that pyzmq DEALERs and our
 own Client talk to as to a pyzmq ROUTER. (Whole sessions over it: tests/test_e2e.py runs every
 brain-fixture test on both transports.)"""
 
@@ -13,7 +13,7 @@ import zmq
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge import zmtp
+from bridge.wire import zmtp
 
 
 def pump(r: zmtp.Router, until: float = 2.0) -> list[tuple[bytes, bytes | None]]:

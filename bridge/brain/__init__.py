@@ -1,0 +1,1 @@
+"""Pure trading core: engine, strategy API, orders, risk, portfolio. Imports bridge.core only."""

@@ -1,0 +1,294 @@
+"""Fixtures: a folder with ``fixture.toml`` (account, symbol specs, data files) and M1 bar files.
+
+Bar files use the MetaTrader5 package's copy_rates CSV layout (optionally gzip-compressed):
+``time,open,high,low,close,tick_volume,spread,real_volume`` with ``time`` the bar's open time in
+broker server time. ``market_events`` turns them into the ordered tick and bar stream that both
+the fake terminal and in-process replay send through the same code.
+"""
+
+from __future__ import annotations
+
+import heapq
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bridge.core import events as ev
+from bridge.core.columns import BarArrays, TickArrays
+from bridge.core.symbols import SymbolSpec, parse_sessions
+from bridge.data.account import AccountSettings
+from bridge.data.intrabar import BAR_CLOSE_OFFSET_MS, TICK_OFFSETS_MS, path
+from bridge.wire.codec import SPEC_FIELDS
+
+BAR_COLUMNS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
+
+
+class FixtureError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    name: str
+    account: AccountSettings
+    specs: dict[str, SymbolSpec]
+    bars: dict[str, BarArrays]  # for tick symbols: the M1 bars built from the ticks
+    ticks: dict[str, TickArrays] = field(default_factory=dict)
+    positions: tuple[ev.Position, ...] = ()  # open when the session starts
+
+
+def read_bars(file: Path, symbol: str) -> BarArrays:
+    """Read and validate a copy_rates-layout CSV; errors name the file and the row."""
+    try:
+        df = pd.read_csv(file)
+    except (OSError, ValueError) as exc:
+        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+    missing = [c for c in BAR_COLUMNS if c not in df.columns]
+    if missing:
+        raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)})")
+    return bars_from_frame(df, symbol, str(file))
+
+
+def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
+    try:
+        times = pd.to_datetime(df["time"], format="mixed")
+    except (ValueError, TypeError) as exc:
+        raise FixtureError(f"{where}: column time: {exc}") from exc
+    t = times.to_numpy("datetime64[ms]").astype(np.int64)
+    cols = {}
+    for c in ("open", "high", "low", "close"):
+        a = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
+        bad = np.flatnonzero(~np.isfinite(a))
+        if len(bad):
+            raise FixtureError(f"{where}: row {bad[0] + 2}: column {c} is not a number")
+        cols[c] = a
+    o, h, lo, cl = cols["open"], cols["high"], cols["low"], cols["close"]
+    checks = [
+        (np.diff(t) <= 0, "time is not strictly increasing", 1),
+        (h < np.maximum(o, cl), "high below open or close", 0),
+        (lo > np.minimum(o, cl), "low above open or close", 0),
+        (t % 60_000 != 0, "time is not on a whole minute", 0),
+    ]
+    for mask, what, shift in checks:
+        bad = np.flatnonzero(mask)
+        if len(bad):
+            raise FixtureError(f"{where}: row {bad[0] + 2 + shift}: {what}")
+    spread = pd.to_numeric(df["spread"], errors="coerce").fillna(-1).to_numpy(np.int64)
+    if (spread < 0).any():
+        raise FixtureError(f"{where}: row {int(np.flatnonzero(spread < 0)[0]) + 2}: bad spread")
+    tv = pd.to_numeric(df["tick_volume"], errors="coerce").fillna(0).to_numpy(np.int64)
+    return BarArrays(symbol, t, o, h, lo, cl, tv, spread)
+
+
+def read_ticks(file: Path, symbol: str) -> TickArrays:
+    """A tick file: ``time,bid,ask`` with ``time`` in server time (``YYYY-MM-DD HH:MM:SS.fff``).
+    Errors name the file and the row."""
+    try:
+        df = pd.read_csv(file)
+    except (OSError, ValueError) as exc:
+        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+    missing = [c for c in ("time", "bid", "ask") if c not in df.columns]
+    if missing:
+        raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)})")
+    times = pd.to_datetime(df["time"], format="mixed", errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if len(bad):
+        raise FixtureError(f"{file}: row {bad[0] + 2}: unreadable time")
+    t = times.to_numpy("datetime64[ms]").astype(np.int64)
+    bid = pd.to_numeric(df["bid"], errors="coerce").to_numpy(np.float64)
+    ask = pd.to_numeric(df["ask"], errors="coerce").to_numpy(np.float64)
+    checks = [
+        (np.diff(t) < 0, "time goes backwards", 1),
+        (~(np.isfinite(bid) & (bid > 0)), "bid is not a positive number", 0),
+        (~(np.isfinite(ask) & (ask >= bid)), "ask is missing or below bid", 0),
+    ]
+    for mask, what, shift in checks:
+        hit = np.flatnonzero(mask)
+        if len(hit):
+            raise FixtureError(f"{file}: row {hit[0] + 2 + shift}: {what}")
+    return TickArrays(symbol, t, bid, ask)
+
+
+def bars_from_ticks(ticks: TickArrays, point: float) -> BarArrays:
+    """M1 bid bars of a tick stream; spread in points at each bar's last tick."""
+    minute = ticks.time_ms - ticks.time_ms % 60_000
+    starts = np.flatnonzero(np.r_[True, np.diff(minute) != 0])
+    ends = np.r_[starts[1:], len(minute)] - 1
+    b = ticks.bid
+    return BarArrays(
+        ticks.symbol,
+        minute[starts],
+        b[starts],
+        np.maximum.reduceat(b, starts),
+        np.minimum.reduceat(b, starts),
+        b[ends],
+        (ends - starts + 1).astype(np.int64),
+        np.round((ticks.ask[ends] - b[ends]) / point).astype(np.int64),
+    )
+
+
+def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
+    known = set(SymbolSpec.__dataclass_fields__) - {"symbol"}
+    fields = {k: v for k, v in d.items() if k in known}
+    unknown = set(d) - known - {"file", "ticks", "source"}
+    if unknown:
+        raise FixtureError(f"{where}: [symbols.{symbol}] unknown keys {sorted(unknown)}")
+    required = SPEC_FIELDS[1:9]  # digits .. volume_max: what a bar export never carries
+    missing = [k for k in required if k not in fields]
+    if missing:
+        raise FixtureError(
+            f"{where}: [symbols.{symbol}] must state {', '.join(missing)} "
+            "(MT5 exports do not contain the symbol specification)"
+        )
+    try:
+        if "sessions" in fields:
+            fields["sessions"] = parse_sessions(str(fields["sessions"]))
+        return SymbolSpec(symbol=symbol, **fields)
+    except (TypeError, ValueError) as exc:
+        raise FixtureError(f"{where}: [symbols.{symbol}]: {exc}") from exc
+
+
+def load_fixture(folder: Path | str) -> Fixture:
+    folder = Path(folder)
+    manifest = folder / "fixture.toml"
+    try:
+        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise FixtureError(f"{manifest}: {exc}") from exc
+    acc = raw.get("account", {})
+    try:
+        account = AccountSettings(**acc)
+    except TypeError as exc:
+        raise FixtureError(f"{manifest}: [account]: {exc}") from exc
+    specs: dict[str, SymbolSpec] = {}
+    bars: dict[str, BarArrays] = {}
+    ticks: dict[str, TickArrays] = {}
+    for sym, d in raw.get("symbols", {}).items():
+        specs[sym] = _spec(sym, d, str(manifest))
+        if "ticks" in d:
+            ticks[sym] = read_ticks(folder / d["ticks"], sym)
+            bars[sym] = bars_from_ticks(ticks[sym], specs[sym].point)
+        elif "file" in d:
+            bars[sym] = read_bars(folder / d["file"], sym)
+    if not bars:
+        raise FixtureError(f"{manifest}: no [symbols.X] with a bar file or a tick file")
+    if "start" in raw or "end" in raw:
+        bars, ticks = _window(bars, ticks, raw.get("start"), raw.get("end"), str(manifest))
+    positions = _positions(raw.get("positions", []), specs, str(manifest))
+    return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks, positions)
+
+
+def _positions(
+    rows: list[dict[str, Any]], specs: dict[str, SymbolSpec], where: str
+) -> tuple[ev.Position, ...]:
+    """[[positions]] symbol, side ("buy"/"sell"), volume, price, magic, time: held at the start."""
+    out = []
+    for i, r in enumerate(rows):
+        try:
+            sym, side = str(r["symbol"]), str(r["side"])
+            if sym not in specs or side not in ("buy", "sell"):
+                raise ValueError(f"symbol {sym!r} unknown or side {side!r} not buy/sell")
+            if not specs[sym].is_valid_volume(float(r["volume"])):
+                raise ValueError(f"volume {r['volume']} is not a valid volume of {sym}")
+            from bridge.core.timeutil import parse
+
+            out.append(
+                ev.Position(
+                    0,
+                    sym,
+                    side == "buy",
+                    float(r["volume"]),
+                    float(r["price"]),
+                    0.0,
+                    0.0,
+                    int(r.get("magic", 0)),
+                    0.0,
+                    0.0,
+                    parse(str(r.get("time", "1970-01-01"))),
+                    "",
+                )
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise FixtureError(f"{where}: positions[{i}]: {exc}") from None
+    return tuple(out)
+
+
+def _window(
+    bars: dict[str, BarArrays], ticks: dict[str, TickArrays], start: Any, end: Any, where: str
+) -> tuple[dict[str, BarArrays], dict[str, TickArrays]]:
+    """Keep [start, end) of every series (server time; either bound may be missing)."""
+    from bridge.core.timeutil import parse
+
+    try:
+        lo = parse(str(start)) if start is not None else -(2**62)
+        hi = parse(str(end)) if end is not None else 2**62
+    except ValueError as exc:
+        raise FixtureError(f"{where}: start/end: {exc}") from exc
+    out_b = {}
+    for sym, b in bars.items():
+        m = (b.time_ms >= lo) & (b.time_ms < hi)
+        out_b[sym] = BarArrays(
+            sym,
+            b.time_ms[m],
+            b.open[m],
+            b.high[m],
+            b.low[m],
+            b.close[m],
+            b.tick_volume[m],
+            b.spread[m],
+        )
+    out_t = {}
+    for sym, t in ticks.items():
+        m = (t.time_ms >= lo) & (t.time_ms < hi)
+        out_t[sym] = TickArrays(sym, t.time_ms[m], t.bid[m], t.ask[m])
+    return out_b, out_t
+
+
+MarketEvent = ev.Tick | ev.Bar
+
+
+def symbol_events(b: BarArrays, point: float) -> Iterator[tuple[int, int, MarketEvent]]:
+    """(time, order, event) for one symbol: four ticks per bar, then the closed M1 bar."""
+    sym = b.symbol
+    for t, o, h, lo, c, tv, sp in b.rows():
+        add = sp * point
+        for off, bid in zip(TICK_OFFSETS_MS, path(o, h, lo, c), strict=True):
+            yield t + off, 1, ev.Tick(sym, t + off, bid, round(bid + add, 10), 0.0, 1, 6)
+        yield t + BAR_CLOSE_OFFSET_MS, 0, ev.Bar(sym, 1, t, o, h, lo, c, tv, sp)
+
+
+def tick_symbol_events(
+    ticks: TickArrays, bars: BarArrays
+) -> Iterator[tuple[int, int, MarketEvent]]:
+    """(time, order, event) for a symbol with recorded ticks: every tick, and each M1 bar at
+    the end of its minute (before any tick of the next minute)."""
+    sym = ticks.symbol
+    tick_stream = (
+        (t, 1, ev.Tick(sym, t, bid, ask, 0.0, 1, 6))
+        for t, bid, ask in zip(
+            ticks.time_ms.tolist(), ticks.bid.tolist(), ticks.ask.tolist(), strict=True
+        )
+    )
+    bar_stream = (
+        (t + BAR_CLOSE_OFFSET_MS, 0, ev.Bar(sym, 1, t, o, h, lo, c, tv, sp))
+        for t, o, h, lo, c, tv, sp in bars.rows()
+    )
+    return heapq.merge(tick_stream, bar_stream, key=lambda x: (x[0], x[1]))
+
+
+def market_events(fx: Fixture) -> Iterator[MarketEvent]:
+    """All symbols merged by time; at equal times closed bars come before new ticks, then
+    symbols in the fixture's order. Symbols with recorded ticks stream those; the others the
+    four-tick path through each M1 bar (bridge.data.intrabar)."""
+    streams = []
+    for i, (sym, b) in enumerate(fx.bars.items()):
+        tk = fx.ticks.get(sym)
+        src = tick_symbol_events(tk, b) if tk is not None else symbol_events(b, fx.specs[sym].point)
+        streams.append(((t, kind, i, e) for t, kind, e in src))
+    for _t, _k, _i, e in heapq.merge(*streams, key=lambda x: (x[0], x[1], x[2])):
+        yield e

@@ -1,0 +1,116 @@
+"""Import MT5 bar exports into fixtures.
+
+Two layouts are read:
+* MetaTrader 5 "Export bars" (History Center): tab-separated, header
+  ``<DATE> <TIME> <OPEN> <HIGH> <LOW> <CLOSE> <TICKVOL> <VOL> <SPREAD>``, dates ``2026.01.05``;
+* the MetaTrader5 Python package's ``copy_rates_*`` frame saved as CSV: ``time,open,high,low,
+  close,tick_volume,spread,real_volume`` with ``time`` as text or as epoch seconds (a
+  ``timestamp`` column and a missing spread are accepted too, for other minute-bar sources).
+
+MT5 exports hold broker server time and nothing is converted, unless ``shift_hours`` says how
+far the file's clock is from the server's (for example +7 for US Eastern standard time to a
+UTC+2 server). ``spread`` sets a fixed spread in points for files that have none. The output
+is the copy_rates layout, gzip'd.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bridge.core.columns import BarArrays
+from bridge.data.fixtures import FixtureError, bars_from_frame
+
+EXPORT_COLUMNS = {
+    "<DATE>": "date",
+    "<TIME>": "clock",
+    "<OPEN>": "open",
+    "<HIGH>": "high",
+    "<LOW>": "low",
+    "<CLOSE>": "close",
+    "<TICKVOL>": "tick_volume",
+    "<VOL>": "real_volume",
+    "<SPREAD>": "spread",
+}
+
+
+def read_mt5_csv(path: Path) -> pd.DataFrame:
+    """Either layout -> a frame in the copy_rates layout (``time`` as datetime64)."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig") as fh:
+            first = fh.readline()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FixtureError(f"{path}: cannot read ({exc})") from exc
+    try:
+        if first.lstrip().startswith("<DATE>"):
+            df = pd.read_csv(path, sep="\t").rename(columns=EXPORT_COLUMNS)
+            missing = sorted(set(EXPORT_COLUMNS.values()) - set(df.columns) - {"real_volume"})
+            if missing:
+                raise FixtureError(f"{path}: MT5 export without columns {missing}")
+            df["time"] = pd.to_datetime(
+                df["date"].astype(str)
+                + " "
+                + df["clock"].astype(object).where(df["clock"].notna(), "00:00:00").astype(str),
+                format="%Y.%m.%d %H:%M:%S",
+                errors="coerce",
+            )
+        else:
+            df = pd.read_csv(path)
+            df.columns = [c.lower() for c in df.columns]
+            if "timestamp" in df.columns and "time" not in df.columns:
+                df = df.rename(columns={"timestamp": "time"})
+            if "volume" in df.columns and "tick_volume" not in df.columns:
+                df = df.rename(columns={"volume": "tick_volume"})
+            if "spread" not in df.columns:
+                df["spread"] = 0
+            if "time" not in df.columns:
+                raise FixtureError(f"{path}: no time column (have {list(df.columns)})")
+            if pd.api.types.is_numeric_dtype(df["time"]):
+                df["time"] = pd.to_datetime(df["time"], unit="s")
+            else:
+                df["time"] = pd.to_datetime(df["time"], format="mixed", errors="coerce")
+    except (ValueError, TypeError, OverflowError, pd.errors.ParserError) as exc:
+        raise FixtureError(f"{path}: {exc}") from exc
+    bad = np.flatnonzero(df["time"].isna().to_numpy())
+    if len(bad):
+        raise FixtureError(f"{path}: row {bad[0] + 2}: unreadable date/time")
+    return df
+
+
+def import_csv(
+    src: Path, symbol: str, out_dir: Path, shift_hours: float = 0.0, spread: int | None = None
+) -> tuple[BarArrays, Path]:
+    df = read_mt5_csv(src)
+    if shift_hours:
+        df["time"] = df["time"] + pd.Timedelta(hours=shift_hours)
+    if spread is not None:
+        if spread < 0:
+            raise FixtureError(f"spread must be >= 0 points, got {spread}")
+        df["spread"] = spread
+    bars = bars_from_frame(df, symbol, str(src))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dst = out_dir / f"{symbol}_M1.csv.gz"
+    times = bars.time_ms.astype("datetime64[ms]").astype(str)
+    with gzip.GzipFile(dst, "wb", mtime=0) as fh:
+        fh.write(b"time,open,high,low,close,tick_volume,spread,real_volume\n")
+        lines = (
+            f"{t[:10]} {t[11:19]},{o!r},{h!r},{lo!r},{c!r},{v},{s},0\n"
+            for t, (_t, o, h, lo, c, v, s) in zip(times, bars.rows(), strict=True)
+        )
+        fh.write("".join(lines).encode())
+    manifest = out_dir / "fixture.toml"
+    if not manifest.exists():
+        manifest.write_text(f'name = "{out_dir.name}"\n\n[account]\n')
+    text = manifest.read_text()
+    if f'[symbols."{symbol}"]' not in text:
+        manifest.write_text(
+            text + f'\n[symbols."{symbol}"]\nfile = "{dst.name}"\n'
+            "# State the symbol specification (MT5: Symbol > Specification):\n"
+            "# digits, point, tick_size, tick_value, contract_size, volume_min,\n"
+            "# volume_step, volume_max (and optionally stops_level, sessions, ...)\n"
+        )
+    return bars, dst

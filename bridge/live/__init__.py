@@ -1,0 +1,1 @@
+"""Live I/O: server, terminal sessions, control, recorder. Imports core, wire, brain, persist."""

@@ -1,0 +1,105 @@
+"""The brain's control endpoint: authenticated operator requests (status, halt, resume, stop,
+a strategy's own verbs) over a REP socket, and the client that sends them."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import zmq
+
+from bridge.live.terminal_session import Host
+from bridge.wire import auth
+
+
+def answer(host: Host, raw: bytes) -> dict[str, Any]:
+    """One control request: verify its MAC and freshness, then do the verb."""
+    try:
+        verb, arg, t, given = raw.decode("ascii").split("|")
+        fresh = abs(time.time() * 1000 - int(t)) < 30_000
+    except (UnicodeDecodeError, ValueError):
+        return {"ok": False, "error": "malformed control request"}
+    if not fresh or not auth.verify(host.secret, f"{verb}|{arg}|{t}", given):
+        host.log("control_refused", verb=verb)
+        return {"ok": False, "error": "not authenticated"}
+    if verb == "status":
+        return {"ok": True, **status(host)}
+    if verb == "halt":
+        for tid, eng in host.engines.items():
+            eng.gate.halt(arg or "operator halt")
+            host.checkpoint_now(tid)
+        host.log("halt", reason=arg)
+        return {"ok": True, "halted": arg or "operator halt"}
+    if verb == "resume":
+        for tid, eng in host.engines.items():
+            eng.gate.resume()
+            host.checkpoint_now(tid)
+        host.log("resume")
+        return {"ok": True}
+    if verb == "strategy":
+        name, _, rest = arg.partition(":")
+        sverb, _, sarg = rest.partition(":")
+        try:
+            for tid, eng in host.engines.items():
+                eng.control(name, sverb, sarg)
+                host.checkpoint_now(tid)
+        except ValueError as exc:
+            return {"ok": False, "error": str(exc)}
+        finally:
+            host.settle()
+        host.log("strategy_control", strategy=name, verb=sverb, arg=sarg)
+        return {"ok": True}
+    if verb == "stop":
+        host.stop_event.set()
+        return {"ok": True}
+    return {"ok": False, "error": f"unknown verb {verb!r}"}
+
+
+def status(host: Host) -> dict[str, Any]:
+    return {
+        "terminals": {
+            link.terminal_id: {
+                "state": link.state,
+                "stale": link.stale,
+                "frames": link.frames,
+                "gaps": link.gaps,
+                "dups": link.dups,
+                "bad": link.bad,
+            }
+            for link in host.links.values()
+        },
+        "engines": {
+            tid: {
+                "halted": e.gate.halted,
+                "positions": len(e.portfolio.positions),
+                "balance": round(e.portfolio.balance, 2),
+                "equity": round(e.portfolio.equity(), 2),
+                "open_orders": len(e.orders.open_orders),
+            }
+            for tid, e in host.engines.items()
+        },
+        "bad_frames": host.stats.bad_frames,
+        "gaps": host.stats.gaps,
+        "dups": host.stats.dups,
+    }
+
+
+def control_call(
+    endpoint: str, secret: bytes, verb: str, arg: str = "", timeout_ms: int = 3000
+) -> dict[str, Any]:
+    """Send one authenticated control request (status, halt, resume, stop) to a running brain."""
+    ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+    s = ctx.socket(zmq.REQ)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    s.connect(endpoint)
+    try:
+        t = str(int(time.time() * 1000))
+        s.send_string(f"{verb}|{arg}|{t}|{auth.mac(secret, f'{verb}|{arg}|{t}')}")
+        reply: dict[str, Any] = json.loads(s.recv_string())
+        return reply
+    except zmq.Again:
+        return {"ok": False, "error": f"no answer from {endpoint} within {timeout_ms} ms"}
+    finally:
+        s.close(0)

@@ -1,0 +1,67 @@
+"""A terminal's handshake with the brain: HELLO (protocol version) -> CHALLENGE (a nonce) ->
+AUTH (HMAC of the nonce with the shared secret) -> WELCOME; then the terminal sends its state
+and, when it comes back after an absence, the brain asks for the fills made meanwhile. Anything
+else before the handshake completes is refused with an ERROR frame naming it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.core import events as ev
+from bridge.core.wallclock import wall_ms
+from bridge.live.terminal_session import Host, Link
+from bridge.wire import auth, codec
+
+HELLO_FLAG_LOCKSTEP = 1
+
+
+def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
+    if isinstance(msg, ev.Hello):
+        major = msg.version.split(".")[0]
+        if major != codec.PROTOCOL_VERSION.split(".")[0]:
+            refuse(
+                host,
+                link,
+                1,
+                f"protocol version {msg.version} not supported (brain speaks "
+                f"{codec.PROTOCOL_VERSION})",
+            )
+            return
+        link.terminal_id = msg.terminal_id or link.identity.hex()
+        link.lockstep = bool(msg.flags & HELLO_FLAG_LOCKSTEP)
+        link.nonce = auth.new_nonce()
+        link.state = "challenged"
+        link.seq_in = seq
+        host.send(link, ev.Challenge(codec.PROTOCOL_VERSION, link.nonce))
+        return
+    if isinstance(msg, ev.Auth) and link.state == "challenged":
+        if not auth.verify(host.secret, link.nonce, msg.mac):
+            refuse(host, link, 2, "authentication failed: wrong shared secret")
+            return
+        link.seq_in = seq
+        link.state = "ready"
+        sess = host.session_for(link)  # the terminal's session (a new engine the first time)
+        if sess.identity and sess.identity != link.identity:
+            host.links.pop(sess.identity, None)  # the older connection no longer speaks for it
+        sess.identity = link.identity
+        link.snapshot = []  # the terminal sends its state right after WELCOME
+        link.snap_req = 0
+        link.snap_sent = wall_ms()
+        link.snap_waiting = False
+        host.send(link, ev.Welcome(f"s-{auth.new_nonce()[:8]}", host.heartbeat_ms))
+        if sess.known:  # a terminal coming back: fills made meanwhile
+            sess.lost_since()
+            link.deals_req = link.next_request()
+            assert sess.floor_ms is not None
+            host.send(link, ev.DealsSinceReq(link.deals_req, sess.floor_ms - 1))
+        host.checkpoint_now(sess.terminal_id)  # a new engine (restored or not) or an older floor
+        host.log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
+        return
+    refuse(host, link, 3, f"{type(msg).__name__} before the handshake completed")
+
+
+def refuse(host: Host, link: Link, code: int, text: str) -> None:
+    host.stats.refused += 1
+    host.log("refused", terminal=link.terminal_id, code=code, reason=text)
+    host.send(link, ev.Error(code, text))
+    host.links.pop(link.identity, None)

@@ -1,0 +1,395 @@
+"""The brain's transport: one ZeroMQ ROUTER socket that terminals (the EA, or the fake terminal)
+connect to as DEALERs; market data, events and commands share the connection, so fills stay
+ordered with ticks. Per terminal: handshake (version, HMAC challenge), sequence numbers both
+ways, heartbeats both ways, silence detection (halt until resynchronised), gap detection
+(resynchronise by snapshot), duplicate suppression, and lockstep replay for the fake terminal.
+The handshake is in bridge/live/handshake.py, resynchronisation in bridge/live/resync.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from bridge.brain.engine import Engine
+from bridge.core import crashpoint
+from bridge.core import events as ev
+from bridge.core.wallclock import wall_ms
+from bridge.live import control
+from bridge.live.handshake import handshake
+from bridge.live.resync import request_snapshot, snapshot_done
+from bridge.live.terminal_session import Link, Stats, TerminalSession
+from bridge.live.warm import OrderPathWarmer
+from bridge.persist.recovery import Checkpoints
+from bridge.wire import codec
+from bridge.wire.transport import open_endpoint
+
+log = logging.getLogger("mt5bridge.server")
+
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+DB_HALT = "database unavailable: the audit trail cannot be written"
+
+
+def check_bind(endpoint: str, allow_remote: bool) -> None:
+    if not endpoint.startswith("tcp://"):
+        if endpoint.startswith(("ipc://", "inproc://")):
+            return
+        raise ValueError(f"endpoint {endpoint!r}: expected tcp://HOST:PORT")
+    host = endpoint[6:].rsplit(":", 1)[0]
+    if host not in LOOPBACK and not allow_remote:
+        raise ValueError(
+            f"endpoint {endpoint!r} is not loopback: binding {host} exposes the brain "
+            "to the network; set allow_remote = true in [brain] to do it on purpose"
+        )
+
+
+class BrainServer:
+    def __init__(
+        self,
+        make_engine: Callable[[str, Callable[[Any], None]], Engine],
+        *,
+        endpoint: str,
+        secret: bytes,
+        heartbeat_ms: int = 1000,
+        silence_ms: int = 3000,
+        control_endpoint: str = "",
+        allow_remote: bool = False,
+        on_log: Callable[[str, dict[str, Any]], None] | None = None,
+        health: Callable[[], bool] | None = None,
+        record: Callable[[Any], None] | None = None,
+        checkpoints: Checkpoints | None = None,
+        checkpoint_every_ms: int = 1000,
+        transport: str = "zmq",
+        busy_poll: bool = False,
+        keep_warm_ms: int = 0,
+    ) -> None:
+        check_bind(endpoint, allow_remote)
+        if control_endpoint:
+            check_bind(control_endpoint, allow_remote)
+        self.make_engine = make_engine
+        self.health = health  # False while the audit database refuses writes: trading halts
+        self.resync_timeout_ms = max(silence_ms // 3, 200)
+        self.record = record  # record mode: sees every decoded frame from the terminals
+        # crash recovery (bridge/persist/recovery.py): a frame handled is logged before what it
+        # caused leaves; checkpoints while no frame waits, at most every checkpoint_every_ms
+        self.checkpoints = checkpoints
+        self.checkpoint_every_ms = checkpoint_every_ms
+        self._ckpt_wall: dict[str, int] = {}
+        self._outbox: list[tuple[str, Any]] = []
+        self.secret = secret
+        self.heartbeat_ms = heartbeat_ms
+        self.silence_ms = silence_ms
+        self.on_log = on_log
+        self.engines: dict[str, Engine] = {}
+        self.links: dict[bytes, Link] = {}
+        # per terminal id, across its connections: the engine, the connection that speaks for
+        # it, the latest server time seen and the resync floor (bridge/live/terminal_session.py)
+        self.terminals: dict[str, TerminalSession] = {}
+        self.stats = Stats()
+        self.stop_event = threading.Event()
+        self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
+        self.transport = open_endpoint(transport, self.ctx, endpoint)
+        self.endpoint = self.transport.endpoint
+        self.control: zmq.Socket[bytes] | None = None
+        if control_endpoint:
+            self.control = self.ctx.socket(zmq.REP)
+            self.control.setsockopt(zmq.LINGER, 0)
+            self.control.bind(control_endpoint)
+        self.last_frame_wall = wall_ms()
+        # low latency (docs/performance.md): poll without sleeping; run the order path dry
+        # every keep_warm_ms while no frame comes (bridge/live/warm.py)
+        self.busy_poll = busy_poll
+        self.keep_warm_ms = keep_warm_ms
+        self.warmers: dict[str, OrderPathWarmer] = {}
+
+    # -- logging -----------------------------------------------------------------------------
+    def log(self, kind: str, **detail: Any) -> None:
+        log.info("%s %s", kind, detail)
+        if self.on_log is not None:
+            self.on_log(kind, detail)
+
+    # -- sending -----------------------------------------------------------------------------
+    def send(self, link: Link, msg: Any) -> None:
+        link.seq_out += 1
+        link.last_tx = wall_ms()
+        self.transport.send(link.identity, codec.encode(msg, link.seq_out))
+
+    def _sender(self, terminal_id: str) -> Callable[[Any], None]:
+        def send(cmd: Any) -> None:
+            self._outbox.append((terminal_id, cmd))  # leaves in settle, after the frame log
+
+        return send
+
+    def settle(self) -> None:
+        """Send the commands the frames caused, their frames written to the log first."""
+        if self._outbox:
+            if self.checkpoints is not None:
+                self.checkpoints.flush()
+                if crashpoint.ARMED:
+                    crashpoint.hit("before_send")
+            out, self._outbox = self._outbox, []
+            for tid, cmd in out:
+                sess = self.terminals.get(tid)
+                link = self.links.get(sess.identity) if sess is not None else None
+                if link is None or link.state != "ready":
+                    # not connected: the order manager's timeout turns it into a QUERY on reconnect
+                    self.log("send_dropped", terminal=tid, command=repr(cmd))
+                    continue
+                self.send(link, cmd)
+            if crashpoint.ARMED:
+                crashpoint.hit("command", settle_s=0.05)
+
+    def _write_frame_logs(self) -> None:
+        """What the sockets held has been handled: its frames are written to the log; a
+        terminal whose log has grown long gets a checkpoint (a restart replays the log)."""
+        ck = self.checkpoints
+        if ck is not None:
+            ck.flush()
+            for tid in self.engines:
+                if ck.due(tid):
+                    self.checkpoint_now(tid)
+
+    def checkpoints_due(self, now: int) -> None:
+        """The checkpoints due by time: called while no frame waits (and by housekeeping), so
+        that writing one does not delay a tick arriving."""
+        for tid, eng in self.engines.items():
+            if eng.dirty and now - self._ckpt_wall.get(tid, 0) >= self.checkpoint_every_ms:
+                self.checkpoint_now(tid)
+
+    def checkpoint_now(self, tid: str) -> None:
+        """Checkpoint the engine now: called after it changed other than by a frame (the frame
+        log holds frames only), before any command that change caused leaves."""
+        eng = self.engines.get(tid)
+        if self.checkpoints is None or eng is None:
+            return
+        sess = self.terminals.get(tid)
+        self.checkpoints.save(tid, eng, sess.floor_ms if sess is not None else None)
+        eng.dirty = False
+        self._ckpt_wall[tid] = wall_ms()
+
+    # -- the loop ----------------------------------------------------------------------------
+    def serve(self, idle_exit_s: float | None = None) -> None:
+        poller = zmq.Poller()
+        self.transport.watch(poller)
+        if self.control is not None:
+            poller.register(self.control, zmq.POLLIN)
+        tick_every = max(10, min(self.heartbeat_ms, self.silence_ms) // 4)
+        next_house = wall_ms() + tick_every
+        wait_ms = min(tick_every, self.keep_warm_ms) if self.keep_warm_ms else tick_every
+        next_warm = 0
+        while not self.stop_event.is_set():
+            socks = dict(poller.poll(0 if self.busy_poll else self.transport.idle_ms(wait_ms)))
+            got = False
+            for ident, frame in self.transport.receive(socks, poller):
+                got = True
+                if frame is None:
+                    self._bad_frame(ident, "a message of several parts (a frame is one part)")
+                else:
+                    self.on_frame(ident, frame)
+            if got and self.checkpoints is not None:
+                self._write_frame_logs()
+            if self.control is not None and self.control in socks:
+                self._on_control(self.control.recv())
+            now = wall_ms()
+            if now >= next_house:
+                next_house = now + tick_every
+                self.housekeeping(now)
+            elif not socks:
+                if self.checkpoints is not None:
+                    self.checkpoints_due(now)
+                if self.keep_warm_ms and now >= next_warm:
+                    next_warm = now + self.keep_warm_ms
+                    self.keep_warm()
+            if idle_exit_s is not None and now - self.last_frame_wall > idle_exit_s * 1000:
+                self.log("idle_exit", seconds=idle_exit_s)
+                break
+
+    def keep_warm(self) -> None:
+        for tid, eng in self.engines.items():
+            w = self.warmers.get(tid)
+            if w is None:
+                w = self.warmers[tid] = OrderPathWarmer(eng, self.transport.frame)
+            w.warm()
+
+    def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.close()
+        self.transport.close()
+        if self.control is not None:
+            self.control.close(0)
+
+    def _check_health(self) -> None:
+        if self.health is None:
+            return
+        ok = self.health()
+        for tid, eng in self.engines.items():
+            if not ok and not eng.gate.halted:
+                eng.gate.halt(DB_HALT)
+                self.checkpoint_now(tid)
+                self.stats.halts += 1
+                self.log("halt", terminal=tid, reason=DB_HALT)
+            elif ok and eng.gate.halted == DB_HALT:
+                eng.gate.resume()
+                self.checkpoint_now(tid)
+                self.log("resumed", terminal=tid, reason="database back")
+
+    def housekeeping(self, now: int) -> None:
+        self._check_health()
+        for link in list(self.links.values()):
+            if link.state != "ready":
+                continue
+            if now - link.last_tx >= self.heartbeat_ms:
+                self.send(link, ev.Heartbeat(now))
+            if (
+                link.snapshot is not None
+                and (link.snap_req or link.snap_waiting)
+                and now - link.snap_sent >= self.resync_timeout_ms
+            ):
+                self.log("resync_again", terminal=link.terminal_id, request=link.snap_req)
+                request_snapshot(self, link)  # the answer's end was lost
+            if not link.stale and now - link.last_rx > self.silence_ms:
+                link.stale = True
+                eng = self.engines[link.terminal_id]
+                eng.gate.halt(f"terminal {link.terminal_id} silent")
+                self.terminals[link.terminal_id].lost_since()
+                eng.orders.mark_unknown()
+                self.checkpoint_now(link.terminal_id)
+                self.stats.halts += 1
+                self.log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
+        for tid, eng in self.engines.items():
+            if eng.orders.open_orders and eng.orders.expire(now):
+                self.checkpoint_now(tid)
+        self.settle()
+        if self.checkpoints is not None:
+            self.checkpoints_due(now)
+
+    # -- frames ------------------------------------------------------------------------------
+    def on_frame(self, ident: bytes, frame: bytes) -> None:
+        if crashpoint.ARMED:
+            crashpoint.hit("frame")
+        now = wall_ms()
+        self.last_frame_wall = now
+        link = self.links.get(ident)
+        if link is None:
+            link = self.links[ident] = Link(ident, last_rx=now)
+        try:
+            seq, msg = codec.decode(frame)
+        except codec.FrameError as exc:
+            self._bad_frame(ident, str(exc))
+            return
+        link.last_rx = now
+        if link.state != "ready":
+            handshake(self, link, seq, msg)
+            self.settle()
+            return
+        if seq <= link.seq_in:
+            link.dups += 1
+            self.stats.dups += 1
+            return
+        sess = self.terminals[link.terminal_id]
+        if seq != link.seq_in + 1:
+            sess.lost_since()
+            link.gaps += 1
+            self.stats.gaps += 1
+            self.log("gap", terminal=link.terminal_id, expected=link.seq_in + 1, got=seq)
+            request_snapshot(self, link)
+        link.seq_in = seq
+        link.frames += 1
+        if link.stale:
+            link.stale = False
+            self.log("terminal_back", terminal=link.terminal_id)
+            request_snapshot(self, link)
+        eng = sess.engine
+        t = type(msg)
+        tm = msg.time_ms if t is ev.Tick else getattr(msg, "time_ms", None)
+        if type(tm) is int and tm > sess.last_ms:
+            sess.saw(tm)
+        if self.record is not None:
+            self.record(msg)
+        ck = self.checkpoints
+        if t is ev.Tick and (link.snapshot is None or eng.last_tick.get(msg.symbol) != msg):
+            self._handle(link, eng, msg)  # the hot path: a quote, handled
+            if ck is not None:
+                ck.log_frame(link.terminal_id, frame)
+        elif t is ev.Tick:
+            pass  # the quote a reconnecting terminal sends with its state, already known
+        elif link.snapshot is not None and t in (ev.Position, ev.PendingOrder):
+            link.snapshot.append(msg)
+        elif t is ev.SnapshotEnd:
+            if link.deals_req and msg.req_id == link.deals_req:
+                link.deals_req = 0  # the end of a replay of fills, not of a snapshot
+                if link.snap_waiting:
+                    snapshot_done(self, link)
+            elif link.snapshot is not None and msg.req_id == link.snap_req:
+                if link.deals_req:  # fills first, as they happened: then the positions
+                    link.snap_waiting = True
+                else:
+                    snapshot_done(self, link)
+            # else: the end of an answer to an older request: superseded
+        elif t is ev.Heartbeat:
+            pass
+        elif t is ev.Hello:  # a terminal restarting on the same connection
+            link.state = "hello"
+            handshake(self, link, seq, msg)
+            return
+        else:
+            if crashpoint.ARMED and t is ev.Deal:
+                crashpoint.hit("deal")
+            self._handle(link, eng, msg)
+            if ck is not None:
+                ck.log_frame(link.terminal_id, frame)
+        if self._outbox:
+            self.settle()
+        if link.lockstep:
+            if ck is not None:
+                ck.flush()  # the terminal moves on at READY: what it sent is written
+            if crashpoint.ARMED:
+                crashpoint.hit("ready")
+            self.send(link, ev.Ready(seq))
+
+    def _bad_frame(self, ident: bytes, reason: str) -> None:
+        link = self.links.get(ident)
+        if link is None:
+            link = self.links[ident] = Link(ident, last_rx=wall_ms())
+        link.bad += 1
+        self.stats.bad_frames += 1
+        self.log("bad_frame", terminal=link.terminal_id, reason=reason)
+
+    def _handle(self, link: Link, eng: Engine, msg: Any) -> None:
+        try:
+            eng.handle(msg)
+        except Exception as exc:  # a bug must not take the brain down: log it, go on
+            self.stats.event_errors += 1
+            self.log(
+                "event_error",
+                terminal=link.terminal_id,
+                frame=type(msg).__name__,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+
+    def session_for(self, link: Link) -> TerminalSession:
+        """The session of the terminal a connection speaks for; its engine is made the first
+        time the terminal completes a handshake."""
+        tid = link.terminal_id
+        sess = self.terminals.get(tid)
+        if sess is None:
+            eng = self.engines[tid] = self.make_engine(tid, self._sender(tid))
+            sess = self.terminals[tid] = TerminalSession(tid, eng)
+        return sess
+
+    # -- control endpoint --------------------------------------------------------------------
+    def _on_control(self, raw: bytes) -> None:
+        assert self.control is not None
+        reply = self.control_request(raw)
+        self.control.send_string(json.dumps(reply))
+
+    def control_request(self, raw: bytes) -> dict[str, Any]:
+        return control.answer(self, raw)
+
+    def status(self) -> dict[str, Any]:
+        return control.status(self)

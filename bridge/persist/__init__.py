@@ -1,0 +1,1 @@
+"""Store, plan tables, journal, checkpoints, frame log, recovery. Imports core, wire, brain."""

@@ -1,0 +1,109 @@
+"""In-process replay: the engine and the simulated terminal in one process, no sockets.
+
+Event order is exactly what the fake terminal produces over ZeroMQ in lockstep mode: each market
+step's events are handled in order, commands execute as they are issued (against the same
+simulator state), and their answers are handled after the step, first in, first out.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.brain.engine import Engine
+from bridge.brain.orders import Audit
+from bridge.brain.portfolio import Portfolio
+from bridge.brain.risk import RiskLimits
+from bridge.brain.strategy import Rejection, Strategy
+from bridge.brain.tape import Tape
+from bridge.data.fixtures import Fixture, market_events
+from bridge.replay.jumps import Skipper
+from bridge.replay.quiet_minutes import minute_events
+from bridge.sim.terminal import SimTerminal
+
+
+@dataclass(slots=True)
+class RunResult:
+    name: str
+    portfolio: Portfolio
+    rejections: list[tuple[str, Rejection]]
+    events: int
+    strategies: list[Strategy]
+
+
+def run_backtest(
+    fx: Fixture,
+    strategies: Sequence[Strategy],
+    limits: RiskLimits | None = None,
+    audit: Audit | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    fast: bool = True,
+    jumps: bool = True,
+) -> RunResult:
+    """``fast``: leave out the ticks of minutes in which nothing can happen
+    (bridge/replay/quiet_minutes.py) and, with ``jumps``, handle in bulk the minutes on which no
+    strategy can act (bridge/replay/jumps.py); the results are the same as the plain stream's."""
+    term = SimTerminal(fx)
+    answers: deque[Any] = deque()
+
+    def send(cmd: Any) -> None:
+        answers.extend(term.command(cmd))
+
+    engine = Engine(
+        strategies,
+        dict(fx.specs),
+        send,
+        initial_balance=fx.account.balance,
+        limits=limits,
+        id_prefix="bt",
+        audit=audit,
+    )
+    handle = engine.handle
+
+    def step(batch: list[Any]) -> None:
+        for e in batch:
+            handle(e)
+        while answers:
+            handle(answers.popleft())
+
+    step(term.connect_events())
+    engine.start()
+    step([])
+    total = sum(len(b) for b in fx.bars.values())
+    n = bars = 0
+    sim = term.sim
+    tick_driven = any(s.wants_ticks for s in strategies)
+
+    def quiet() -> bool:
+        """Nothing can happen inside the next minute but quotes moving
+        (bridge/replay/quiet_minutes.py)."""
+        if tick_driven or engine.has_timers or sim.orders:
+            return False
+        return not any(p.sl or p.tp for p in sim.positions.values())
+
+    skipper = None
+    can_jump = all(type(s).replay_prepare is not Strategy.replay_prepare for s in strategies)
+    if fast and jumps and can_jump and not tick_driven and not fx.ticks:
+        tape = Tape(fx.bars, fx.specs)
+        if all([s.replay_prepare(tape, engine.specs) for s in strategies]):
+            skipper = Skipper(tape, engine, term, strategies)
+    if not fast:
+        stream = market_events(fx)
+    else:
+        stream = (
+            minute_events(fx, quiet)
+            if skipper is None
+            else minute_events(fx, quiet, skipper.jump, skipper.tape.times)
+        )
+    for me in stream:
+        n += 1
+        step(term.market(me))
+        if progress is not None and me.__class__.__name__ == "Bar":
+            bars += 1
+            if bars % 5000 == 0:
+                progress(bars, total)
+    engine.flush_bars()
+    step([])
+    return RunResult(fx.name, engine.portfolio, engine.rejections, n, list(strategies))

@@ -1,0 +1,1 @@
+"""Broker simulator, simulated and fake terminals. Imports core, wire, brain, data."""

@@ -1,0 +1,77 @@
+"""What a terminal does, with the broker simulator as its broker.
+
+The fake terminal (over ZeroMQ) and in-process replay both use this class, so they emit the same
+events in the same order for the same fixture:
+
+* on connect: the account, every symbol spec, open positions and pending orders;
+* for each tick: the deals of any SL/TP or pending order it triggers, then the tick itself;
+* for each closed M1 bar: the bar, then an account snapshot unless the account is flat and its
+  balance unchanged since the last one (nothing in it but its time would differ);
+* for each command: its result, its deals and position changes, then an account snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.core import events as ev
+from bridge.data.fixtures import Fixture
+from bridge.sim.broker import BrokerSim
+
+
+class SimTerminal:
+    def __init__(self, fx: Fixture) -> None:
+        self.fixture = fx
+        self.sim = BrokerSim(dict(fx.specs), fx.account)
+        for p in fx.positions:
+            self.sim.seed_position(p)
+        self._flat_cents: int | None = None  # the balance last reported while flat, in cents
+
+    def connect_events(self) -> list[Any]:
+        out: list[Any] = [self.sim.account()]
+        out += [ev.SymbolInfo(s) for s in self.sim.specs.values()]
+        sim = self.sim  # the current quotes, as the EA sends them on connect
+        out += [ev.Tick(s, sim.quote_ms[s], sim.bid[s], sim.ask[s], 0.0, 1, 6) for s in sim.bid]
+        out += self.sim.snapshot()
+        return out
+
+    def market(self, e: ev.Tick | ev.Bar) -> list[Any]:
+        if isinstance(e, ev.Tick):
+            trig = self.sim.on_tick(e.symbol, e.time_ms, e.bid, e.ask)
+            if trig:
+                return [*trig, self.sim.account(), e]
+            return [e]
+        close = e.time_ms + e.timeframe * 60_000
+        sim = self.sim
+        if close > sim.now_ms:
+            sim.now_ms = close
+        if not sim.positions and not sim.orders:
+            cents = round(sim.balance * 100)
+            if cents == self._flat_cents:
+                return [e]
+            self._flat_cents = cents
+        else:
+            self._flat_cents = None
+        return [e, sim.account()]
+
+    def flat_reported(self) -> bool:
+        """Flat, and the balance already reported: a bar now brings no account snapshot."""
+        sim = self.sim
+        flat = not sim.positions and not sim.orders
+        return flat and self._flat_cents == round(sim.balance * 100)
+
+    def command(self, cmd: Any) -> list[Any]:
+        if isinstance(cmd, ev.QueryCmd):
+            return [self.sim.query(cmd.client_id)]
+        if isinstance(cmd, ev.SnapshotReq):
+            snap = self.sim.snapshot()
+            n_pos = sum(1 for x in snap if isinstance(x, ev.Position))
+            return [self.sim.account(), *snap, ev.SnapshotEnd(cmd.req_id, n_pos, len(snap) - n_pos)]
+        if isinstance(cmd, ev.DealsSinceReq):
+            return [
+                *(d for d in self.sim.deals if d.time_ms > cmd.after_ms),
+                ev.SnapshotEnd(cmd.req_id, 0, 0),
+            ]
+        if isinstance(cmd, ev.HaltCmd):
+            return []
+        return [*self.sim.execute(cmd), self.sim.account()]
