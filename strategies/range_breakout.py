@@ -1,15 +1,20 @@
-"""Intraday range breakout on US100 with the surgical beta hedge on SPX500 (seed 002).
+"""Intraday range breakout on US100 with the surgical beta hedge on SPX500 ("RangeBetaHedge").
 
-Rules (SPEC 6.1, 6.2 and issue 3):
+Rules (SPEC 6.1, 6.2); parameters and defaults in strategies/range_breakout_params.py:
 * Range: the M1 highs and lows of [15:00, 16:00) server time, final once that window has closed.
 * Entry: a signal bar (M5, built from M1) closes above the range high (buy) or below the range
   low (sell), in points (a close equal to the boundary is no breakout), with the higher
   timeframe agreeing: the last closed H1 close above EMA(50) of H1 closes for buys, below for
   sells (``htf_filter = false`` turns it off; no entry while the EMA is warming up). One main
-  trade at a time, at most ``max_entries_per_direction`` per direction per day, none at or
-  after the session close.
-* Exits: SL at ``sl_pct`` % of the entry price, TP at ``rr`` x the SL distance, and whatever is
-  still open is closed at the session close (23:30, ``session_close = false`` to keep it open).
+  trade at a time (``one_main_trade_at_a_time``, default true: no entry while a main trade is
+  open or being opened), at most ``max_entries_per_direction`` per direction per day, none at
+  or after the session close.
+* Exits: SL at ``sl_pct`` % of the entry price, TP at ``rr`` x the SL distance. Flat at the end
+  of every session (``session_close = false`` keeps trades open): whatever is open is closed at
+  23:30, or ``session_end_buffer_min`` (1) minute before the session ends when it ends earlier
+  (the symbol's session table, with the day's early close: a holiday's shortened hours), and at
+  the latest on the first bar of a later day (a session that ended unannounced): an intraday
+  trade is never carried into the next session.
 * Size: ``risk_pct`` % of equity over the SL distance in money, or ``fixed_lots``.
 * Hedge: see strategies/beta_hedge.py. At most one per main trade, opposite direction, closed
   when the main trade closes for any reason; a hedge that fills after its main trade closed is
@@ -37,7 +42,7 @@ from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
 from strategies.beta_hedge import BetaHedge
 from strategies.daily_range import DailyRange
 from strategies.range_breakout_jumps import RangeBreakoutJumps
-from strategies.range_breakout_params import RangeBreakoutParams
+from strategies.range_breakout_params import RangeBreakoutParams, close_at_ms
 
 if TYPE_CHECKING:
     from bridge.brain.tape import Tape
@@ -68,6 +73,8 @@ class RangeBreakout(Strategy):
         self.main_trades = 0
         self.hedges = 0
         self._jumps: RangeBreakoutJumps | None = None
+        self._close_day = -1  # the server day whose close time is in _close_at
+        self._close_at = 0
 
     # -- bars --------------------------------------------------------------------------------
     def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
@@ -95,7 +102,7 @@ class RangeBreakout(Strategy):
         if rng is None or bar.time_ms < rng.end_ms or self.main_ticket or self.pending_main:
             return []
         close_ms = bar.time_ms + bar.timeframe * MS_PER_MINUTE
-        if p.session_close and close_ms % MS_PER_DAY // MS_PER_MINUTE >= self.close_min:
+        if p.session_close and close_ms >= self.close_at(bar.time_ms // MS_PER_DAY, ctx):
             return []
         spec = ctx.spec(p.main_symbol)
         pts = spec.to_points
@@ -172,12 +179,28 @@ class RangeBreakout(Strategy):
             beta_max=p.beta_max,
         )
 
+    def close_at(self, day: int, ctx: Context) -> int:
+        """When trades close on server day ``day`` (strategies/range_breakout_params.py)."""
+        if day != self._close_day:
+            self._close_day = day
+            self._close_at = close_at_ms(self.p, ctx.spec(self.p.main_symbol), day)
+        return self._close_at
+
     def _session_close(self, m1: ev.Bar, ctx: Context) -> list[Intent]:
+        """Flat at the end of each session: at the close time (or before an early end of the
+        session), and at the latest on the first bar of a later day when the session ended
+        before anything said so (a trade is never carried into the next session)."""
         if not self.p.session_close:
             return []
-        if (m1.time_ms + MS_PER_MINUTE) % MS_PER_DAY // MS_PER_MINUTE < self.close_min:
+        held = ctx.positions()
+        if not held:
             return []
-        return self._close([x.ticket for x in ctx.positions()], "session_close")
+        day = m1.time_ms // MS_PER_DAY
+        if m1.time_ms + MS_PER_MINUTE >= self.close_at(day, ctx):
+            return self._close([x.ticket for x in held], "session_close")
+        if any(x.time_ms // MS_PER_DAY < day for x in held):
+            return self._close([x.ticket for x in held], "session_ended")
+        return []
 
     def _close(self, tickets: list[int], tag: str) -> list[Intent]:
         """Close each ticket once: a close already sent is not sent again."""

@@ -31,7 +31,7 @@ from bridge.core.symbols import SymbolSpec
 from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
 from strategies.beta_hedge import BetaHedge, HedgeSeries
 from strategies.daily_range import DailyRange
-from strategies.range_breakout_params import RangeBreakoutParams
+from strategies.range_breakout_params import RangeBreakoutParams, close_at_ms
 
 
 class BreakoutState(Protocol):
@@ -43,7 +43,6 @@ class BreakoutState(Protocol):
     range: DailyRange
     htf: EMA
     htf_close: float
-    close_min: int
     hedger: BetaHedge | None
     entries: dict[str, int]
     main_ticket: int
@@ -76,9 +75,13 @@ class RangeBreakoutJumps:
         self.h1_close: list[float] = self.h1.close.tolist()
         self.h1_ema = ema_values(self.h1_close, p.htf_ema)
         # -- session close: main M1 bars at or after it -------------------------------------
+        # (and the first bar of each day: a trade carried past a session that ended unannounced)
         self.close_minutes: list[int] = []
+        spec = specs[p.main_symbol]
         if p.session_close:
-            after = (t + MS_PER_MINUTE) % MS_PER_DAY // MS_PER_MINUTE >= s.close_min
+            at = np.array([close_at_ms(p, spec, int(d)) for d in self.days], dtype=np.int64)
+            after = t + MS_PER_MINUTE >= at[self.day_of_bar]
+            after[first] = True
             self.close_minutes = main.minute[after].tolist()
         # -- the hedger ---------------------------------------------------------------------
         self.series: HedgeSeries | None = None
@@ -136,7 +139,9 @@ class RangeBreakoutJumps:
         keep &= sig.time_ms >= self.days[d] * MS_PER_DAY + span
         if p.session_close:
             close_ms = sig.time_ms + p.signal_tf * MS_PER_MINUTE
-            keep &= close_ms % MS_PER_DAY // MS_PER_MINUTE < s.close_min
+            sig_day = sig.time_ms // MS_PER_DAY
+            at = {d: close_at_ms(p, spec, d) for d in np.unique(sig_day).tolist()}
+            keep &= close_ms < np.array([at[d] for d in sig_day.tolist()], dtype=np.int64)
         hi = np.full(len(self.days), np.inf)
         lo = np.full(len(self.days), -np.inf)
         for i in np.flatnonzero(self.has_range):

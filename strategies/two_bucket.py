@@ -30,6 +30,9 @@ class TwoBucketParams:
     margin: float = 1000.0
     leverage: float = 1.0
     split: float = 0.5
+    # re-base margin and unit at each new high of the advance phase (the seed's "Continuous
+    # Growth Reset" example); off: the unit changes at a reset only, as the seed's tables read
+    rebase_on_new_high: bool = False
 
     def __post_init__(self) -> None:
         if self.margin <= 0 or self.leverage <= 0 or not 0 <= self.split <= 1:
@@ -58,7 +61,9 @@ class TwoBucket(Strategy):
         price = (tick.bid + tick.ask) / 2
         self.last_price = price
         if self.plan is None:
-            self.plan = UnitPlan(self.p.margin, self.p.leverage, price, self.p.split)
+            self.plan = UnitPlan(
+                self.p.margin, self.p.leverage, price, self.p.split, self.p.rebase_on_new_high
+            )
             return [
                 *self._execute(ctx),
                 *self._fills(tick.time_ms),

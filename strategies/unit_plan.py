@@ -1,12 +1,11 @@
-"""The two-bucket unit plan of seed 001 as a pure state machine (SPEC 6.4, issue 5).
+"""The two-bucket unit plan (Advanced Hedging Strategy v3.0) as a pure state machine.
 
 A plan holds ``margin`` (money) at ``leverage`` on one symbol, split between a long bucket
 (share ``split``) and a hedge bucket. Unit value = 5 % of the margin; the price distance of one
 unit = unit value / (margin x leverage / entry price) = 5 % x entry price / leverage.
 
 Allocations are percentages: ``long_pct`` of the long bucket held long (the rest in cash), and
-``hedge_long_pct`` of the hedge bucket held long (the rest short). The two tables, as issue 5
-states them (the seed's text is not in the shared material; these rows follow its wording):
+``hedge_long_pct`` of the hedge bucket held long (the rest short). The seed's two tables:
 
     units down from the peak:  0: 100/100  1: 100/75  2: 75/50  3: 50/25  4: 25/0  5: 0/0
     units up from the valley:  0: 0/0  1: 0/25  2: 25/50  3: 50/75  4: 75/100  5: 100/100
@@ -18,11 +17,16 @@ the row's level, and one row back only when price has come back a full unit from
 the row it is on (so wiggles under one unit never trade, and while the long bucket is partly
 invested each full unit moves both buckets by 25 % without confirmation). A gap goes straight
 to the row it reaches, in one change. When a change leaves both buckets 100 % long the plan
-resets: peak = valley = price, margin = plan value, unit recomputed, reset_count + 1. In the
-advance phase each new high moves the peak and re-bases margin and unit to the plan's value
-(no trade). Each bucket's full size (asset units) is fixed when the plan starts and at each
-reset or leverage change: margin x leverage / price x the bucket's share; the percentages
-apply to those sizes.
+resets: peak = valley = price, margin = plan value, unit recomputed, reset_count + 1.
+
+The unit changes at a reset only (the seed: "Unit values recalculate with portfolio growth
+through reset mechanism"; ``checkFullLongReset()`` runs after allocation changes, and a pure
+advance makes none). In the advance phase a new high moves the peak, not the unit. With
+``rebase_on_new_high`` each new high in the advance phase also re-bases margin and unit to the
+plan's value (the seed's "Continuous Growth Reset" example: "$100 margin, never retraced,
+current $145 -> $145 margin, $7.25 units, peak/valley $145"), without a trade. Each bucket's
+full size (asset units) is fixed when the plan starts and at each reset or leverage change:
+margin x leverage / price x the bucket's share; the percentages apply to those sizes.
 """
 
 from __future__ import annotations
@@ -61,7 +65,14 @@ class Change:
 
 
 class UnitPlan:
-    def __init__(self, margin: float, leverage: float, price: float, split: float = 0.5) -> None:
+    def __init__(
+        self,
+        margin: float,
+        leverage: float,
+        price: float,
+        split: float = 0.5,
+        rebase_on_new_high: bool = False,
+    ) -> None:
         if margin <= 0 or leverage <= 0 or price <= 0:
             raise ValueError(
                 f"plan: margin, leverage and price must be > 0 ({margin}, {leverage}, {price})"
@@ -69,6 +80,7 @@ class UnitPlan:
         if not 0 <= split <= 1:
             raise ValueError(f"plan: split must be within 0..1, got {split}")
         self.split = split
+        self.rebase_on_new_high = rebase_on_new_high
         self.leverage = leverage
         self.base = margin  # money put in
         self.realised = 0.0
@@ -131,8 +143,9 @@ class UnitPlan:
         if self.mode == "down":
             if price > self.peak:
                 self.peak = price
-                if self.row == 0:  # advance: a new high re-bases margin and unit, no trade
-                    self._rebase(self.value(price), price)
+                if self.row == 0:  # advance: a new high moves the peak, no trade
+                    if self.rebase_on_new_high:
+                        self._rebase(self.value(price), price)
                     return None
             self.valley = min(self.valley, price)
             x = (self.peak - price) / self.unit
@@ -273,6 +286,7 @@ class UnitPlan:
     def state(self) -> dict[str, Any]:
         keys = (
             "split",
+            "rebase_on_new_high",
             "leverage",
             "base",
             "realised",

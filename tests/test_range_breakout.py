@@ -5,8 +5,11 @@ import math
 import pytest
 
 from bridge.core import events as ev
+from bridge.core.symbols import format_sessions, parse_sessions
 from bridge.core.timeutil import parse
-from bridge.replay.backtest import run_backtest
+from bridge.data.fixtures import Fixture
+from bridge.data.sessions import with_early_closes
+from bridge.replay.backtest import RunResult, run_backtest
 from strategies.beta_hedge import BetaHedge, lag_condition
 from strategies.daily_range import DailyRange
 from strategies.range_breakout import RangeBreakout
@@ -284,3 +287,81 @@ def test_no_hedge_without_a_main_trade_then_one_hedge_with_it() -> None:
     period(3, 21300, 6015)
     (cmd,) = sent  # one hedge per main trade, however often the condition holds
     assert isinstance(cmd, ev.OpenCmd) and cmd.symbol == "SPX500" and cmd.order_type == ev.SELL
+
+
+# -- flat at the end of every session, also when it ends early -------------------------------
+TUESDAY = 600 + 65  # minute offset of Tuesday 01:05 (minute 0 is Monday 14:00)
+
+
+def bought_at_16_05() -> list[Row]:
+    """Monday: the 15:00 range, a buy signal on the 16:00 M5 bar, then flat until 19:59."""
+    rows = window_rows() + flat(range(120, 124), 100.0) + [(124, 100.0, 101.2, 100.0, 101.2)]
+    return rows + flat(range(125, 360), 101.2)
+
+
+def tuesday(price: float, until: int = 60) -> list[Row]:
+    return flat(range(TUESDAY, TUESDAY + until), price)
+
+
+def run_fx(fx: Fixture, **kw: object) -> tuple[RangeBreakout, RunResult]:
+    params = dict(
+        main_symbol="US100", hedge=False, htf_filter=False, sizing="fixed", fixed_lots=1.0
+    )
+    params.update(kw)
+    s = RangeBreakout(RangeBreakoutParams(**params))  # type: ignore[arg-type]
+    return s, run_backtest(fx, [s])
+
+
+def test_a_session_table_that_ends_the_day_at_20_00_closes_the_trade_before_it() -> None:
+    sessions = parse_sessions("1:0105-2000;2:0105-2349")  # Monday ends at 20:00
+    spec = index_spec("US100", sessions=sessions)
+    fx = fixture(bars("US100", DAY, bought_at_16_05() + tuesday(105.0)), specs={"US100": spec})
+    _s, res = run_fx(fx)
+    (t,) = res.portfolio.trades
+    # the bar closing at 19:59 (one minute before the end) closes it, at the next quote: the
+    # 19:59 bar's open, the session's last price; not carried into Tuesday at 105
+    assert t.close_time == parse("2026-01-05 19:59") and t.close_price == 101.2
+    assert t.reason == "expert"
+
+
+def signal_day(at_14: int, end: int) -> list[Row]:
+    """A day from 01:05: flat 100, the 15:00 range, a buy signal on the 16:00 M5 bar, then flat
+    at 101.2 until minute ``end`` (offsets from Monday 14:00; ``at_14``: that day's 14:00)."""
+    rows = flat(range(at_14 - 13 * 60 + 5, at_14), 100.0)
+    rows += [(at_14 + m, *r[1:]) for m, r in enumerate(window_rows())]
+    rows += flat(range(at_14 + 120, at_14 + 124), 100.0)
+    rows += [(at_14 + 124, 100.0, 101.2, 100.0, 101.2)]
+    return rows + flat(range(at_14 + 125, end), 101.2)
+
+
+def test_a_day_whose_data_end_at_20_00_is_an_early_close_read_off_the_data() -> None:
+    # Monday runs to 23:59 as usual, Tuesday stops at 19:59 (a holiday's early close) after a
+    # buy, Wednesday is the data's last day (at 107)
+    rows = flat(range(0, 600), 100.0)
+    rows += signal_day(600 + 14 * 60, 600 + 20 * 60)
+    wed = 2 * 600 + 24 * 60 - 600 + 65  # Wednesday 01:05
+    rows += flat(range(wed, wed + 120), 107.0)
+    b = bars("US100", DAY, rows)
+    spec = with_early_closes(index_spec("US100"), b)
+    assert format_sessions(spec.sessions) == "2026-01-06:0105-2000"
+    s, res = run_fx(fixture(b, specs={"US100": spec}))
+    (t,) = res.portfolio.trades
+    assert s.main_trades == 1 and t.close_time == parse("2026-01-06 19:59")
+    assert t.close_price == 101.2 and t.reason == "expert"
+    # without the calendar the trade is still never carried past the session: it is closed on
+    # the first bar of the next day the market opens, at that day's price
+    _s2, res2 = run_fx(fixture(b), sl_pct=5.0)  # no gap through the stop or target
+    (t2,) = res2.portfolio.trades
+    assert t2.close_time == parse("2026-01-07 01:06") and t2.close_price == 107.0
+
+
+def test_a_holiday_after_an_early_close_does_not_block_the_next_days_signal() -> None:
+    """Monday's trade (its session ended at 20:00 unannounced) is closed on Wednesday's first bar
+    (Tuesday is a holiday with no bars), and Wednesday's own breakout still trades."""
+    rows = bought_at_16_05()
+    wed = 600 + 24 * 60 + 14 * 60  # Wednesday 14:00
+    rows += [(wed + m, *r[1:]) for m, r in enumerate(breakout_rows(101.01))]
+    s, res = run_fx(fixture(bars("US100", DAY, rows)), sl_pct=5.0)  # no gap through the stop
+    (first,) = res.portfolio.trades
+    assert first.close_time == parse("2026-01-07 14:01") and first.close_price == 100.0
+    assert s.main_trades == 2 and len(res.portfolio.positions) == 1

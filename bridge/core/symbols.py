@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE, ServerMs, weekday
 
@@ -26,11 +27,14 @@ FILLING_IOC = 2
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A trading session on one weekday (0 = Sunday), minutes of the server day, [start, end)."""
+    """A trading session on one weekday (0 = Sunday), minutes of the server day, [start, end).
+    A dated session (``day`` >= 0: the server day number, ms // MS_PER_DAY) replaces the
+    weekday's sessions on that one day: a holiday or an early close."""
 
     weekday: int
     start_min: int
     end_min: int
+    day: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,33 +125,72 @@ class SymbolSpec:
 
     # -- sessions ----------------------------------------------------------------------------
     def is_open(self, t: ServerMs) -> bool:
-        if not self.sessions:
+        day_sessions = self.sessions_on(t // MS_PER_DAY)
+        if day_sessions is None:
             return True
-        wd = weekday(t)
         minute = (t % MS_PER_DAY) // MS_PER_MINUTE
-        return any(s.weekday == wd and s.start_min <= minute < s.end_min for s in self.sessions)
+        return any(s.start_min <= minute < s.end_min for s in day_sessions)
+
+    def sessions_on(self, day: int) -> tuple[Session, ...] | None:
+        """The sessions of one server day: its dated sessions if it has any, else its weekday's;
+        None when the symbol has no session table for that day (always open)."""
+        if not self.sessions:
+            return None
+        dated = tuple(s for s in self.sessions if s.day == day)
+        if dated:
+            return dated
+        if all(s.day >= 0 for s in self.sessions):
+            return None  # only dated sessions are known: other days are always open
+        wd = weekday(day * MS_PER_DAY)
+        return tuple(s for s in self.sessions if s.day < 0 and s.weekday == wd)
+
+    def day_close_ms(self, day: int) -> ServerMs | None:
+        """When trading ends on one server day (the end of its last session), or None when the
+        table does not say (no table, or no session that day)."""
+        day_sessions = self.sessions_on(day)
+        if not day_sessions:
+            return None
+        return day * MS_PER_DAY + max(s.end_min for s in day_sessions) * MS_PER_MINUTE
 
 
 def parse_sessions(text: str) -> tuple[Session, ...]:
-    """'1:0105-2349;2:0105-2349' -> sessions. Empty text: always open."""
+    """'1:0105-2349;2:0105-2349' -> sessions; a dated one, '2025-12-24:0105-2015', replaces its
+    weekday's sessions on that server day. Empty text: always open."""
     out: list[Session] = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         try:
-            day, span = part.split(":")
+            day, span = part.rsplit(":", 1)
             start, end = span.split("-")
-            s = Session(
-                int(day), int(start[:2]) * 60 + int(start[2:]), int(end[:2]) * 60 + int(end[2:])
-            )
+            if len(start) != 4 or len(end) != 4:
+                raise ValueError(span)
+            start_min = int(start[:2]) * 60 + int(start[2:])
+            end_min = int(end[:2]) * 60 + int(end[2:])
+            if "-" in day:
+                n = date.fromisoformat(day).toordinal() - _EPOCH_ORDINAL
+                s = Session(weekday(n * MS_PER_DAY), start_min, end_min, n)
+            else:
+                s = Session(int(day), start_min, end_min)
         except ValueError as exc:
-            raise ValueError(f"bad session {part!r}: expected 'D:HHMM-HHMM' (D 0=Sunday)") from exc
+            raise ValueError(
+                f"bad session {part!r}: expected 'D:HHMM-HHMM' (D 0=Sunday) or "
+                "'YYYY-MM-DD:HHMM-HHMM'"
+            ) from exc
         if not (0 <= s.weekday <= 6 and 0 <= s.start_min < s.end_min <= 1440):
             raise ValueError(f"bad session {part!r}: day 0..6 and 00:00 <= start < end <= 24:00")
         out.append(s)
     return tuple(out)
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def format_sessions(sessions: tuple[Session, ...]) -> str:
     def hhmm(minute: int) -> str:
         return f"{minute // 60:02d}{minute % 60:02d}"
 
-    return ";".join(f"{s.weekday}:{hhmm(s.start_min)}-{hhmm(s.end_min)}" for s in sessions)
+    def day(s: Session) -> str:
+        if s.day < 0:
+            return str(s.weekday)
+        return date.fromordinal(_EPOCH_ORDINAL + s.day).isoformat()
+
+    return ";".join(f"{day(s)}:{hhmm(s.start_min)}-{hhmm(s.end_min)}" for s in sessions)

@@ -23,6 +23,7 @@ from bridge.core.columns import BarArrays, TickArrays
 from bridge.core.symbols import SymbolSpec, parse_sessions
 from bridge.data.account import AccountSettings
 from bridge.data.intrabar import BAR_CLOSE_OFFSET_MS, TICK_OFFSETS_MS, path
+from bridge.data.sessions import with_early_closes
 from bridge.wire.codec import SPEC_FIELDS
 
 BAR_COLUMNS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
@@ -179,6 +180,8 @@ def load_fixture(folder: Path | str) -> Fixture:
         raise FixtureError(f"{manifest}: no [symbols.X] with a bar file or a tick file")
     if "start" in raw or "end" in raw:
         bars, ticks = _window(bars, ticks, raw.get("start"), raw.get("end"), str(manifest))
+    if raw.get("session_ends_from_data", True) and not ticks:
+        specs = {s: with_early_closes(sp, bars[s]) if s in bars else sp for s, sp in specs.items()}
     positions = _positions(raw.get("positions", []), specs, str(manifest))
     return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks, positions)
 
