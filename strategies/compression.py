@@ -13,7 +13,11 @@ are only taken as far as a bank of harvested profits pays for them.
   ``atr_tf`` bars.
 * First rebalance on engagement: the smaller side toward (larger - r), at most ``step_cap``, as
   a limit order ``offset`` inside the favourable edge (buy limit above the low edge, sell
-  limit below the high edge).
+  limit below the high edge). It is cancelled as soon as the engine may not act (paused by the
+  operator, halted, trending, price outside the band, a basket empty) and at the next
+  confirmed swing, which does nothing else: the swings after it act on the baskets as they are
+  once it is gone (filled or not). So a resting order never fills on top of a swing's top-up,
+  never while the engine is paused, and is never left behind when a basket is gone.
 * At a swing low: (1) top up longs toward S - r (market, at most step_cap); (2) harvest short
   tickets in profit by at least ``min_harvest`` in price; (3) while S > L - r close short lots,
   least underwater first, in volume steps, as far as the bank pays. At a swing high, the mirror.
@@ -127,8 +131,8 @@ class Compression(Strategy):
         self.user_paused = False
         self.halted = False
         self.engaged = False
-        self.rebalance_ticket = 0  # the first-rebalance limit order, while it is pending
         self.rebalance_sent = False
+        self.cancelling: set[int] = set()  # pending orders whose cancel is in flight
         self.closing: dict[int, str] = {}  # ticket -> "harvest" / "reduce", close in flight
         self.cycles: list[Cycle] = []
 
@@ -141,6 +145,16 @@ class Compression(Strategy):
             if pos.magic in mine or pos.ticket in p.adopt_tickets:
                 (b.longs if pos.is_buy else b.shorts).append(pos)
         return b
+
+    def resting(self, ctx: Context) -> list[ev.PendingOrder]:
+        """This engine's pending orders on its symbol (the first rebalance's limit)."""
+        return [o for o in ctx.pending() if o.symbol == self.p.symbol]
+
+    def _cancel(self, orders: list[ev.PendingOrder], tag: str) -> list[Intent]:
+        """Cancel each resting order once (a cancel in flight is not sent again)."""
+        todo = [o.ticket for o in orders if o.ticket not in self.cancelling]
+        self.cancelling.update(todo)
+        return [Cancel(t, tag=tag) for t in todo]
 
     def _threshold(self) -> float:
         if self.p.bounce_mode == "price":
@@ -182,7 +196,15 @@ class Compression(Strategy):
         b = self.baskets(ctx)
         why = self.paused_reason(mid, b)
         self.engaged = not why
-        out = self._at_swing(swing, tick, ctx, b, why) if swing else []
+        resting = self.resting(ctx)
+        if self.cancelling:
+            self.cancelling.intersection_update(o.ticket for o in resting)
+        if why and resting:  # paused, disengaged or a basket gone: nothing may fill now
+            out = self._cancel(resting, "rebalance_cancel")
+            if swing:
+                self._at_swing(swing, tick, ctx, b, why)  # recorded, does nothing
+            return out
+        out = self._at_swing(swing, tick, ctx, b, why, resting) if swing else []
         if not out and self.engaged and not self.rebalance_sent and not self.closing:
             out = self._first_rebalance(ctx, b)
         return out
@@ -215,7 +237,13 @@ class Compression(Strategy):
         ]
 
     def _at_swing(
-        self, swing: int, tick: ev.Tick, ctx: Context, b: _Baskets, why: str
+        self,
+        swing: int,
+        tick: ev.Tick,
+        ctx: Context,
+        b: _Baskets,
+        why: str,
+        resting: list[ev.PendingOrder] | None = None,
     ) -> list[Intent]:
         p, spec = self.p, ctx.spec(self.p.symbol)
         low = swing < 0  # a swing low: price has fallen, shorts favoured, longs cheap
@@ -235,6 +263,9 @@ class Compression(Strategy):
         if why or self.closing or ctx.in_flight():
             cyc.note = why or "orders of the last swing still in flight"
             return []
+        if resting:  # the first rebalance still rests: cancelled; this swing acts once it is gone
+            cyc.note = "the resting rebalance order is cancelled first"
+            return self._cancel(resting, "rebalance_cancel")
         out: list[Intent] = []
         r = spec.lots_to_steps(p.residual)
         # 1. top up the cheap side toward the other side minus r, at most the step cap
@@ -332,6 +363,8 @@ class Compression(Strategy):
         it = rejection.intent
         if isinstance(it, Close):
             self.closing.pop(it.ticket, None)
+        elif isinstance(it, Cancel):
+            self.cancelling.discard(it.ticket)  # asked again on the next tick if it still rests
         elif isinstance(it, Open) and it.tag == "rebalance":
             self.rebalance_sent = False
         return NO_INTENTS
@@ -343,9 +376,7 @@ class Compression(Strategy):
             self.user_paused = self.halted = False
         elif verb == "halt":
             self.halted = True
-            return [
-                Cancel(o.ticket, tag="halt") for o in ctx.pending() if o.symbol == self.p.symbol
-            ]
+            return self._cancel(self.resting(ctx), "halt")
         else:
             raise ValueError(f"{self.name}: unknown verb {verb!r} (pause, resume, halt)")
         return NO_INTENTS
@@ -369,6 +400,7 @@ class Compression(Strategy):
             "halted": self.halted,
             "rebalance_sent": self.rebalance_sent,
             "engaged": self.engaged,
+            "cancelling": sorted(self.cancelling),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -382,3 +414,4 @@ class Compression(Strategy):
         self.halted = bool(state.get("halted", False))
         self.rebalance_sent = bool(state.get("rebalance_sent", False))
         self.engaged = bool(state.get("engaged", False))
+        self.cancelling = {int(x) for x in state.get("cancelling", [])}

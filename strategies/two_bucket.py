@@ -15,12 +15,12 @@ its executor, and its database rows.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from bridge.brain.strategy import NO_INTENTS, Context, Intent, Intents, Record, Strategy, Target
 from bridge.core import events as ev
+from strategies import two_bucket_rows as rows
 from strategies.unit_plan import LEGS, Change, UnitPlan
 
 
@@ -53,6 +53,8 @@ class TwoBucket(Strategy):
         self.extra_magics = tuple(self.leg_magic.values())
         self.history: list[tuple[int, Change]] = []
         self.last_price = 0.0
+        self.started_ms = 0  # when the plan started (trading_plans.created_at)
+        self.last_reset_ms: int | None = None
 
     # -- market ------------------------------------------------------------------------------
     def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
@@ -64,10 +66,11 @@ class TwoBucket(Strategy):
             self.plan = UnitPlan(
                 self.p.margin, self.p.leverage, price, self.p.split, self.p.rebase_on_new_high
             )
+            self.started_ms = tick.time_ms
             return [
                 *self._execute(ctx),
-                *self._fills(tick.time_ms),
                 *self._state_rows(tick.time_ms, ctx),
+                *self._fills(tick.time_ms),
             ]
         change = self.plan.on_price(price)
         if change is None:
@@ -77,42 +80,24 @@ class TwoBucket(Strategy):
     def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
         if self.plan is None or bar.symbol != self.p.symbol or bar.timeframe != 1:
             return NO_INTENTS
-        pl = self.plan
-        row = {
-            "plan_id": self.magic,
-            "time_ms": bar.time_ms + 60_000,
-            "price": bar.close,
-            "units": round(pl.units_now(bar.close), 4),
-            "phase": pl.phase,
-            "plan_value": round(pl.value(bar.close), 2),
-        }
-        # the plan's row is current too: growth re-bases the margin without an allocation change
-        return [Record("price_update", row), *self._state_rows(bar.time_ms + 60_000, ctx)[:1]]
+        t = bar.time_ms + 60_000
+        row = rows.price_row(self.magic, self.p.symbol, self.plan, bar.close, t)
+        # the plan's row is current too: the peak moves without an allocation change
+        return [Record("price_update", row), *self._state_rows(t, ctx)[:1]]
 
     # -- changes -> orders and rows ----------------------------------------------------------
     def _changed(self, ch: Change, time_ms: int, ctx: Context) -> list[Intent]:
         assert self.plan is not None
         self.history.append((time_ms, ch))
-        pl = self.plan
-        row = {
-            "plan_id": self.magic,
-            "time_ms": time_ms,
-            "old_long_pct": ch.old_long,
-            "new_long_pct": ch.new_long,
-            "old_hedge_long_pct": ch.old_hedge,
-            "new_hedge_long_pct": ch.new_hedge,
-            "trigger_price": ch.price,
-            "trigger_units": ch.units,
-            "phase": ch.phase,
-            "reason": ch.reason,
-            "is_reset": ch.reset,
-            "realised_pnl": round(ch.realised, 6),
-            "plan_value": round(pl.value(ch.price), 6),
-            "details": json.dumps(ch.details),
-        }
+        if ch.reset:
+            self.last_reset_ms = time_ms
+        value = self.plan.value(ch.price)
         return [
             *self._execute(ctx),
-            Record("allocation_change", row),
+            *(
+                Record("allocation_change", r)
+                for r in rows.change_rows(self.magic, ch, time_ms, value)
+            ),
             *self._fills(time_ms),
             *self._state_rows(time_ms, ctx),
         ]
@@ -120,19 +105,10 @@ class TwoBucket(Strategy):
     def _fills(self, time_ms: int) -> list[Intent]:
         """The plan's own fills of the last change, as rows of ``trades``."""
         assert self.plan is not None
-        out: list[Intent] = []
-        for leg, side, qty, px, pnl in self.plan.fills:
-            bucket = "long" if leg == "long" else "hedge"
-            row = {
-                "plan_id": self.magic,
-                "time_ms": time_ms,
-                "bucket": bucket,
-                "side": side,
-                "quantity": qty,
-                "price": px,
-                "realised_pnl": pnl,
-            }
-            out.append(Record("plan_trade", row))
+        out: list[Intent] = [
+            Record("plan_trade", r)
+            for r in rows.trade_rows(self.magic, self.p.symbol, self.plan, time_ms)
+        ]
         self.plan.fills.clear()
         return out
 
@@ -165,52 +141,23 @@ class TwoBucket(Strategy):
         return [Target(sym, self._lots(self.plan.net_qty(), ctx), tag="net")]
 
     def _state_rows(self, time_ms: int, ctx: Context) -> list[Intent]:
+        """The plan's row of trading_plans, then its rows of positions."""
         assert self.plan is not None
-        pl = self.plan
-        status = "stopped" if pl.stopped else ("paused" if pl.paused else "active")
-        out: list[Intent] = [
-            Record(
-                "plan",
-                {
-                    "id": self.magic,
-                    "name": self.name,
-                    "symbol": self.p.symbol,
-                    "margin": pl.margin,
-                    "leverage": pl.leverage,
-                    "split": pl.split,
-                    "unit_value": pl.unit_value,
-                    "unit_distance": pl.unit,
-                    "entry_price": pl.entry,
-                    "peak": pl.peak,
-                    "valley": pl.valley,
-                    "phase": pl.phase,
-                    "long_pct": pl.long_pct,
-                    "hedge_long_pct": pl.hedge_pct,
-                    "reset_count": pl.reset_count,
-                    "status": status,
-                    "plan_value": round(pl.value(self.last_price or pl.entry), 6),
-                    "updated_ms": time_ms,
-                },
-            )
-        ]
-        for i, leg in enumerate(LEGS):
-            q = pl.legs[leg]
-            out.append(
-                Record(
-                    "plan_position",
-                    {
-                        "id": self.magic * 10 + i,
-                        "plan_id": self.magic,
-                        "bucket": "long" if leg == "long" else "hedge",
-                        "side": "sell" if leg == "hedge_short" else "buy",
-                        "quantity": q.qty,
-                        "avg_price": q.avg,
-                        "lots": self._lots(q.qty, ctx),
-                        "updated_ms": time_ms,
-                    },
-                )
-            )
-        return out
+        pl, price = self.plan, self.last_price or self.plan.entry
+        times = {
+            "created_ms": self.started_ms,
+            "updated_ms": time_ms,
+            "last_reset_ms": self.last_reset_ms,
+        }
+        plan = rows.plan_row(self.magic, self.name, self.p.symbol, pl, price, times)
+        positions = rows.position_rows(
+            self.magic,
+            pl,
+            price,
+            self._lots(1.0, ctx),
+            {"opened_ms": self.started_ms, "updated_ms": time_ms},
+        )
+        return [Record("plan", plan), *(Record("plan_position", r) for r in positions)]
 
     # -- operator controls -------------------------------------------------------------------
     def on_control(self, verb: str, arg: str, ctx: Context) -> Intents:
@@ -251,6 +198,8 @@ class TwoBucket(Strategy):
         return {
             "plan": self.plan.state() if self.plan is not None else None,
             "last_price": self.last_price,
+            "started_ms": self.started_ms,
+            "last_reset_ms": self.last_reset_ms,
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -260,6 +209,9 @@ class TwoBucket(Strategy):
             pl.restore(s)
             self.plan = pl
         self.last_price = float(state.get("last_price", 0.0))
+        self.started_ms = int(state.get("started_ms", 0))
+        reset = state.get("last_reset_ms")
+        self.last_reset_ms = int(reset) if reset is not None else None
 
     def stats(self) -> dict[str, Any]:
         pl = self.plan

@@ -23,16 +23,28 @@ R, CAP = 1, 2  # residual and step cap in volume steps (0.01 lot)
 
 
 class Probe(Compression):
-    """Records every swing's baskets and intents; asserts the bank on every fill."""
+    """Records every swing's baskets and intents, and checks the invariants of SPEC 6.3 after
+    every fill: the bank never negative; a fill that adds to a side never takes it above the
+    other side minus r (no over-run), nor past the side or gross caps; nothing added by a
+    resting order while the engine may not act."""
 
     def __init__(self, params: CompressionParams) -> None:
         super().__init__(params)
         self.swings: list[tuple[int, int, bool, list[Any]]] = []  # (L, S, low, intents)
         self.harvest_deals: list[ev.Deal] = []
+        self.entry_fills: list[tuple[int, int, bool]] = []  # (L, S after it, from a resting order)
+        self.sent: list[Any] = []  # every intent, in order
         self._harvesting: set[int] = set()
+        self._resting: set[int] = set()
 
-    def _at_swing(self, swing, tick, ctx, b, why):  # type: ignore[no-untyped-def]
-        out = super()._at_swing(swing, tick, ctx, b, why)
+    def on_tick(self, tick, ctx):  # type: ignore[no-untyped-def]
+        out = super().on_tick(tick, ctx)
+        self.sent += out
+        self._resting = {o.ticket for o in ctx.pending() if o.symbol == "XAUUSD"}
+        return out
+
+    def _at_swing(self, swing, tick, ctx, b, *rest):  # type: ignore[no-untyped-def]
+        out = super()._at_swing(swing, tick, ctx, b, *rest)
         lng, sht = b.lots(GOLD)
         self.swings.append((lng, sht, swing < 0, list(out)))
         # harvest fills arrive right after their swing; a later close of the same ticket is a
@@ -45,6 +57,18 @@ class Probe(Compression):
         assert self.bank >= -1e-6, f"bank went negative: {self.bank}"
         if deal.position_id in self._harvesting and deal.entry != ev.ENTRY_IN:
             self.harvest_deals.append(deal)
+        if deal.entry == ev.ENTRY_IN:  # the baskets before this fill, plus the fill
+            lng, sht = self.baskets(ctx).lots(GOLD)
+            add = steps(deal.volume)
+            lng, sht = (lng + add, sht) if deal.is_buy else (lng, sht + add)
+            grown, other = (lng, sht) if deal.is_buy else (sht, lng)
+            from_resting = deal.order in self._resting
+            self.entry_fills.append((lng, sht, from_resting))
+            assert grown <= other - R, f"over-run: {lng} long / {sht} short after a fill"
+            assert grown <= steps(self.p.max_side_lots) and lng + sht <= steps(
+                self.p.max_gross_lots
+            ), f"a cap exceeded: {lng} long / {sht} short"
+            assert not (from_resting and not self.engaged), "a resting order filled while paused"
         return out
 
 
@@ -219,3 +243,34 @@ def test_operator_pause_resume_and_halt() -> None:
     assert not s.halted and not s.user_paused
     with pytest.raises(ValueError, match="unknown verb"):
         e.control("compression", "explode")
+
+
+def test_a_resting_rebalance_is_cancelled_at_the_next_swing_and_never_fills() -> None:
+    """Long 0.08 / short 0.12. The first swing low tops longs up to 0.10; the first rebalance then
+    rests a buy limit of 0.01 just above the low edge (2550.50). At the next swing it is
+    cancelled (that swing does nothing else), so when price later falls to 2550.30 nothing rests
+    to fill: before, it filled there, on top of what the swings had decided."""
+    mids = path([2625, 2640, 2600, 2625, 2550.3, 2600, 2560, 2610], step=0.5)
+    s = Probe(CompressionParams(**PARAMS))  # type: ignore[arg-type]
+    res = run_backtest(locked_fixture(mids, [(0.08, 2700.0)], [(0.12, 2550.0)]), [s])
+    tags = [(type(i).__name__, i.tag) for i in s.sent]
+    assert tags[:3] == [("Open", "topup"), ("Open", "rebalance"), ("Cancel", "rebalance_cancel")]
+    assert s.cycles[1].note == "the resting rebalance order is cancelled first"
+    assert s.entry_fills and not any(from_resting for _, _, from_resting in s.entry_fills)
+    assert not res.portfolio.orders  # nothing left resting
+
+
+def test_one_way_trend_right_after_engagement_cancels_the_resting_order() -> None:
+    """Oscillate long enough for the ATR and a swing (engaged: the rebalance limit rests above
+    the low edge), then fall straight through the band. The trend filter pauses the engine and
+    the limit is cancelled before price reaches it: nothing is added on the way down."""
+    osc = [2630.0] + [2640.0, 2620.0] * 11  # 22 legs of 20 over 80 minutes: ATR and swings
+    mids = path(osc, step=0.05) + path([2620, 2551], step=0.05)[1:]
+    params = CompressionParams(**{**PARAMS, "trend_k": 3.0, "bounce": 15.0})  # type: ignore[arg-type]
+    s = Probe(params)
+    res = run_backtest(locked_fixture(mids, [(0.08, 2700.0)], [(0.12, 2550.0)]), [s])
+    tags = [(type(i).__name__, i.tag) for i in s.sent]
+    assert ("Open", "rebalance") in tags and ("Cancel", "rebalance_cancel") in tags
+    assert not res.portfolio.orders  # nothing left resting
+    assert not any(from_resting for _, _, from_resting in s.entry_fills)
+    assert "trending" in s.cycles[-1].note or not s.engaged

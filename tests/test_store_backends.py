@@ -52,25 +52,29 @@ def test_rows_states_and_plan_upserts_are_written(backend: tuple[str, Any], tmp_
         s.audit("risk", risk_row(i))
     s.audit("state", {"magic": 7, "name": "n", "state": '{"k": 1}', "time_ms": 5})
     s.audit("state", {"magic": 7, "name": "n", "state": '{"k": 2}', "time_ms": 6})
-    plan = {
+    plan = {  # times of 2026 in ms, as the strategy sends them
         "id": 5000,
         "name": "p",
         "symbol": "X",
-        "margin": 1.0,
+        "margin_amount": 1.0,
         "leverage": 1.0,
         "split": 0.5,
         "unit_value": 0.05,
         "unit_distance": 1.0,
         "entry_price": 1.0,
-        "peak": 1.0,
-        "valley": 1.0,
-        "phase": "advance",
+        "peak_price": 1.0,
+        "valley_price": 1.0,
+        "current_phase": "advance",
         "long_pct": 100,
         "hedge_long_pct": 100,
         "reset_count": 0,
+        "is_active": True,
+        "auto_execute": True,
         "status": "active",
         "plan_value": 1.0,
-        "updated_ms": 1,
+        "created_ms": 1_767_225_600_000,
+        "updated_ms": 1_767_225_660_000,
+        "last_reset_ms": None,
     }
     s.audit("plan", plan)
     s.audit("plan", {**plan, "reset_count": 3})
@@ -130,3 +134,19 @@ def test_postgres_server_stopped_mid_session(pg_cluster: Any, tmp_path: Path) ->
         time.sleep(0.1)
     s.close()
     assert s.healthy and count(url, "risk_decisions") == 120
+
+
+def test_a_database_of_an_older_version_is_refused_naming_table_and_columns(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from bridge.persist.store import StoreSchemaError
+
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db)  # the two-bucket tables as an older version made them
+    con.execute("create table trading_plans (id integer primary key, margin float, peak float)")
+    con.commit()
+    con.close()
+    with pytest.raises(StoreSchemaError, match=r"trading_plans lacks .*margin_amount.*peak_price"):
+        Store(f"sqlite:///{db}", journal_dir=tmp_path)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,33 @@ def test_netting_account_trades_the_net() -> None:
     assert not res.rejections
 
 
+# Every column of the seed's CREATE TABLE statements, by table.
+SEED_COLUMNS = {
+    "trading_plans": "id symbol margin_amount leverage unit_value entry_price peak_price "
+    "valley_price current_phase reset_count last_reset_at is_active auto_execute created_at "
+    "updated_at",
+    "positions": "id trading_plan_id allocation_type position_type percentage size entry_price "
+    "current_price unrealized_pnl status opened_at updated_at",
+    "trades": "id trading_plan_id order_id allocation_type action symbol size price percentage "
+    "fees status exchange_data executed_at created_at",
+    "allocation_changes": "id trading_plan_id allocation_type old_long_pct new_long_pct "
+    "old_short_pct new_short_pct old_cash_pct new_cash_pct trigger_price trigger_units phase "
+    "reason is_reset_event reset_details created_at",
+}
+
+
+def test_the_tables_carry_every_column_of_the_seeds_schema(tmp_path: Path) -> None:
+    db = tmp_path / "plan.sqlite"
+    Store(f"sqlite:///{db}").close()
+    con = sqlite3.connect(db)
+    for table, cols in SEED_COLUMNS.items():
+        have = {r[1] for r in con.execute(f"pragma table_info({table})")}
+        assert set(cols.split()) <= have, (table, set(cols.split()) - have)
+    for table in ("positions", "trades", "allocation_changes", "price_updates"):
+        fks = [(r[2], r[3], r[4]) for r in con.execute(f"pragma foreign_key_list({table})")]
+        assert fks == [("trading_plans", "trading_plan_id", "id")], table
+
+
 def test_database_rows_match_the_allocation_history(tmp_path: Path) -> None:
     db = tmp_path / "plan.sqlite"
     store = Store(f"sqlite:///{db}")
@@ -73,42 +101,49 @@ def test_database_rows_match_the_allocation_history(tmp_path: Path) -> None:
     assert not store.errors and s.plan is not None
     con = sqlite3.connect(db)
     rows = con.execute(
-        "select old_long_pct, new_long_pct, old_hedge_long_pct, new_hedge_long_pct, "
-        "trigger_price, trigger_units, phase, reason, is_reset from allocation_changes "
-        "order by id"
+        "select allocation_type, old_long_pct, new_long_pct, old_short_pct, new_short_pct, "
+        "old_cash_pct, new_cash_pct, trigger_price, trigger_units, phase, reason, is_reset_event "
+        "from allocation_changes where trading_plan_id = 5000 order by id"
     ).fetchall()
-    want = [
-        (
-            c.old_long,
-            c.new_long,
-            c.old_hedge,
-            c.new_hedge,
-            c.price,
-            c.units,
-            c.phase,
-            c.reason,
-            int(c.reset),
-        )
-        for _, c in s.history
-    ]
-    assert rows == want and len(rows) == 10
+    phase = {"advance": 1, "retracement": 2, "decline": 3, "recovery": 4}
+    want = []
+    for _, c in s.history:  # a row per allocation whose percentages changed
+        common = (c.price, c.units, phase[c.phase], c.reason, int(c.reset))
+        if c.old_long != c.new_long:
+            want.append(("long", c.old_long, c.new_long, 0, 0, 100 - c.old_long, 100 - c.new_long))
+            want[-1] += common
+        if c.old_hedge != c.new_hedge:
+            h = (c.old_hedge, c.new_hedge, 100 - c.old_hedge, 100 - c.new_hedge, 0, 0)
+            want.append(("hedge", *h, *common))
+    assert rows == want and len(s.history) == 10 and len(rows) == 16  # 1+2+2+2+1, twice
+    # the reset: its details as JSON, on both rows of that change
+    details = con.execute(
+        "select reset_details from allocation_changes where is_reset_event"
+    ).fetchall()
+    assert details and all(json.loads(d)["reset_count"] == 1 for (d,) in details)
     plan = con.execute(
-        "select reset_count, phase, long_pct, hedge_long_pct, margin, leverage, split "
-        "from trading_plans where id = 5000"
+        "select reset_count, current_phase, margin_amount, leverage, unit_value, peak_price, "
+        "last_reset_at is not null, is_active, split from trading_plans where id = 5000"
     ).fetchone()
-    assert plan == (1, "advance", 100, 100, pytest.approx(s.plan.margin), 1.0, 0.5)
+    pl = s.plan
+    assert plan == (1, "advance", pl.margin, 1.0, pl.unit_value, pl.peak, 1, 1, 0.5)
     legs = dict(
-        con.execute("select bucket || ':' || side, quantity from positions where plan_id = 5000")
+        con.execute(
+            "select allocation_type || ':' || position_type, size from positions "
+            "where trading_plan_id = 5000"
+        )
     )
     assert legs == {
-        "long:buy": pytest.approx(s.plan.legs["long"].qty),
-        "hedge:buy": pytest.approx(s.plan.legs["hedge_long"].qty),
-        "hedge:sell": 0.0,
+        "long:long": pytest.approx(pl.legs["long"].qty),
+        "long:cash": 0.0,
+        "hedge:long": pytest.approx(pl.legs["hedge_long"].qty),
+        "hedge:short": 0.0,
     }
-    realised = con.execute("select sum(realised_pnl) from trades where plan_id = 5000").fetchone()[
-        0
-    ]
-    assert realised == pytest.approx(s.plan.realised) and s.plan.realised == pytest.approx(242.5)
+    actions = {a for (a,) in con.execute("select action from trades where trading_plan_id = 5000")}
+    assert actions == {"buy", "sell", "short", "cover"}
+    realised = con.execute("select sum(realised_pnl) from trades where trading_plan_id = 5000")
+    assert realised.fetchone()[0] == pytest.approx(pl.realised)
+    assert pl.realised == pytest.approx(325.0)  # 10 x the 32.5 worked out in test_unit_plan
     updates = con.execute("select count(*) from price_updates").fetchone()[0]
     assert (
         updates == len(fixture(CYCLE).bars["BTCUSD"]) == len(res.portfolio.curve)
@@ -140,7 +175,7 @@ def test_operator_controls_are_applied_and_logged() -> None:
     e.control("two_bucket", "stop")
     assert s.plan.stopped and all(leg.qty == 0 for leg in s.plan.legs.values())
     reasons = [row["reason"] for kind, row in records if kind == "allocation_change"]
-    assert reasons == [
+    assert list(dict.fromkeys(reasons)) == [
         "operator pause",
         "operator resume",
         "leverage 1 -> 10",

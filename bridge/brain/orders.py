@@ -352,6 +352,24 @@ class OrderManager:
             )
         if r.retcode == rc.PLACED:
             rec.state, rec.retcode, rec.order_ticket = PLACED, r.retcode, r.order
+            cmd = rec.command
+            if isinstance(cmd, ev.OpenCmd) and r.order and r.order not in self.portfolio.orders:
+                # the book knows its resting order from the answer, not only from the next
+                # snapshot: strategies see it in ctx.pending() at once
+                self.portfolio.on_order(
+                    ev.PendingOrder(
+                        r.order,
+                        rec.client_id,
+                        cmd.symbol,
+                        cmd.order_type,
+                        cmd.volume,
+                        cmd.price,
+                        cmd.sl,
+                        cmd.tp,
+                        cmd.magic,
+                        now_ms,
+                    )
+                )
             self._log(rec)
             return rec, None
         if r.retcode in rc.SUCCESS:
@@ -368,7 +386,9 @@ class OrderManager:
         return rec, Rejection(rec.intent, r.text or rc.text(r.retcode), r.retcode, now_ms)
 
     def on_deal(self, d: ev.Deal) -> None:
-        """A pending order filled: its record becomes FILLED."""
+        """A pending order filled: its record becomes FILLED, and it leaves the book of resting
+        orders (also one this process never sent: placed before a restart)."""
+        self.portfolio.drop_order(d.order)
         rec = self.orders.get(d.client_id)
         if rec is not None and rec.state == PLACED:
             rec.state = FILLED

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Text, inspect
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from bridge.core import crashpoint
@@ -135,6 +135,28 @@ class JournalMark(SQLModel, table=True):
     offset: int
 
 
+class StoreSchemaError(ValueError):
+    """The database was made by an older version of the project: its tables lack columns."""
+
+
+def check_schema(engine: Any, url: str) -> None:
+    """Refuse, naming each table and column, a database whose tables lack columns of today's
+    (made by an older version): rows would fail to be written and trading would halt later."""
+    insp = inspect(engine)
+    missing = []
+    for name, table in SQLModel.metadata.tables.items():
+        have = {c["name"] for c in insp.get_columns(name)}
+        lack = [c.name for c in table.columns if c.name not in have]
+        if lack:
+            missing.append(f"{name} lacks {', '.join(lack)}")
+    if missing:
+        where = url.split("@")[-1]  # no password in the message
+        raise StoreSchemaError(
+            f"database {where} was made by an older version of mt5bridge ({'; '.join(missing)}): "
+            "move it aside or name a new file in [store] url; its rows stay readable"
+        )
+
+
 class Store:
     def __init__(
         self,
@@ -150,6 +172,7 @@ class Store:
             kw["connect_args"] = {"check_same_thread": False}
         self.engine = create_engine(url, **kw)
         SQLModel.metadata.create_all(self.engine)
+        check_schema(self.engine, url)
         with Session(self.engine) as s:
             run = RunRow(started_wall=time.time(), mode=mode, fixture=fixture, config=config)
             s.add(run)
@@ -234,7 +257,10 @@ class Store:
         deals: dict[int, SQLModel] = {}
         for kind, data in items:
             if kind in plan_tables.UPSERT:
-                upserts.append(plan_tables.UPSERT[kind](**data))
+                upserts.append(plan_tables.make(kind, data))
+                continue
+            if kind in plan_tables.APPEND:
+                rows.append(plan_tables.make(kind, data))
                 continue
             cls = EventLogRow if kind == "log" else _ROWS.get(kind)
             if cls is None:
