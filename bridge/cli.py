@@ -7,6 +7,7 @@ file); 3 the peer could not be reached or refused us (brain, terminal, control e
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -108,7 +109,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     cfg = parse_config(raw, "embedded demo config")
     fixture = str(_fixture_path(cfg.replay.fixture))
     secret = secrets.token_hex(16).encode()
-    store = Store(cfg.store.url, mode="demo", fixture=fixture, config=json.dumps(raw))
+    store = Store(cfg.store.url, mode="demo", fixture=fixture, config="embedded demo config")
     runner = BrainRunner(cfg, secret, store, endpoint="tcp://127.0.0.1:0", control_endpoint="")
     runner.start_thread()
     print(f"brain listening on {runner.server.endpoint}; starting the fake terminal")
@@ -164,7 +165,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
     cfg = load_config(a.config)
     secret = secret_from_env(cfg.brain.secret_env)
-    store = Store(cfg.store.url, mode="run", config=Path(a.config).read_text())
+    store = Store(cfg.store.url, mode="run", config=config_identity(Path(a.config)))
     recorder = Recorder(a.record) if a.record else None
     runner = BrainRunner(cfg, secret, store, record=recorder)
     logging.getLogger("mt5bridge").info(
@@ -374,6 +375,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--spread", type=int, help="fixed spread in points, for files without one")
     s.set_defaults(fn=cmd_import)
     return p
+
+
+def config_identity(path: Path) -> str:
+    """What the runs table keeps of a config: its path and a digest of its text, not the text
+    (comments and all) itself."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"{path.resolve()} sha256:{digest}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -150,3 +150,71 @@ def test_a_database_of_an_older_version_is_refused_naming_table_and_columns(
     con.close()
     with pytest.raises(StoreSchemaError, match=r"trading_plans lacks .*margin_amount.*peak_price"):
         Store(f"sqlite:///{db}", journal_dir=tmp_path)
+
+
+def test_real_times_tickets_and_magics_are_stored_whole(
+    backend: tuple[str, Any], tmp_path: Path
+) -> None:
+    """Broker times of 2026 in ms, tickets and orders beyond 2^31, a 64-bit magic: on
+    PostgreSQL a 32-bit INTEGER column overflows on the first real row."""
+    url, _ = backend
+    t, big = 1_767_225_600_000, 5_000_000_123
+    s = Store(url, journal_dir=tmp_path)
+    deal = {
+        "ticket": big,
+        "order": big + 1,
+        "position_id": big + 2,
+        "client_id": "b-1",
+        "symbol": "US100",
+        "is_buy": True,
+        "entry": 0,
+        "volume": 1.0,
+        "price": 21_000.5,
+        "commission": 0.0,
+        "swap": 0.0,
+        "profit": 0.0,
+        "magic": 2**40,
+        "time_ms": t,
+        "reason": 3,
+    }
+    s.audit("deal", deal)
+    s.audit(
+        "order",
+        {"client_id": "b-1", "magic": 2**40, "state": "filled", "ticket": big + 1, "time_ms": t},
+    )
+    s.audit("position", {"ticket": big + 2, "change": "open", "magic": 2**40, "time_ms": t})
+    s.audit("risk", {**risk_row(0), "time_ms": t, "magic": 2**40})
+    s.close()
+    assert not s.errors, s.errors
+    eng = create_engine(url)
+    try:
+        with eng.connect() as con:
+            row = con.execute(
+                text('select ticket, "order", position_id, magic, time_ms from deals')
+            ).one()
+            assert tuple(row) == (big, big + 1, big + 2, 2**40, t)
+            assert con.execute(text("select ticket, time_ms from orders")).one() == (big + 1, t)
+            assert con.execute(text("select ticket from position_changes")).scalar_one() == big + 2
+            assert con.execute(text("select time_ms from risk_decisions")).scalar_one() == t
+    finally:
+        eng.dispose()
+
+
+def test_a_postgres_database_with_32_bit_columns_is_refused(
+    pg_cluster: Any, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from bridge.persist.store import StoreSchemaError
+
+    name = f"t{next(_n)}"
+    with psycopg.connect(pg_cluster.url("postgres"), autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{pg_cluster.port}/{name}"
+    with psycopg.connect(pg_cluster.url(name), autocommit=True) as con:  # as an older version
+        con.execute(
+            "CREATE TABLE risk_decisions (id SERIAL PRIMARY KEY, run_id INTEGER, "
+            "time_ms INTEGER, magic INTEGER, intent TEXT, approved BOOLEAN, reason VARCHAR)"
+        )
+    with pytest.raises(StoreSchemaError, match="risk_decisions has 32-bit time_ms, magic"):
+        Store(url, journal_dir=tmp_path)

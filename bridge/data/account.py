@@ -3,6 +3,7 @@ netting, commission per symbol and slippage. The broker simulator opens its book
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -15,3 +16,25 @@ class AccountSettings:
     hedging: bool = True
     commission: dict[str, float] = field(default_factory=dict)  # money per lot per deal
     slippage_points: int = 0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not (isinstance(self.balance, int | float) and math.isfinite(self.balance)):
+            problems.append(f"balance must be a number, got {self.balance!r}")
+        elif self.balance < 0:
+            problems.append(f"balance must be >= 0, got {self.balance}")
+        if (
+            not isinstance(self.leverage, int)
+            or isinstance(self.leverage, bool)
+            or self.leverage < 1
+        ):
+            problems.append(f"leverage must be a whole number >= 1, got {self.leverage!r}")
+        if not isinstance(self.hedging, bool):
+            problems.append(f"hedging must be true or false, got {self.hedging!r}")
+        if self.slippage_points < 0:
+            problems.append(f"slippage_points must be >= 0, got {self.slippage_points}")
+        for sym, c in self.commission.items():
+            if not (isinstance(c, int | float) and math.isfinite(c) and c >= 0):
+                problems.append(f"commission of {sym} must be a number >= 0, got {c!r}")
+        if problems:
+            raise ValueError("; ".join(problems))

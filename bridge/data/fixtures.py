@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import tomllib
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +44,18 @@ class Fixture:
     positions: tuple[ev.Position, ...] = ()  # open when the session starts
 
 
+def _read_csv(file: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(file)
+    except EOFError as exc:  # a .gz cut short
+        raise FixtureError(f"{file}: the file ends early (a compressed file cut short?)") from exc
+    except (OSError, ValueError, zlib.error) as exc:
+        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+
+
 def read_bars(file: Path, symbol: str) -> BarArrays:
     """Read and validate a copy_rates-layout CSV; errors name the file and the row."""
-    try:
-        df = pd.read_csv(file)
-    except (OSError, ValueError) as exc:
-        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+    df = _read_csv(file)
     missing = [c for c in BAR_COLUMNS if c not in df.columns]
     if missing:
         raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)})")
@@ -64,9 +71,9 @@ def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
     cols = {}
     for c in ("open", "high", "low", "close"):
         a = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
-        bad = np.flatnonzero(~np.isfinite(a))
+        bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
         if len(bad):
-            raise FixtureError(f"{where}: row {bad[0] + 2}: column {c} is not a number")
+            raise FixtureError(f"{where}: row {bad[0] + 2}: column {c} is not a positive number")
         cols[c] = a
     o, h, lo, cl = cols["open"], cols["high"], cols["low"], cols["close"]
     checks = [
@@ -89,10 +96,7 @@ def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
 def read_ticks(file: Path, symbol: str) -> TickArrays:
     """A tick file: ``time,bid,ask`` with ``time`` in server time (``YYYY-MM-DD HH:MM:SS.fff``).
     Errors name the file and the row."""
-    try:
-        df = pd.read_csv(file)
-    except (OSError, ValueError) as exc:
-        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+    df = _read_csv(file)
     missing = [c for c in ("time", "bid", "ask") if c not in df.columns]
     if missing:
         raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)})")
@@ -164,7 +168,7 @@ def load_fixture(folder: Path | str) -> Fixture:
     acc = raw.get("account", {})
     try:
         account = AccountSettings(**acc)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise FixtureError(f"{manifest}: [account]: {exc}") from exc
     specs: dict[str, SymbolSpec] = {}
     bars: dict[str, BarArrays] = {}

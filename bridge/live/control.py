@@ -12,17 +12,39 @@ import zmq
 from bridge.live.terminal_session import Host
 from bridge.wire import auth
 
+FRESH_MS = 30_000  # a request's time may differ from the brain's clock by this much
 
-def answer(host: Host, raw: bytes) -> dict[str, Any]:
-    """One control request: verify its MAC and freshness, then do the verb."""
+
+class SeenRequests:
+    """The MACs of the requests answered within the freshness window: a request sent again
+    (captured and replayed) is refused."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, float] = {}
+
+    def first_time(self, mac: str, now_ms: float) -> bool:
+        if len(self.seen) > 1000:
+            self.seen = {m: t for m, t in self.seen.items() if now_ms - t < 2 * FRESH_MS}
+        if mac in self.seen:
+            return False
+        self.seen[mac] = now_ms
+        return True
+
+
+def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
+    """One control request: verify its MAC and freshness, refuse a replay, then do the verb."""
+    now = time.time() * 1000
     try:
         verb, arg, t, given = raw.decode("ascii").split("|")
-        fresh = abs(time.time() * 1000 - int(t)) < 30_000
+        fresh = abs(now - int(t)) < FRESH_MS
     except (UnicodeDecodeError, ValueError):
         return {"ok": False, "error": "malformed control request"}
     if not fresh or not auth.verify(host.secret, f"{verb}|{arg}|{t}", given):
         host.log("control_refused", verb=verb)
         return {"ok": False, "error": "not authenticated"}
+    if not seen.first_time(given, now):
+        host.log("control_refused", verb=verb, reason="replayed")
+        return {"ok": False, "error": "replayed request refused"}
     if verb == "status":
         return {"ok": True, **status(host)}
     if verb == "halt":

@@ -33,6 +33,7 @@ log = logging.getLogger("mt5bridge.server")
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 DB_HALT = "database unavailable: the audit trail cannot be written"
+CONTROL_MAX_BYTES = 4096  # a control request is a verb, an argument, a time and a MAC
 
 
 def check_bind(endpoint: str, allow_remote: bool) -> None:
@@ -96,9 +97,11 @@ class BrainServer:
         self.transport = open_endpoint(transport, self.ctx, endpoint)
         self.endpoint = self.transport.endpoint
         self.control: zmq.Socket[bytes] | None = None
+        self.seen_requests = control.SeenRequests()  # a replayed control request is refused
         if control_endpoint:
             self.control = self.ctx.socket(zmq.REP)
             self.control.setsockopt(zmq.LINGER, 0)
+            self.control.setsockopt(zmq.MAXMSGSIZE, CONTROL_MAX_BYTES)
             self.control.bind(control_endpoint)
         self.last_frame_wall = wall_ms()
         # low latency (docs/performance.md): poll without sleeping; run the order path dry
@@ -194,7 +197,7 @@ class BrainServer:
             if got and self.checkpoints is not None:
                 self._write_frame_logs()
             if self.control is not None and self.control in socks:
-                self._on_control(self.control.recv())
+                self._on_control()
             now = wall_ms()
             if now >= next_house:
                 next_house = now + tick_every
@@ -383,13 +386,25 @@ class BrainServer:
         return sess
 
     # -- control endpoint --------------------------------------------------------------------
-    def _on_control(self, raw: bytes) -> None:
+    def _on_control(self) -> None:
+        """One request on the control socket, answered; nothing a peer sends (several parts,
+        garbage, a peer gone before the answer) stops the brain."""
         assert self.control is not None
-        reply = self.control_request(raw)
-        self.control.send_string(json.dumps(reply))
+        try:
+            parts = self.control.recv_multipart(zmq.NOBLOCK)
+        except zmq.Again:
+            return
+        if len(parts) == 1:
+            reply = self.control_request(parts[0])
+        else:
+            reply = {"ok": False, "error": "malformed control request (several parts)"}
+        try:
+            self.control.send_string(json.dumps(reply), zmq.NOBLOCK)
+        except zmq.ZMQError as exc:  # the peer is gone: nothing to answer
+            self.log("control_unanswered", error=str(exc))
 
     def control_request(self, raw: bytes) -> dict[str, Any]:
-        return control.answer(self, raw)
+        return control.answer(self, raw, self.seen_requests)
 
     def status(self) -> dict[str, Any]:
         return control.status(self)

@@ -11,18 +11,27 @@ once. While the database refuses writes ``healthy`` is False and the brain halts
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import queue
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Text, inspect
+from sqlalchemy import BigInteger, Column, Integer, Text, inspect
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
 from bridge.core import crashpoint
 from bridge.persist import plan_tables
+
+
+# Times in ms, tickets, orders, positions and magic numbers are 64-bit (PostgreSQL's INTEGER is
+# 32-bit: a broker time of 2026 in ms overflows it); SQLite's INTEGER is 64-bit already.
+def big(default: int | None = None, index: bool = False) -> Any:
+    col = Column(BigInteger, nullable=False, index=index)
+    return Field(sa_column=col) if default is None else Field(default=default, sa_column=col)
 
 
 class RunRow(SQLModel, table=True):
@@ -39,22 +48,22 @@ class OrderRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
     client_id: str = Field(index=True)
-    magic: int
+    magic: int = big()
     state: str
     retcode: int = 0
-    ticket: int = 0
+    ticket: int = big(0)
     text: str = ""
     command: str = Field(default="", sa_column=Column(Text))
-    time_ms: int
+    time_ms: int = big()
 
 
 class DealRow(SQLModel, table=True):
     __tablename__ = "deals"
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
-    ticket: int = Field(index=True)
-    order: int
-    position_id: int
+    ticket: int = big(index=True)
+    order: int = big()
+    position_id: int = big()
     client_id: str
     symbol: str
     is_buy: bool
@@ -64,8 +73,8 @@ class DealRow(SQLModel, table=True):
     commission: float
     swap: float
     profit: float
-    magic: int
-    time_ms: int
+    magic: int = big()
+    time_ms: int = big()
     reason: int
 
 
@@ -73,7 +82,7 @@ class PositionRow(SQLModel, table=True):
     __tablename__ = "position_changes"
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
-    ticket: int = Field(index=True)
+    ticket: int = big(index=True)
     symbol: str = ""
     change: str  # open/update/closed
     is_buy: bool = False
@@ -81,16 +90,16 @@ class PositionRow(SQLModel, table=True):
     price_open: float = 0.0
     sl: float = 0.0
     tp: float = 0.0
-    magic: int = 0
-    time_ms: int = 0
+    magic: int = big(0)
+    time_ms: int = big(0)
 
 
 class RiskRow(SQLModel, table=True):
     __tablename__ = "risk_decisions"
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
-    time_ms: int
-    magic: int
+    time_ms: int = big()
+    magic: int = big()
     intent: str = Field(sa_column=Column(Text))
     approved: bool
     reason: str = ""
@@ -100,10 +109,10 @@ class StrategyStateRow(SQLModel, table=True):
     __tablename__ = "strategy_state"
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
-    magic: int = Field(index=True)
+    magic: int = big(index=True)
     name: str
     state: str = Field(sa_column=Column(Text))
-    time_ms: int
+    time_ms: int = big()
 
 
 class EventLogRow(SQLModel, table=True):
@@ -145,10 +154,22 @@ def check_schema(engine: Any, url: str) -> None:
     insp = inspect(engine)
     missing = []
     for name, table in SQLModel.metadata.tables.items():
-        have = {c["name"] for c in insp.get_columns(name)}
+        have = {c["name"]: c["type"] for c in insp.get_columns(name)}
         lack = [c.name for c in table.columns if c.name not in have]
         if lack:
             missing.append(f"{name} lacks {', '.join(lack)}")
+        if engine.dialect.name == "sqlite":
+            continue  # SQLite's INTEGER is 64-bit
+        narrow = [
+            c.name
+            for c in table.columns
+            if isinstance(c.type, BigInteger)
+            and c.name in have
+            and isinstance(have[c.name], Integer)
+            and not isinstance(have[c.name], BigInteger)
+        ]
+        if narrow:
+            missing.append(f"{name} has 32-bit {', '.join(narrow)}")
     if missing:
         where = url.split("@")[-1]  # no password in the message
         raise StoreSchemaError(
@@ -170,6 +191,8 @@ class Store:
         kw: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kw["connect_args"] = {"check_same_thread": False}
+        if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+            _create_private(Path(url[len("sqlite:///") :]))  # readable by its owner only
         self.engine = create_engine(url, **kw)
         SQLModel.metadata.create_all(self.engine)
         check_schema(self.engine, url)
@@ -190,6 +213,7 @@ class Store:
         self.checkpoint_dir.mkdir(exist_ok=True)
         self.replayed = self._replay_journals()
         self.journal_path = self.journal_dir / f"mt5bridge-journal-{self.run_id}.jsonl"
+        _create_private(self.journal_path)
         self._jf = self.journal_path.open("a", encoding="utf-8", buffering=1)
         _lock_file(self._jf)  # a live journal is never replayed by another brain
         self._written = 0
@@ -332,6 +356,13 @@ class Store:
             for row in s.exec(select(StrategyStateRow).order_by(StrategyStateRow.id)):  # type: ignore[arg-type]
                 out[row.magic] = json.loads(row.state)
         return out
+
+
+def _create_private(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), as the checkpoints are:
+    the audit trail holds the account's orders and fills. An existing file is left as it is."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _default_journal_dir(url: str) -> Path:

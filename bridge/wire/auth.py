@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 
 
@@ -16,7 +17,17 @@ class SecretMissing(RuntimeError):
     pass
 
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
 def secret_from_env(var: str) -> bytes:
+    if not ENV_NAME.fullmatch(var):
+        # perhaps the secret itself was put there by mistake: never repeat it
+        raise SecretMissing(
+            "brain.secret_env must name an environment variable (letters, digits, '_'); the "
+            f"value given ({len(var)} characters, not shown) is not a name. Put the secret in "
+            "the environment and its name in secret_env"
+        )
     value = os.environ.get(var, "")
     if not value:
         raise SecretMissing(

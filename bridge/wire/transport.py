@@ -15,6 +15,7 @@ from bridge.wire.zmtp import Router, frame
 
 TRANSPORTS = ("zmq", "zmtp")
 BATCH = 1000  # messages read per wake-up at most, so housekeeping still runs
+MAX_MESSAGE_BYTES = codec.MAX_FRAME_BYTES  # the largest legal frame (ZMQ_MAXMSGSIZE)
 
 
 class Endpoint(Protocol):
@@ -45,6 +46,9 @@ class ZmqEndpoint:
         self.sock: zmq.Socket[bytes] = ctx.socket(zmq.ROUTER)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.ROUTER_MANDATORY, 0)
+        # no peer makes the brain hold more than one legal frame per message part: a larger one
+        # drops the connection inside ZeroMQ (which otherwise buffers it whole)
+        self.sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.sock.bind(endpoint)
         self.endpoint = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
 
