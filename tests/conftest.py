@@ -48,3 +48,19 @@ def pg_cluster() -> Iterator[Any]:
     from tests.pg import cluster_fixture
 
     yield from cluster_fixture()
+
+
+# The slow set (make test-fast leaves it out; make test and CI run everything): end-to-end
+# sessions over real sockets and processes, crash and fault loops, the EA compiled and run, and
+# the months of real data.
+SLOW_FILES = {"test_ea_conformance.py", "test_mql5.py", "test_replay_fast.py", "test_warm.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (
+            item.get_closest_marker("e2e") is not None
+            or item.get_closest_marker("shared_data") is not None
+            or item.path.name in SLOW_FILES
+        ):
+            item.add_marker(pytest.mark.slow)
