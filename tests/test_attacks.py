@@ -165,3 +165,15 @@ def test_bar_prices_of_zero_and_a_truncated_gz_are_clear_errors(tmp_path: Path) 
     (tmp_path / "cut.csv.gz").write_bytes(blob[: len(blob) // 2])
     with pytest.raises(FixtureError, match=r"cut\.csv\.gz: the file ends early"):
         read_bars(tmp_path / "cut.csv.gz", "X")
+
+
+def test_a_strategy_naming_a_symbol_the_fixture_lacks_is_a_clear_error() -> None:
+    from bridge.data.fixtures import FixtureError, load_fixture
+    from bridge.replay.backtest import run_backtest
+    from strategies.ema_cross import EmaCross, EmaCrossParams
+    from tests.conftest import ROOT
+
+    fx = load_fixture(ROOT / "fixtures" / "demo")  # US100, SPX500, XAUUSD
+    s = EmaCross(EmaCrossParams(symbol="US100.cash"), name="mine")  # another broker's name
+    with pytest.raises(FixtureError, match=r"strategy mine names 'US100\.cash'.*closest: US100"):
+        run_backtest(fx, [s])

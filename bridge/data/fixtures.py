@@ -8,6 +8,7 @@ the fake terminal and in-process replay send through the same code.
 
 from __future__ import annotations
 
+import difflib
 import heapq
 import tomllib
 import zlib
@@ -188,6 +189,25 @@ def load_fixture(folder: Path | str) -> Fixture:
         specs = {s: with_early_closes(sp, bars[s]) if s in bars else sp for s, sp in specs.items()}
     positions = _positions(raw.get("positions", []), specs, str(manifest))
     return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks, positions)
+
+
+def require_symbols(fx: Fixture, wanted: dict[str, tuple[str, ...]]) -> None:
+    """Every symbol a strategy names must be in the fixture: a strategy asking for ``US100`` of a
+    fixture that has ``US100.cash`` would otherwise run with no trades and no message.
+    ``wanted``: strategy name -> its symbols. The error names the strategy, the symbol and the
+    closest names the fixture has."""
+    have = sorted(fx.specs)
+    problems = []
+    for name, symbols in wanted.items():
+        for sym in symbols:
+            if sym in fx.specs:
+                continue
+            close = difflib.get_close_matches(sym, have, n=3, cutoff=0.4)
+            close += [h for h in have if h.startswith(sym) and h not in close]
+            hint = f"; closest: {', '.join(close)}" if close else f"; it has {', '.join(have)}"
+            problems.append(f"strategy {name} names {sym!r}, not in the fixture{hint}")
+    if problems:
+        raise FixtureError(f"fixture {fx.name}: " + "; ".join(problems))
 
 
 def _positions(

@@ -18,7 +18,7 @@ from bridge.brain.portfolio import Portfolio
 from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Rejection, Strategy
 from bridge.brain.tape import Tape
-from bridge.data.fixtures import Fixture, market_events
+from bridge.data.fixtures import Fixture, market_events, require_symbols
 from bridge.replay.jumps import Skipper
 from bridge.replay.quiet_minutes import minute_events
 from bridge.sim.terminal import SimTerminal
@@ -44,7 +44,9 @@ def run_backtest(
 ) -> RunResult:
     """``fast``: leave out the ticks of minutes in which nothing can happen
     (bridge/replay/quiet_minutes.py) and, with ``jumps``, handle in bulk the minutes on which no
-    strategy can act (bridge/replay/jumps.py); the results are the same as the plain stream's."""
+    strategy can act (bridge/replay/jumps.py); the results are the same as the plain stream's.
+    FixtureError when a strategy names a symbol the fixture does not have."""
+    require_symbols(fx, {s.name: tuple(s.symbols) for s in strategies})
     term = SimTerminal(fx)
     answers: deque[Any] = deque()
 
