@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 import textwrap
@@ -218,3 +219,38 @@ def test_a_postgres_database_with_32_bit_columns_is_refused(
         )
     with pytest.raises(StoreSchemaError, match="risk_decisions has 32-bit time_ms, magic"):
         Store(url, journal_dir=tmp_path)
+
+
+def test_the_two_bucket_plans_tables_on_both_stores(
+    backend: tuple[str, Any], tmp_path: Path
+) -> None:
+    """The seed's schema written by a real plan run: foreign keys, JSON(B) columns, the seed's
+    phase numbers, server-time timestamps."""
+    from bridge.replay.backtest import run_backtest
+    from tests.test_two_bucket import CYCLE, fixture, strategy
+
+    url, _ = backend
+    s = Store(url, journal_dir=tmp_path)
+    plan = strategy()
+    run_backtest(fixture(CYCLE), [plan], audit=s.audit)
+    s.close()
+    assert not s.errors, s.errors
+    assert count(url, "trading_plans") == 1 and count(url, "positions") == 4
+    assert count(url, "allocation_changes") == 16 and count(url, "price_updates") > 0
+    eng = create_engine(url)
+    try:
+        with eng.connect() as con:
+            phases = con.execute(text("select distinct phase from allocation_changes")).scalars()
+            assert set(phases) == {1, 2, 3, 4}
+            details = con.execute(
+                text("select reset_details from allocation_changes where is_reset_event")
+            ).scalars()
+            got = [d if isinstance(d, dict) else json.loads(d) for d in details]
+            assert got and all(d["reset_count"] == 1 for d in got)
+            data = con.execute(text("select exchange_data from trades limit 1")).scalar_one()
+            data = data if isinstance(data, dict) else json.loads(data)
+            assert data["source"] == "plan model"
+            created = con.execute(text("select created_at from trading_plans")).scalar_one()
+            assert str(created).startswith("2026-01-06 10:00")  # server time, as the ticks
+    finally:
+        eng.dispose()

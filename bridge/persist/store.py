@@ -297,14 +297,14 @@ class Store:
                 rows.append(row)
         try:
             with Session(self.engine) as s:
+                for u in upserts:  # first: rows of this batch may refer to them (foreign keys)
+                    s.merge(u)
                 if deals:
                     known = s.exec(select(DealRow.ticket).where(col(DealRow.ticket).in_(deals)))
                     for t in set(known):
                         deals.pop(t, None)
                     rows += deals.values()
                 s.add_all(rows)
-                for u in upserts:
-                    s.merge(u)
                 s.merge(JournalMark(run_id=run_id, offset=offset))
                 s.commit()
         except Exception as exc:  # the database is down or refuses: say so, keep the rows
