@@ -8,6 +8,7 @@ from typing import Any
 
 from strategies.unit_plan import Change, UnitPlan
 
+# the seed's phase numbers ("a clean return to Phase 1"): advance 1 .. recovery 4
 PHASE_NUMBER = {"advance": 1, "retracement": 2, "decline": 3, "recovery": 4, "stopped": 0}
 # positions rows: (row number, allocation_type, position_type, the plan's leg or None for cash)
 POSITION_ROWS = (

@@ -37,14 +37,20 @@ def brain(request: pytest.FixtureRequest) -> Iterator[tuple[BrainServer, str]]:
     srv.close()
 
 
+def req(endpoint: str, timeout_ms: int) -> zmq.Socket[bytes]:
+    """A plain REQ socket to the control endpoint, as any peer could open."""
+    s: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.REQ)
+    s.setsockopt(zmq.LINGER, 0)
+    s.setsockopt(zmq.RCVTIMEO, timeout_ms)
+    s.connect(endpoint)
+    return s
+
+
 def test_a_multipart_control_request_is_answered_and_the_brain_lives_on(
     brain: tuple[BrainServer, str],
 ) -> None:
     srv, ctl = brain
-    s = zmq.Context.instance().socket(zmq.REQ)
-    s.setsockopt(zmq.LINGER, 0)
-    s.setsockopt(zmq.RCVTIMEO, 3000)
-    s.connect(ctl)
+    s = req(ctl, 3000)
     s.send_multipart([b"status|x|1", b"second part"])
     assert "several parts" in s.recv_string()
     s.close(0)
@@ -57,10 +63,7 @@ def test_a_control_request_larger_than_any_legal_one_is_dropped_not_buffered(
     brain: tuple[BrainServer, str],
 ) -> None:
     srv, ctl = brain
-    s = zmq.Context.instance().socket(zmq.REQ)
-    s.setsockopt(zmq.LINGER, 0)
-    s.setsockopt(zmq.RCVTIMEO, 500)
-    s.connect(ctl)
+    s = req(ctl, 500)
     s.send(b"x" * 1_000_000)
     with pytest.raises(zmq.Again):  # ZeroMQ dropped the connection: nothing reached the brain
         s.recv()
@@ -90,10 +93,7 @@ def test_a_captured_control_request_sent_again_is_refused(
     raw = f"halt|x|{t}|{auth.mac(SECRET, f'halt|x|{t}')}"
     replies = []
     for _ in range(2):  # the same bytes twice, as a peer that captured them would
-        s = zmq.Context.instance().socket(zmq.REQ)
-        s.setsockopt(zmq.LINGER, 0)
-        s.setsockopt(zmq.RCVTIMEO, 3000)
-        s.connect(ctl)
+        s = req(ctl, 3000)
         s.send_string(raw)
         replies.append(s.recv_string())
         s.close(0)

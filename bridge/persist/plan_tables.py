@@ -25,8 +25,6 @@ from bridge.core.timeutil import to_datetime
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 # JSONB on PostgreSQL (the seed's type), JSON elsewhere
 _JSON = JSON().with_variant(JSONB(), "postgresql")
-# the seed's phase numbers ("a clean return to Phase 1"): advance 1 .. recovery 4
-PHASE_NUMBER = {"advance": 1, "retracement": 2, "decline": 3, "recovery": 4, "stopped": 0}
 
 
 def _ms() -> Any:
@@ -123,7 +121,9 @@ class AllocationChange(SQLModel, table=True):
     new_cash_pct: float
     trigger_price: float
     trigger_units: float
-    phase: int = Field(sa_column=Column(Integer, nullable=False))  # PHASE_NUMBER
+    phase: int = Field(
+        sa_column=Column(Integer, nullable=False)
+    )  # the seed's number (strategies/two_bucket_rows.py)
     reason: str
     is_reset_event: bool = False
     reset_details: dict[str, Any] | None = Field(default=None, sa_column=Column(_JSON))
