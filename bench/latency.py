@@ -148,9 +148,10 @@ def run(endpoint: str, rate: int, seconds: float, transport: str, spin: bool) ->
         seq += 1
         term.send(codec.encode(msg, seq))
 
-    send(ev.Hello("1.0", f"bench-{rate}", 1, 0))
+    tn = auth.new_nonce()
+    send(ev.Hello(codec.PROTOCOL_VERSION, f"bench-{rate}", 1, 0, "bench", tn))
     _, ch = codec.decode(term.recv())
-    send(ev.Auth(auth.mac(SECRET, ch.nonce)))
+    send(ev.Auth(auth.answer_challenge(SECRET, tn, ch.nonce, ch.proof)))
     term.recv()  # WELCOME
     send(ev.Account(1, 1e9, 1e9, 0.0, 1e9, 100, "USD", True, 0))
     send(ev.SymbolInfo(SymbolSpec("US100", 2, 0.01, 0.01, 0.01, 1.0, 0.01, 0.01, 100.0)))

@@ -84,9 +84,10 @@ def main() -> None:
         seq += 1
         s.send(codec.encode(msg, seq))
 
-    send(ev.Hello("1.0", "sustained", 1, 0))
+    tn = auth.new_nonce()
+    send(ev.Hello(codec.PROTOCOL_VERSION, "sustained", 1, 0, "bench", tn))
     _, ch = codec.decode(s.recv())
-    send(ev.Auth(auth.mac(SECRET, ch.nonce)))
+    send(ev.Auth(auth.answer_challenge(SECRET, tn, ch.nonce, ch.proof)))
     s.recv()
     send(ev.Account(1, 1e7, 1e7, 0.0, 1e7, 100, "USD", True, 0))
     for spec in fx.specs.values():

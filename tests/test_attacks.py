@@ -75,7 +75,7 @@ def test_a_control_request_larger_than_any_legal_one_is_dropped_not_buffered(
 def test_the_terminal_endpoint_limits_a_message_to_the_largest_frame() -> None:
     from bridge.wire import codec, transport
 
-    ep = transport.ZmqEndpoint(zmq.Context.instance(), "tcp://127.0.0.1:0")
+    ep = transport.ZmqEndpoint("tcp://127.0.0.1:0")
     try:
         assert ep.sock.getsockopt(zmq.MAXMSGSIZE) == codec.MAX_FRAME_BYTES
     finally:

@@ -35,6 +35,35 @@ def test_golden_vectors_cover_every_frame_type() -> None:
     assert tags == set(codec.SCHEMA) | {"SPEC"}
 
 
+def test_golden_handshake_proofs_are_the_hmacs_of_their_labelled_messages() -> None:
+    """The vectors an EA port checks its HMAC code against: each proof is HMAC-SHA256 of its
+    labelled message, the brain's and the terminal's differ, and the CHALLENGE and AUTH
+    vectors carry them."""
+    import hashlib
+    import hmac
+
+    from bridge.wire import auth
+
+    h = GOLDEN["handshake"]
+    key = h["secret"].encode()
+    for who in ("brain", "terminal"):
+        want = hmac.new(key, h[f"{who}_proof_message"].encode(), hashlib.sha256).hexdigest()
+        assert h[f"{who}_proof"] == want
+    tn, bn = h["terminal_nonce"], h["brain_nonce"]
+    assert auth.brain_proof(key, tn, bn) == h["brain_proof"] != h["terminal_proof"]
+    assert auth.answer_challenge(key, tn, bn, h["brain_proof"]) == h["terminal_proof"]
+    with pytest.raises(auth.BrainNotProven):
+        auth.answer_challenge(b"another secret", tn, bn, h["brain_proof"])
+    frames = {v["name"]: v["frame"] for v in GOLDEN["vectors"]}
+    assert frames["challenge"].endswith(f"|{bn}|{h['brain_proof']}")
+    assert frames["auth"] == f"AUTH|2|{h['terminal_proof']}"
+
+
+def test_a_hello_of_protocol_1_is_read_so_that_its_version_can_be_refused() -> None:
+    _seq, msg = codec.decode(b"HELLO|1|1.0|old-ea|5012345|0")
+    assert msg == ev.Hello("1.0", "old-ea", 5012345, 0, "", "")
+
+
 @pytest.mark.parametrize("v", MALFORMED, ids=lambda v: v["name"])
 def test_malformed_frame_is_refused_with_a_reason(v: dict) -> None:
     with pytest.raises(codec.FrameError) as err:

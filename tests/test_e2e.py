@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -273,17 +274,23 @@ def test_reconnect_resynchronises_and_trades_as_if_nothing_happened(
 
 
 def test_wrong_secret_is_refused_and_not_logged(brain: Brain, day_fixture: Path) -> None:
+    """Either side refuses a peer without the secret: the terminal first (the brain's proof over
+    its nonce fails), and it tells the brain, which logs it."""
     ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, b"wrong-secret")
-    with pytest.raises(TerminalRefused, match="authentication failed"):
+    with pytest.raises(TerminalRefused, match="did not prove the shared secret"):
         ft.connect()
+    deadline = time.monotonic() + 5
+    while brain.runner.server.stats.refused == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert brain.runner.server.stats.refused == 1
+    assert any(k == "refused_by_terminal" for k, _ in brain.logs)
     assert "wrong-secret" not in repr(brain.logs) and SECRET.decode() not in repr(brain.logs)
 
 
 def test_other_major_version_is_refused_with_a_clear_error(brain: Brain, day_fixture: Path) -> None:
-    ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET, version="2.0")
+    ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET, version="3.0")
     with pytest.raises(
-        TerminalRefused, match=r"protocol version 2.0 not supported \(brain speaks 1.0\)"
+        TerminalRefused, match=r"protocol version 3.0 not supported \(brain speaks 2.0\)"
     ):
         ft.connect()
 

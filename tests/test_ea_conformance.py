@@ -1,13 +1,13 @@
-"""Executed conformance of the EA's transport and codec (issue 6, check 2).
+"""Executed conformance of the EA's transport and codec.
 
 mql5/Tests/Conformance.mq5 and the EA's include files are rewritten to C++ by
 mql5/check/mql5check.py (dynamic arrays as containers), compiled with g++ against
 mql5/check/runtime/mql5_runtime.h (sockets on POSIX, strings, arrays, time) and run:
 1. the golden vectors of fixtures/protocol encode byte-identically (terminal -> brain frames)
    and decode to the vector's fields (brain -> terminal frames);
-2. against the real brain over TCP: handshake with the secret, state, ticks, an order command
-   answered with its result and fill, heartbeats both ways, a reconnect; and a wrong secret
-   is refused.
+2. against the real brain over TCP: the mutual handshake with the secret, state, ticks, an
+   order command answered with its result and fill, heartbeats both ways, a reconnect; a
+   wrong secret is refused, and a peer that cannot prove the secret gets no AUTH.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zmq
 
 from bridge.brain.engine import Engine
 from bridge.brain.orders import FILLED
@@ -37,7 +38,7 @@ SECRET = "conformance-secret"
 
 # terminal -> brain: the MQL5 function and the vector fields in its argument order
 ENCODE = {
-    "HELLO": ("FrameHello", ["terminal_id", "login", "flags"]),
+    "HELLO": ("FrameHello", ["terminal_id", "login", "flags", "server", "nonce"]),
     "AUTH": ("FrameAuth", ["mac"]),
     "HB": ("FrameHeartbeat", ["time_ms"]),
     "TICK": ("FrameTick", ["symbol", "time_ms", "bid", "ask", "last", "volume", "flags"]),
@@ -173,6 +174,7 @@ def describe(tag: str, seq: int, f: dict[str, Any]) -> str:
         f[text] if text else "",
         f.get("version", ""),
         str(f.get("after_ms", 0)),
+        f.get("proof", ""),
     ]
     return "|".join(vals)
 
@@ -200,6 +202,18 @@ def vectors_mqh() -> tuple[str, int]:
             want = json.dumps(describe(tag, seq, f))
             lines.append(f"   Check(Describe({json.dumps(v['frame'])}), {want});")
             n += 1
+    hs = json.loads((ROOT / "fixtures/protocol/golden.json").read_text())["handshake"]
+    secret, tn, bn, bp = (
+        json.dumps(hs[k]) for k in ("secret", "terminal_nonce", "brain_nonce", "brain_proof")
+    )
+    lines += [
+        f"   Check(BridgeBrainProof({secret}, {tn}, {bn}), {json.dumps(hs['brain_proof'])});",
+        f"   Check(BridgeTerminalProof({secret}, {bn}, {tn}), {json.dumps(hs['terminal_proof'])});",
+        f'   Check(BridgeSameMac({bp}, {bp}) ? "1" : "0", "1");',
+        f'   Check(BridgeSameMac({bp}, {json.dumps(hs["terminal_proof"])}) ? "1" : "0", "0");',
+        '   Check(BridgeSameMac("", "") ? "1" : "0", "0");',
+    ]
+    n += 5
     lines.append("  }")
     return "\n".join(lines) + "\n", n
 
@@ -316,4 +330,49 @@ def test_the_ea_transport_against_the_real_brain(conformance_exe: Path, transpor
     assert warm and not warm[0]["closed_meanwhile"] and not warm[0]["unexplained"]
     assert srv.stats.bad_frames == 0 and srv.stats.gaps == 0
     assert eng.last_tick["US100"].time_ms == 1767607210000
-    assert refused.returncode == 1 and "authentication failed" in refused.stdout
+    # a wrong secret on one side: the brain proves first, so the EA finds out and tells it
+    assert refused.returncode == 1 and "did not prove the shared secret" in refused.stdout
+    assert srv.stats.refused == 1 and "refused_by_terminal" in [k for k, _ in logs]
+
+
+def test_the_ea_takes_no_command_from_a_peer_that_cannot_prove_the_secret(
+    conformance_exe: Path,
+) -> None:
+    """Whoever holds the brain's port (while the brain restarts, say) gets a HELLO with the
+    EA's fresh nonce. Not knowing the secret, it can only answer with a proof made for another
+    nonce (replayed from an earlier session) or a made-up one: the EA sends no AUTH, says why
+    in an ERROR frame and in its log, and takes no command."""
+    hs = json.loads((ROOT / "fixtures/protocol/golden.json").read_text())["handshake"]
+    ctx = zmq.Context.instance()
+    for proof in (hs["brain_proof"], "0" * 64, ""):
+        sock = ctx.socket(zmq.ROUTER)
+        sock.setsockopt(zmq.LINGER, 0)
+        port = sock.bind_to_random_port("tcp://127.0.0.1")
+        got: list[bytes] = []
+
+        def impostor(
+            sock: zmq.Socket[bytes] = sock, proof: str = proof, got: list[bytes] = got
+        ) -> None:
+            if not sock.poll(10_000):
+                return
+            ident, hello = sock.recv_multipart()
+            got.append(hello)
+            challenge = f"CHALLENGE|1|2.0|{hs['brain_nonce']}|{proof}".encode()
+            sock.send_multipart([ident, challenge])
+            if sock.poll(5_000):
+                got.append(sock.recv_multipart()[-1])
+                # and the commands an impostor would send next, never to be executed
+                sock.send_multipart([ident, b"WELCOME|2|s|200"])
+
+        th = threading.Thread(target=impostor)
+        th.start()
+        out = run(conformance_exe, port)
+        th.join(timeout=20)
+        sock.close()
+        assert out.returncode == 1, out.stdout
+        assert "FAIL handshake: the peer at the brain's address did not prove" in out.stdout
+        hello = got[0].decode().split("|")
+        assert hello[:3] == ["HELLO", "1", "2.0"] and hello[6] == "Conformance-Demo"
+        assert len(hello[7]) == 32 and hello[7] != hs["terminal_nonce"]  # its own, fresh
+        (answer,) = got[1:]
+        assert answer.startswith(b"ERROR|2|2|the brain's proof failed"), answer

@@ -58,9 +58,11 @@ def serve(tmp: Path, fixture: Path, events: int, every_ms: int) -> tuple[BrainSe
     try:
         ft.run(limit=events)
     finally:
-        ft.close()
+        # the brain stops first, as in a crash: a terminal that closes its connection first
+        # makes the brain halt and checkpoint (nothing would be left in the frame log)
         srv.stop_event.set()
         th.join(timeout=10)
+        ft.close()
         srv.close()
     (eng,) = srv.engines.values()
     return srv, eng

@@ -152,11 +152,14 @@ class Hello(NamedTuple):
     terminal_id: str
     login: int
     flags: int  # bit 0: lockstep replay (fake terminal); see docs/protocol.md
+    server: str  # the trade server's name (with login: the account)
+    nonce: str  # the terminal's fresh random nonce: the brain proves the secret over it
 
 
 class Challenge(NamedTuple):
     version: str
-    nonce: str
+    nonce: str  # the brain's fresh random nonce: the terminal proves the secret over it
+    proof: str  # the brain's proof over the terminal's nonce (bridge/wire/auth.py)
 
 
 class Auth(NamedTuple):

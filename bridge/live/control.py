@@ -90,6 +90,13 @@ def status(host: Host) -> dict[str, Any]:
                 "bad": link.bad,
             }
             for link in host.links.values()
+            if link.state == "ready"
+        },
+        "unauthenticated": {
+            "now": sum(link.state != "ready" for link in host.links.values()),
+            "connections": host.noise.connections,
+            "bad_frames": host.noise.bad_frames,
+            "dropped": host.noise.dropped,
         },
         "engines": {
             tid: {

@@ -1,10 +1,13 @@
-"""A terminal's handshake with the brain: HELLO (protocol version) -> CHALLENGE (a nonce) ->
-AUTH (HMAC of the nonce with the shared secret) -> WELCOME; then the terminal sends its state
-and, when it comes back after an absence, the brain asks for the fills made meanwhile. Anything
-else before the handshake completes is refused with an ERROR frame naming it."""
+"""A terminal's handshake with the brain: HELLO (protocol version, account, the terminal's nonce)
+-> CHALLENGE (the brain's nonce and its proof of the secret over both) -> AUTH (the terminal's
+proof) -> WELCOME; then the terminal sends its state and, when it comes back after an absence,
+the brain asks for the fills made meanwhile. Anything else before the handshake completes is
+refused with an ERROR frame naming it; the connection is forgotten (and closed where the
+transport can)."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from bridge.core import events as ev
@@ -27,23 +30,33 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
                 f"{codec.PROTOCOL_VERSION})",
             )
             return
+        if not auth.nonce_ok(msg.nonce):
+            refuse(host, link, 4, "HELLO without a nonce of 32 to 64 hex digits")
+            return
         link.terminal_id = msg.terminal_id or link.identity.hex()
         link.lockstep = bool(msg.flags & HELLO_FLAG_LOCKSTEP)
+        link.login, link.server = msg.login, msg.server
+        link.peer_nonce = msg.nonce
         link.nonce = auth.new_nonce()
         link.state = "challenged"
         link.seq_in = seq
-        host.send(link, ev.Challenge(codec.PROTOCOL_VERSION, link.nonce))
+        proof = auth.brain_proof(host.secret, msg.nonce, link.nonce)
+        host.send(link, ev.Challenge(codec.PROTOCOL_VERSION, link.nonce, proof))
         return
     if isinstance(msg, ev.Auth) and link.state == "challenged":
-        if not auth.verify(host.secret, link.nonce, msg.mac):
+        want = auth.terminal_proof(host.secret, link.nonce, link.peer_nonce)
+        if not hmac.compare_digest(want, msg.mac):
             refuse(host, link, 2, "authentication failed: wrong shared secret")
             return
         link.seq_in = seq
         link.state = "ready"
         sess = host.session_for(link)  # the terminal's session (a new engine the first time)
         if sess.identity and sess.identity != link.identity:
-            host.links.pop(sess.identity, None)  # the older connection no longer speaks for it
+            older = host.links.get(sess.identity)
+            if older is not None:  # the older connection no longer speaks for it
+                host.forget(older, "replaced by a newer connection of the same terminal")
         sess.identity = link.identity
+        host.trust(link)
         link.snapshot = []  # the terminal sends its state right after WELCOME
         link.snap_req = 0
         link.snap_sent = wall_ms()
@@ -57,11 +70,16 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
         host.checkpoint_now(sess.terminal_id)  # a new engine (restored or not) or an older floor
         host.log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
         return
+    if isinstance(msg, ev.Error) and link.state == "challenged":  # the brain's proof failed
+        host.stats.refused += 1
+        host.noisy(link, "refused_by_terminal", terminal=link.terminal_id, reason=msg.text)
+        host.forget(link, f"the terminal refused the brain: {msg.text}")
+        return
     refuse(host, link, 3, f"{type(msg).__name__} before the handshake completed")
 
 
 def refuse(host: Host, link: Link, code: int, text: str) -> None:
     host.stats.refused += 1
-    host.log("refused", terminal=link.terminal_id, code=code, reason=text)
+    host.noisy(link, "refused", terminal=link.terminal_id, code=code, reason=text)
     host.send(link, ev.Error(code, text))
-    host.links.pop(link.identity, None)
+    host.forget(link, text)

@@ -22,18 +22,21 @@ from bridge.core import events as ev
 from bridge.core.wallclock import wall_ms
 from bridge.live import control
 from bridge.live.handshake import handshake
+from bridge.live.noise import LogBudget, NoiseStats
 from bridge.live.resync import request_snapshot, snapshot_done
 from bridge.live.terminal_session import Link, Stats, TerminalSession
 from bridge.live.warm import OrderPathWarmer
 from bridge.persist.recovery import Checkpoints
 from bridge.wire import codec
-from bridge.wire.transport import open_endpoint
+from bridge.wire.transport import AUTH_MS, open_endpoint
 
 log = logging.getLogger("mt5bridge.server")
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 DB_HALT = "database unavailable: the audit trail cannot be written"
 CONTROL_MAX_BYTES = 4096  # a control request is a verb, an argument, a time and a MAC
+MAX_UNTRUSTED_LINKS = 256  # connections not yet authenticated the brain keeps state for
+MAX_UNTRUSTED_BAD = 8  # bad frames an unauthenticated connection may send before it is dropped
 
 
 def check_bind(endpoint: str, allow_remote: bool) -> None:
@@ -92,9 +95,13 @@ class BrainServer:
         # it, the latest server time seen and the resync floor (bridge/live/terminal_session.py)
         self.terminals: dict[str, TerminalSession] = {}
         self.stats = Stats()
+        # what unauthenticated peers do is counted; their log lines are rate-limited
+        self.noise = NoiseStats()
+        self.budget = LogBudget(self.log, started=wall_ms())
+        self.auth_ms = AUTH_MS
         self.stop_event = threading.Event()
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
-        self.transport = open_endpoint(transport, self.ctx, endpoint)
+        self.transport = open_endpoint(transport, endpoint)
         self.endpoint = self.transport.endpoint
         self.control: zmq.Socket[bytes] | None = None
         self.seen_requests = control.SeenRequests()  # a replayed control request is refused
@@ -191,7 +198,9 @@ class BrainServer:
             for ident, frame in self.transport.receive(socks, poller):
                 got = True
                 if frame is None:
-                    self._bad_frame(ident, "a message of several parts (a frame is one part)")
+                    self._bad_frame(ident, "an empty message or one of several parts")
+                elif not frame:
+                    self._connection_gone(ident)
                 else:
                     self.on_frame(ident, frame)
             if got and self.checkpoints is not None:
@@ -243,8 +252,13 @@ class BrainServer:
 
     def housekeeping(self, now: int) -> None:
         self._check_health()
+        self.transport.expire()
+        if now - self.budget.started >= self.budget.window_ms:
+            self.budget.flush(now)
         for link in list(self.links.values()):
             if link.state != "ready":
+                if now - link.born > self.auth_ms:
+                    self.forget(link, f"not authenticated within {self.auth_ms} ms")
                 continue
             if now - link.last_tx >= self.heartbeat_ms:
                 self.send(link, ev.Heartbeat(now))
@@ -256,13 +270,7 @@ class BrainServer:
                 self.log("resync_again", terminal=link.terminal_id, request=link.snap_req)
                 request_snapshot(self, link)  # the answer's end was lost
             if not link.stale and now - link.last_rx > self.silence_ms:
-                link.stale = True
-                eng = self.engines[link.terminal_id]
-                eng.gate.halt(f"terminal {link.terminal_id} silent")
-                self.terminals[link.terminal_id].lost_since()
-                eng.orders.mark_unknown()
-                self.checkpoint_now(link.terminal_id)
-                self.stats.halts += 1
+                self._terminal_lost(link, f"terminal {link.terminal_id} silent")
                 self.log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
         for tid, eng in self.engines.items():
             if eng.orders.open_orders and eng.orders.expire(now):
@@ -270,6 +278,59 @@ class BrainServer:
         self.settle()
         if self.checkpoints is not None:
             self.checkpoints_due(now)
+
+    def _terminal_lost(self, link: Link, reason: str) -> None:
+        """No frame can be trusted to come: halt the terminal's engine until it is
+        resynchronised; orders sent and unanswered have an unknown outcome."""
+        link.stale = True
+        eng = self.engines[link.terminal_id]
+        eng.gate.halt(reason)
+        self.terminals[link.terminal_id].lost_since()
+        eng.orders.mark_unknown()
+        self.checkpoint_now(link.terminal_id)
+        self.stats.halts += 1
+
+    # -- connections ---------------------------------------------------------------------------
+    def _new_link(self, ident: bytes, now: int) -> Link:
+        """State for a connection not seen before; the oldest unauthenticated one is forgotten
+        when too many are held."""
+        untrusted = [lk for lk in self.links.values() if lk.state != "ready"]
+        if len(untrusted) >= MAX_UNTRUSTED_LINKS:
+            self.forget(untrusted[0], "too many unauthenticated connections")
+        self.noise.connections += 1
+        link = self.links[ident] = Link(ident, last_rx=now, born=now)
+        return link
+
+    def _connection_gone(self, ident: bytes) -> None:
+        """The connection behind ``ident`` ended (or a new one took its identity): what it
+        was authenticated for ends with it."""
+        link = self.links.pop(ident, None)
+        if link is None or link.state != "ready":
+            return
+        sess = self.terminals.get(link.terminal_id)
+        if sess is None or sess.identity != ident:
+            return
+        sess.identity = b""
+        if not link.stale:
+            self._terminal_lost(link, f"terminal {link.terminal_id} silent: connection closed")
+        self.log("terminal_gone", terminal=link.terminal_id)
+
+    def forget(self, link: Link, why: str) -> None:
+        """Drop an unauthenticated (or refused) connection and what the brain held for it."""
+        if self.links.get(link.identity) is link:
+            del self.links[link.identity]
+        self.transport.disconnect(link.identity)
+        self.noise.dropped += link.state != "ready"
+        self.noisy(link, "connection_dropped", terminal=link.terminal_id, reason=why)
+
+    def trust(self, link: Link) -> None:
+        self.transport.trust(link.identity)
+
+    def noisy(self, link: Link, kind: str, **detail: Any) -> None:
+        """A log line about a connection, rate-limited per connection source and kind (a
+        flood of bad input never becomes a flood of lines and audit rows)."""
+        source = link.terminal_id if link.state == "ready" else "unauthenticated"
+        self.budget.note(wall_ms(), source, kind, **detail)
 
     # -- frames ------------------------------------------------------------------------------
     def on_frame(self, ident: bytes, frame: bytes) -> None:
@@ -279,7 +340,7 @@ class BrainServer:
         self.last_frame_wall = now
         link = self.links.get(ident)
         if link is None:
-            link = self.links[ident] = Link(ident, last_rx=now)
+            link = self._new_link(ident, now)
         try:
             seq, msg = codec.decode(frame)
         except codec.FrameError as exc:
@@ -358,10 +419,14 @@ class BrainServer:
     def _bad_frame(self, ident: bytes, reason: str) -> None:
         link = self.links.get(ident)
         if link is None:
-            link = self.links[ident] = Link(ident, last_rx=wall_ms())
+            link = self._new_link(ident, wall_ms())
         link.bad += 1
         self.stats.bad_frames += 1
-        self.log("bad_frame", terminal=link.terminal_id, reason=reason)
+        self.noisy(link, "bad_frame", terminal=link.terminal_id, reason=reason)
+        if link.state != "ready":
+            self.noise.bad_frames += 1
+            if link.bad >= MAX_UNTRUSTED_BAD:
+                self.forget(link, f"{link.bad} bad frames before authenticating")
 
     def _handle(self, link: Link, eng: Engine, msg: Any) -> None:
         try:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.brain.engine import Engine
+from bridge.live.noise import NoiseStats
 
 
 @dataclass(slots=True)
@@ -28,12 +29,16 @@ class Link:
     identity: bytes
     state: str = "hello"  # hello -> challenged -> ready
     terminal_id: str = ""
-    nonce: str = ""
+    nonce: str = ""  # the brain's, sent in CHALLENGE
+    peer_nonce: str = ""  # the terminal's, from HELLO
+    login: int = 0  # the account: login and trade server (from HELLO)
+    server: str = ""
     lockstep: bool = False
     seq_out: int = 0
     seq_in: int = 0
     last_rx: int = 0
     last_tx: int = 0
+    born: int = 0  # wall ms when the connection's first message came
     stale: bool = False
     snapshot: list[Any] | None = None  # collecting POS/ORD until SNAPEND
     deals_req: int = 0  # the DEALSINCE whose SNAPEND ends a replay of fills
@@ -115,6 +120,7 @@ class Host(Protocol):
     heartbeat_ms: int
     resync_timeout_ms: int
     stats: Stats
+    noise: NoiseStats
     links: dict[bytes, Link]
     engines: dict[str, Engine]
     terminals: dict[str, TerminalSession]
@@ -129,3 +135,9 @@ class Host(Protocol):
     def settle(self) -> None: ...
 
     def session_for(self, link: Link) -> TerminalSession: ...
+
+    def trust(self, link: Link) -> None: ...
+
+    def forget(self, link: Link, why: str) -> None: ...
+
+    def noisy(self, link: Link, kind: str, **detail: Any) -> None: ...

@@ -64,6 +64,7 @@ class FakeSummary:
     dropped_deals: int = 0
     duplicated: int = 0
     reconnects: int = 0
+    worst_ready_ms: float = 0.0  # lockstep: the longest wait for the brain's READY
 
 
 class FakeTerminal:
@@ -80,6 +81,7 @@ class FakeTerminal:
         ready_timeout_s: float = 20.0,
         version: str = codec.PROTOCOL_VERSION,
         rejoin_s: float = 0.0,
+        server: str = "mt5bridge-sim",
     ) -> None:
         """``rejoin_s`` > 0: in lockstep, a brain that has not answered within
         ``ready_timeout_s`` is taken for dead (killed, restarted): the terminal reconnects,
@@ -90,6 +92,7 @@ class FakeTerminal:
         self.endpoint = endpoint
         self.secret = secret
         self.terminal_id = terminal_id
+        self.server = server  # the trade server's name: with the login, the account
         self.lockstep = lockstep
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
@@ -118,15 +121,27 @@ class FakeTerminal:
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.connect(self.endpoint)
         self.seq_out = self.delivered = self.ready_upto = 0
+        nonce = auth.new_nonce()
+        acct = self.fx.account
         self._raw(
             ev.Hello(
-                self.version, self.terminal_id, self.fx.account.login, 1 if self.lockstep else 0
+                self.version,
+                self.terminal_id,
+                acct.login,
+                1 if self.lockstep else 0,
+                self.server,
+                nonce,
             )
         )
         ch = self._expect(ev.Challenge)
         if ch.version.split(".")[0] != self.version.split(".")[0]:
             raise TerminalRefused(f"brain speaks protocol {ch.version}, terminal {self.version}")
-        self._raw(ev.Auth(auth.mac(self.secret, ch.nonce)))
+        try:
+            mac = auth.answer_challenge(self.secret, nonce, ch.nonce, ch.proof)
+        except auth.BrainNotProven as exc:
+            self._raw(ev.Error(2, "the brain's proof failed: wrong shared secret on one side"))
+            raise TerminalRefused(str(exc)) from None
+        self._raw(ev.Auth(mac))
         welcome = self._expect(ev.Welcome)
         self.heartbeat_ms = welcome.heartbeat_ms or self.heartbeat_ms  # the brain's interval
         for e in self.term.connect_events():
@@ -249,7 +264,16 @@ class FakeTerminal:
             self._on_incoming(frame)
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + self.ready_timeout_s
+        began = time.monotonic()
+        deadline = began + self.ready_timeout_s
+        try:
+            self._wait_ready_until(deadline)
+        finally:
+            waited = (time.monotonic() - began) * 1000
+            if waited > self.summary.worst_ready_ms:
+                self.summary.worst_ready_ms = waited
+
+    def _wait_ready_until(self, deadline: float) -> None:
         while self.ready_upto < self.delivered:
             if self._forgotten:
                 self._rejoin()

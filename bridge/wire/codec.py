@@ -15,7 +15,7 @@ from typing import Any
 from bridge.core import events as ev
 from bridge.core.symbols import SymbolSpec, format_sessions, parse_sessions
 
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "2.0"
 MAX_FRAME_BYTES = 4096
 
 
@@ -27,8 +27,8 @@ class FrameError(ValueError):
 # s = text, i = integer, f = float, b = bool (0/1). Field names come from the NamedTuple.
 SCHEMA: dict[str, tuple[type[Any], str]] = {
     # session control, both directions
-    "HELLO": (ev.Hello, "ssii"),
-    "CHALLENGE": (ev.Challenge, "ss"),
+    "HELLO": (ev.Hello, "ssiiss"),
+    "CHALLENGE": (ev.Challenge, "sss"),
     "AUTH": (ev.Auth, "s"),
     "WELCOME": (ev.Welcome, "si"),
     "ERROR": (ev.Error, "is"),
@@ -214,6 +214,8 @@ def decode(frame: bytes) -> tuple[int, Any]:
         raise FrameError(f"unknown frame type {_show(tag)}")
     name, cls, convs, fields = entry
     values = parts[2:]
+    if tag == b"HELLO" and len(values) == 4:  # a 1.x terminal: read, so its version is refused
+        values += [b"", b""]
     if len(values) != len(convs):
         raise FrameError(f"{name}: expected {len(convs)} fields, got {len(values)}")
     out = []

@@ -14,7 +14,15 @@ brain relies on, and nothing more:
   high-water mark;
 * commands: READY is read for the identity, PING (ZMTP 3.1 heartbeats) answered with PONG,
   others ignored. A peer speaking anything else, or sending a frame above ``max_frame``, is
-  disconnected.
+  disconnected;
+* a connection's end is told: ``readable`` returns ``(identity, GONE)`` for a peer that had an
+  identity, before anything a later connection sends (which may get the same identity), so
+  what the brain knew of a connection never passes to the next.
+
+What an untrusted peer (not yet authenticated by the brain: ``trust``) may hold is bounded:
+at most ``max_peers`` connections (the oldest untrusted one is dropped for a new one, also when
+``accept`` fails for lack of file descriptors), ``auth_ms`` to be trusted (``expire``), one read
+of ``UNTRUSTED_READ`` bytes per turn, at most ``max_frame`` plus one read buffered.
 
 ``ClientConnection`` is the other end (a DEALER, as the EA's Zmtp.mqh): for the latency bench's
 terminal.
@@ -22,12 +30,16 @@ terminal.
 
 from __future__ import annotations
 
+import errno
 import socket
 import struct
+import time
 from dataclasses import dataclass, field
 
 GREETING_LEN = 64
 RECV_BYTES = 65_536
+UNTRUSTED_READ = 4096  # bytes read per turn from a peer the brain has not authenticated
+GONE = b""  # (identity, GONE): that identity's connection ended (no legal frame is empty)
 FLAG_MORE, FLAG_LONG, FLAG_COMMAND = 1, 2, 4
 
 
@@ -132,10 +144,19 @@ class Peer:
     reader: FrameReader = field(default_factory=lambda: FrameReader(0))
     out: bytearray = field(default_factory=bytearray)
     parts: int = 0  # frames of a multi-part message read so far
+    born: float = 0.0  # monotonic seconds when accepted
+    trusted: bool = False  # authenticated by the brain: no untrusted peer's limits
 
 
 class Router:
-    def __init__(self, endpoint: str, max_frame: int = 65_536, max_out: int = 8 << 20) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        max_frame: int = 65_536,
+        max_out: int = 8 << 20,
+        max_peers: int = 64,
+        auth_ms: int = 5000,
+    ) -> None:
         if not endpoint.startswith("tcp://") or ":" not in endpoint[6:]:
             raise ValueError(f"endpoint {endpoint!r}: expected tcp://HOST:PORT")
         host, port = endpoint[6:].rsplit(":", 1)
@@ -148,10 +169,14 @@ class Router:
         bound_host, bound_port = self.listener.getsockname()[:2]
         self.endpoint = f"tcp://{bound_host}:{bound_port}"
         self.max_frame, self.max_out = max_frame, max_out
-        self.peers: dict[int, Peer] = {}  # by file descriptor
+        self.max_peers, self.auth_ms = max_peers, auth_ms
+        self.peers: dict[int, Peer] = {}  # by file descriptor, oldest first
         self.by_ident: dict[bytes, Peer] = {}
         self.dropped = 0  # messages dropped (no such peer, or its output full)
+        self.evicted = 0  # untrusted connections dropped for a limit (count, deadline, budget)
         self.changed = False  # a connection came or went since the flag was cleared
+        self.gone: list[bytes] = []  # identities whose connection ended, not yet told
+        self.accept_paused_until = 0.0  # out of descriptors with nobody to drop: wait
         # one receive buffer, reused: a large recv(n) allocates n bytes on every call
         self._rbuf = bytearray(RECV_BYTES)
         self._rview = memoryview(self._rbuf)
@@ -173,24 +198,62 @@ class Router:
         message of several parts."""
         if fd == self.listener.fileno():
             self._accept()
-            return []
+            return self._told([])
         p = self.peers.get(fd)
         if p is None:
-            return []
+            return self._told([])
         try:
-            n = p.sock.recv_into(self._rbuf)
+            n = p.sock.recv_into(self._rbuf, RECV_BYTES if p.trusted else UNTRUSTED_READ)
         except (BlockingIOError, InterruptedError):
-            return []
+            return self._told([])
         except OSError:
             n = 0
         if not n:
             self._drop(p)
-            return []
+            return self._told([])
         try:
-            return self._frames(p, p.reader.feed(self._rview[:n]))
+            return self._told(self._frames(p, p.reader.feed(self._rview[:n])))
         except ZmtpError:
             self._drop(p)
-            return []
+            return self._told([])
+
+    def _told(self, out: list[tuple[bytes, bytes | None]]) -> list[tuple[bytes, bytes | None]]:
+        """Connections that ended go first: a later connection may carry the same identity."""
+        return self.take_gone() + out if self.gone else out
+
+    def take_gone(self) -> list[tuple[bytes, bytes | None]]:
+        """(identity, GONE) for each connection that ended since the last call."""
+        gone: list[tuple[bytes, bytes | None]] = [(ident, GONE) for ident in self.gone]
+        self.gone.clear()
+        return gone
+
+    def trust(self, ident: bytes) -> None:
+        """The brain authenticated this connection: it is no longer held to the limits of
+        untrusted peers."""
+        p = self.by_ident.get(ident)
+        if p is not None:
+            p.trusted = True
+
+    def disconnect(self, ident: bytes) -> None:
+        p = self.by_ident.get(ident)
+        if p is not None:
+            self.evicted += not p.trusted
+            self._drop(p)
+
+    def expire(self) -> None:
+        """Drop untrusted connections older than ``auth_ms`` (half-open ones too)."""
+        cutoff = time.monotonic() - self.auth_ms / 1000
+        for p in [p for p in self.peers.values() if not p.trusted and p.born < cutoff]:
+            self.evicted += 1
+            self._drop(p)
+
+    def _evict_oldest_untrusted(self) -> bool:
+        for p in self.peers.values():  # insertion order: oldest first
+            if not p.trusted:
+                self.evicted += 1
+                self._drop(p)
+                return True
+        return False
 
     def _frames(self, p: Peer, frames: list[tuple[int, bytes]]) -> list[tuple[bytes, bytes | None]]:
         out: list[tuple[bytes, bytes | None]] = []
@@ -212,18 +275,30 @@ class Router:
                 p.parts = 0
                 out.append((p.ident, None))
                 continue
-            out.append((p.ident, body))
+            out.append((p.ident, body or None))  # an empty message is no frame
         return out
 
     def _accept(self) -> None:
+        if time.monotonic() < self.accept_paused_until:
+            return
         while True:
             try:
                 s, _addr = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
+            except OSError as exc:  # out of descriptors (EMFILE, ENFILE) or a peer gone early
+                out_of_fds = exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+                if out_of_fds and not self._evict_oldest_untrusted():
+                    self.accept_paused_until = time.monotonic() + 1.0
+                    return
+                continue
+            if len(self.peers) >= self.max_peers and not self._evict_oldest_untrusted():
+                s.close()  # every connection is an authenticated terminal's: no room
+                self.evicted += 1
+                continue
             s.setblocking(False)
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            p = Peer(s, reader=FrameReader(self.max_frame))
+            p = Peer(s, reader=FrameReader(self.max_frame), born=time.monotonic())
             self.peers[s.fileno()] = p
             self.changed = True
             self._queue(p, greeting() + command(b"READY", {b"Socket-Type": b"ROUTER"}))
@@ -241,6 +316,7 @@ class Router:
         self.peers.pop(p.sock.fileno(), None)
         if self.by_ident.get(p.ident) is p:
             del self.by_ident[p.ident]
+            self.gone.append(p.ident)
         p.sock.close()
 
     # -- writing -------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ int OnInit(void)
    long login = AccountInfoInteger(ACCOUNT_LOGIN);
    g_exec.Init(login);
    string id = InpTerminalId != "" ? InpTerminalId : "mt5-" + IntegerToString(login);
-   g_session.Configure(InpHost, (uint)InpPort, InpSecret, id, login);
+   g_session.Configure(InpHost, (uint)InpPort, InpSecret, id, login, AccountInfoString(ACCOUNT_SERVER));
    g_session.SetHeartbeatOverride(InpHeartbeatMs);
    EventSetMillisecondTimer(InpTimerMs > 1 ? InpTimerMs : 1);
    Connect();

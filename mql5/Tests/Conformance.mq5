@@ -32,7 +32,8 @@ string Describe(const string frame)
           BridgeNum(c.sl) + "|" + BridgeNum(c.tp) + "|" + IntegerToString(c.magic) + "|" +
           IntegerToString(c.deviation) + "|" + IntegerToString(c.filling) + "|" + c.comment + "|" +
           IntegerToString((long)c.ticket) + "|" + IntegerToString((long)c.opposite) + "|" +
-          IntegerToString(c.number) + "|" + c.text + "|" + c.version + "|" + IntegerToString(c.after_ms));
+          IntegerToString(c.number) + "|" + c.text + "|" + c.version + "|" + IntegerToString(c.after_ms) + "|" +
+          c.proof);
   }
 
 #include "ConformanceVectors.mqh"
@@ -68,7 +69,7 @@ void SendState(CBridgeSession &s, const long req_id)
 int Live(const string host, const int port, const string secret)
   {
    CBridgeSession s;
-   s.Configure(host, (uint)port, secret, "conformance", 4242);
+   s.Configure(host, (uint)port, secret, "conformance", 4242, "Conformance-Demo");
    if(!s.Open(5000))
      {
       Print("FAIL handshake: ", s.LastError());

@@ -7,7 +7,7 @@
 #ifndef MT5BRIDGE_CODEC_MQH
 #define MT5BRIDGE_CODEC_MQH
 
-#define BRIDGE_PROTOCOL_VERSION "1.0"
+#define BRIDGE_PROTOCOL_VERSION "2.0"
 
 string BridgeNum(const double x)
   {
@@ -37,10 +37,18 @@ string BridgeText(const string text)
 string BridgeBool(const bool b) { return(b ? "1" : "0"); }
 
 //--- terminal -> brain frames
-string FrameHello(const long seq, const string terminal_id, const long login, const int flags)
+//--- server: the trade server's name (with the login, the account); nonce: the terminal's own,
+//--- which the brain's proof in CHALLENGE must cover
+string FrameHello(const long seq, const string terminal_id, const long login, const int flags, const string server,
+                  const string nonce)
   {
    return("HELLO|" + BridgeInt(seq) + "|" + BRIDGE_PROTOCOL_VERSION + "|" + BridgeText(terminal_id) + "|" +
-          BridgeInt(login) + "|" + BridgeInt(flags));
+          BridgeInt(login) + "|" + BridgeInt(flags) + "|" + BridgeText(server) + "|" + nonce);
+  }
+
+string FrameError(const long seq, const int code, const string text)
+  {
+   return("ERROR|" + BridgeInt(seq) + "|" + BridgeInt(code) + "|" + BridgeText(text));
   }
 
 string FrameAuth(const long seq, const string mac) { return("AUTH|" + BridgeInt(seq) + "|" + mac); }
@@ -161,6 +169,7 @@ struct BridgeCommand
    long              after_ms;  // DEALSINCE: deals made after this server time
    string            text;      // CHALLENGE nonce, WELCOME session, ERROR text, HALT reason
    string            version;   // CHALLENGE
+   string            proof;     // CHALLENGE: the brain's HMAC over both nonces
   };
 
 bool BridgeFieldCount(const string &parts[], const int want, string &error)
@@ -190,6 +199,7 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
    cmd.symbol = "";
    cmd.text = "";
    cmd.version = "";
+   cmd.proof = "";
    cmd.ticket = 0;
    cmd.opposite = 0;
    cmd.number = 0;
@@ -288,10 +298,11 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
      }
    if(cmd.tag == "CHALLENGE")
      {
-      if(!BridgeFieldCount(parts, 4, error))
+      if(!BridgeFieldCount(parts, 5, error))
          return(false);
       cmd.version = parts[2];
       cmd.text = parts[3];
+      cmd.proof = parts[4];
       return(true);
      }
    if(cmd.tag == "WELCOME")

@@ -1,6 +1,7 @@
 //+------------------------------------------------------------------+
 //| Session.mqh: one protocol session with the brain                 |
-//| Handshake (HELLO, CHALLENGE, AUTH with HMAC, WELCOME), sequence  |
+//| Handshake (HELLO, CHALLENGE, AUTH, WELCOME: both sides prove the |
+//| shared secret over both nonces, the brain first), sequence       |
 //| numbers both ways, heartbeats, silence detection, reconnect with |
 //| backoff. Uses only the socket, string and time built-ins.        |
 //+------------------------------------------------------------------+
@@ -11,6 +12,18 @@
 #include "Codec.mqh"
 #include "Sha256.mqh"
 
+//--- the brain's proof of the secret (in CHALLENGE) and the terminal's (AUTH): HMACs over both
+//--- nonces, labelled so that neither can be reflected as the other (bridge/wire/auth.py)
+string BridgeBrainProof(const string secret, const string terminal_nonce, const string brain_nonce)
+  {
+   return(HmacSha256Hex(secret, "mt5bridge-brain|" + terminal_nonce + "|" + brain_nonce));
+  }
+
+string BridgeTerminalProof(const string secret, const string brain_nonce, const string terminal_nonce)
+  {
+   return(HmacSha256Hex(secret, "mt5bridge-terminal|" + brain_nonce + "|" + terminal_nonce));
+  }
+
 class CBridgeSession
   {
 private:
@@ -19,7 +32,9 @@ private:
    uint              m_port;
    string            m_secret;
    string            m_terminal_id;
+   string            m_server;
    long              m_login;
+   long              m_nonces;
    long              m_seq_out;
    long              m_seq_in;
    ulong             m_last_tx_us;
@@ -36,6 +51,17 @@ private:
    string            m_pending[];   // frames read with the handshake's last one: Poll's first
 
    ulong             Now(void) const { return(GetMicrosecondCount()); }
+
+   //--- a nonce never used before: MQL5 has no cryptographic generator, so the clocks, a
+   //--- counter and MathRand are made unpredictable by an HMAC under the shared secret
+   string            NewNonce(void)
+     {
+      m_nonces++;
+      string seed = "mt5bridge-nonce|" + IntegerToString((long)GetMicrosecondCount()) + "|" +
+                    IntegerToString((long)GetTickCount64()) + "|" + IntegerToString((long)TimeLocal()) + "|" +
+                    IntegerToString(m_nonces) + "|" + IntegerToString(MathRand()) + "|" + m_terminal_id;
+      return(StringSubstr(HmacSha256Hex(m_secret, seed), 0, 32));
+     }
 
    //--- wait for one frame during the handshake
    bool              Expect(const string tag, BridgeCommand &cmd, const uint timeout_ms)
@@ -85,18 +111,19 @@ private:
      }
 
 public:
-                     CBridgeSession(void) : m_port(0), m_login(0), m_seq_out(0), m_seq_in(0), m_last_tx_us(0),
+                     CBridgeSession(void) : m_port(0), m_login(0), m_nonces(0), m_seq_out(0), m_seq_in(0), m_last_tx_us(0),
                      m_last_rx_us(0), m_next_attempt_us(0), m_backoff_ms(500), m_heartbeat_ms(1000), m_gaps(0),
                      m_bad(0), m_heartbeats(0), m_override_ms(0), m_error(""), m_refused(false) {}
 
    void              Configure(const string host, const uint port, const string secret, const string terminal_id,
-                               const long login)
+                               const long login, const string server)
      {
       m_host = host;
       m_port = port;
       m_secret = secret;
       m_terminal_id = terminal_id;
       m_login = login;
+      m_server = server;
      }
 
    bool              IsOpen(void) const { return(m_zmtp.IsReady()); }
@@ -123,16 +150,28 @@ public:
       if(!ok)
          m_error = m_zmtp.LastError();
       BridgeCommand cmd;
+      string nonce = NewNonce();
       if(ok)
-         ok = Send(FrameHello(NextSeq(), m_terminal_id, m_login, 0)) && Expect("CHALLENGE", cmd, timeout_ms);
+         ok = Send(FrameHello(NextSeq(), m_terminal_id, m_login, 0, m_server, nonce)) &&
+              Expect("CHALLENGE", cmd, timeout_ms);
       if(ok && StringSubstr(cmd.version, 0, 1) != StringSubstr(BRIDGE_PROTOCOL_VERSION, 0, 1))
         {
          m_error = "the brain speaks protocol " + cmd.version + ", this EA " + BRIDGE_PROTOCOL_VERSION;
          m_refused = true;
          ok = false;
         }
+      //--- the peer must prove the secret for this nonce before any command is taken from it;
+      //--- a failed proof is not final (an impostor may hold the port while the brain restarts)
+      if(ok && !BridgeSameMac(BridgeBrainProof(m_secret, nonce, cmd.text), cmd.proof))
+        {
+         m_error = "the peer at the brain's address did not prove the shared secret: no command taken "
+                   "(another process on the port, or another secret)";
+         Send(FrameError(NextSeq(), 2, "the brain's proof failed: wrong shared secret on one side"));
+         ok = false;
+        }
       if(ok)
-         ok = Send(FrameAuth(NextSeq(), HmacSha256Hex(m_secret, cmd.text))) && Expect("WELCOME", cmd, timeout_ms);
+         ok = Send(FrameAuth(NextSeq(), BridgeTerminalProof(m_secret, cmd.text, nonce))) &&
+              Expect("WELCOME", cmd, timeout_ms);
       if(!ok)
         {
          m_zmtp.Close();

@@ -95,6 +95,18 @@ string BytesToHex(const uchar &bytes[], const int count)
    return(out);
   }
 
+//--- two MACs equal, compared in a time that does not depend on where they differ
+bool BridgeSameMac(const string a, const string b)
+  {
+   int n = StringLen(a);
+   if(n != StringLen(b) || n == 0)
+      return(false);
+   int diff = 0;
+   for(int i = 0; i < n; i++)
+      diff |= (int)(StringGetCharacter(a, i) ^ StringGetCharacter(b, i));
+   return(diff == 0);
+  }
+
 //--- hex(HMAC-SHA256(key, message)), both taken as ASCII text
 string HmacSha256Hex(const string key, const string message)
   {

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -129,6 +130,12 @@ inline ulong GetMicrosecondCount() {
   static const auto start = steady_clock::now();
   return (ulong)duration_cast<microseconds>(steady_clock::now() - start).count();
 }
+inline ulong GetTickCount64() {
+  using namespace std::chrono;
+  return (ulong)duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+inline datetime TimeLocal() { return (datetime)std::time(nullptr); }
+inline int MathRand() { return std::rand() & 0x7fff; }  // 0..32767, as MQL5's
 inline void Sleep(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 template <class... A> void Print(const A &...args) {
   std::ostringstream o;
