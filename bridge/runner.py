@@ -21,6 +21,7 @@ from bridge.persist.store import Store
 from bridge.report import write_outputs
 
 log = logging.getLogger("mt5bridge")
+ACCOUNT_ROWS = frozenset({"deal", "order"})  # rows that say which account they belong to
 
 
 def engine_factory(
@@ -49,13 +50,19 @@ def engine_factory(
                     {"magic": s.magic, "name": s.name, "state": text, "time_ms": eng.now_ms},
                 )
 
+        def audit(kind: str, row: dict[str, Any]) -> None:
+            if kind in ACCOUNT_ROWS and eng is not None:
+                row["account"] = eng.account_key  # the same ticket on two accounts: two rows
+            assert store is not None
+            store.audit(kind, row)
+
         eng = Engine(
             strategies,
             {},
             send,
             limits=cfg.risk.limits(),
             id_prefix=f"{prefix}{terminal_id[:6]}",
-            audit=store.audit if store is not None else None,
+            audit=audit if store is not None else None,
             on_state=on_state,
         )
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms
@@ -99,6 +106,7 @@ class BrainRunner:
             transport=b.transport,
             busy_poll=b.busy_poll,
             keep_warm_ms=b.keep_warm_ms,
+            ledger=store,
         )
         self.thread: threading.Thread | None = None
 

@@ -93,6 +93,7 @@ class Engine:
         self.portfolio.owner_of = self._magic_of
         self.audit = audit
         self.on_state = on_state
+        self.account_key = ""  # "login@server" of the terminal's account, from its handshake
         self.rejections: list[tuple[str, Rejection]] = []
         self.seen_deals: dict[int, int] = {}  # fill ticket -> its time
         self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last M1 bar

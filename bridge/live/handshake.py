@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.core import events as ev
 from bridge.core.wallclock import wall_ms
+from bridge.live.ledger import open_rows
 from bridge.live.terminal_session import Host, Link
 from bridge.wire import auth, codec
 
@@ -51,6 +52,7 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
         link.seq_in = seq
         link.state = "ready"
         sess = host.session_for(link)  # the terminal's session (a new engine the first time)
+        sess.engine.account_key = f"{link.login}@{link.server}"
         if sess.identity and sess.identity != link.identity:
             older = host.links.get(sess.identity)
             if older is not None:  # the older connection no longer speaks for it
@@ -67,6 +69,17 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
             link.deals_req = link.next_request()
             assert sess.floor_ms is not None
             host.send(link, ev.DealsSinceReq(link.deals_req, sess.floor_ms - 1))
+        elif host.ledger is not None and sess.cold:  # no checkpoint: fills since the store's
+            newest = host.ledger.last_deal_ms(sess.engine.account_key)
+            if newest is not None:
+                link.deals_req = link.next_request()
+                link.store_fills = True
+                host.send(link, ev.DealsSinceReq(link.deals_req, newest - 1))
+        if host.ledger is not None:
+            if sess.open_rows is None:
+                sess.open_rows = open_rows(host.ledger, sess.engine.account_key, sess.engine)
+            for query in sess.open_rows.queries():  # asked again on each connection until answered
+                host.send(link, query)
         host.checkpoint_now(sess.terminal_id)  # a new engine (restored or not) or an older floor
         host.log("terminal_ready", terminal=link.terminal_id, lockstep=link.lockstep)
         return

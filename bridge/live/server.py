@@ -22,6 +22,7 @@ from bridge.core import events as ev
 from bridge.core.wallclock import wall_ms
 from bridge.live import control
 from bridge.live.handshake import handshake
+from bridge.live.ledger import Ledger, store_fill
 from bridge.live.noise import LogBudget, NoiseStats
 from bridge.live.resync import request_snapshot, snapshot_done
 from bridge.live.terminal_session import Link, Stats, TerminalSession
@@ -33,7 +34,7 @@ from bridge.wire.transport import AUTH_MS, open_endpoint
 log = logging.getLogger("mt5bridge.server")
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
-DB_HALT = "database unavailable: the audit trail cannot be written"
+DB_HALT = "audit trail cannot be written (database down or disk full): no new position"
 CONTROL_MAX_BYTES = 4096  # a control request is a verb, an argument, a time and a MAC
 MAX_UNTRUSTED_LINKS = 256  # connections not yet authenticated the brain keeps state for
 MAX_UNTRUSTED_BAD = 8  # bad frames an unauthenticated connection may send before it is dropped
@@ -71,12 +72,14 @@ class BrainServer:
         transport: str = "zmq",
         busy_poll: bool = False,
         keep_warm_ms: int = 0,
+        ledger: Ledger | None = None,
     ) -> None:
         check_bind(endpoint, allow_remote)
         if control_endpoint:
             check_bind(control_endpoint, allow_remote)
         self.make_engine = make_engine
         self.health = health  # False while the audit database refuses writes: trading halts
+        self.ledger = ledger  # the store, read at a terminal's handshake (bridge/live/ledger.py)
         self.resync_timeout_ms = max(silence_ms // 3, 200)
         self.record = record  # record mode: sees every decoded frame from the terminals
         # crash recovery (bridge/persist/recovery.py): a frame handled is logged before what it
@@ -236,9 +239,10 @@ class BrainServer:
             self.control.close(0)
 
     def _check_health(self) -> None:
-        if self.health is None:
+        ck = self.checkpoints
+        if self.health is None and ck is None:
             return
-        ok = self.health()
+        ok = (self.health is None or self.health()) and (ck is None or not ck.problem)
         for tid, eng in self.engines.items():
             if not ok and not eng.gate.halted:
                 eng.gate.halt(DB_HALT)
@@ -387,6 +391,7 @@ class BrainServer:
         elif t is ev.SnapshotEnd:
             if link.deals_req and msg.req_id == link.deals_req:
                 link.deals_req = 0  # the end of a replay of fills, not of a snapshot
+                link.store_fills = False
                 if link.snap_waiting:
                     snapshot_done(self, link)
             elif link.snapshot is not None and msg.req_id == link.snap_req:
@@ -401,6 +406,15 @@ class BrainServer:
             link.state = "hello"
             handshake(self, link, seq, msg)
             return
+        elif t is ev.Deal and link.store_fills and self.ledger is not None:
+            store_fill(self.ledger, eng.account_key, eng, msg)  # a cold start's: stored only
+        elif (
+            t is ev.OrderResult
+            and sess.open_rows is not None
+            and self.ledger is not None
+            and sess.open_rows.answer(self.ledger, msg, sess.last_ms)
+        ):
+            self.log("order_row_settled", terminal=link.terminal_id, client_id=msg.client_id)
         else:
             if crashpoint.ARMED and t is ev.Deal:
                 crashpoint.hit("deal")

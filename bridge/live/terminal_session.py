@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.brain.engine import Engine
+from bridge.live.ledger import Ledger, OpenRows
 from bridge.live.noise import NoiseStats
 
 
@@ -42,6 +43,7 @@ class Link:
     stale: bool = False
     snapshot: list[Any] | None = None  # collecting POS/ORD until SNAPEND
     deals_req: int = 0  # the DEALSINCE whose SNAPEND ends a replay of fills
+    store_fills: bool = False  # that replay answers a cold start: its fills are stored only
     snap_req: int = 0  # the snapshot request being answered (0: the state sent on connect)
     snap_sent: int = 0  # wall ms when it was asked
     again: bool = False  # a gap was seen while it was being answered: ask once more after it
@@ -60,7 +62,16 @@ class Link:
 class TerminalSession:
     """One terminal across reconnects: the connection that speaks for it and its resync state."""
 
-    __slots__ = ("cold", "engine", "floor_ms", "identity", "known", "last_ms", "terminal_id")
+    __slots__ = (
+        "cold",
+        "engine",
+        "floor_ms",
+        "identity",
+        "known",
+        "last_ms",
+        "open_rows",
+        "terminal_id",
+    )
 
     def __init__(self, terminal_id: str, engine: Engine) -> None:
         self.terminal_id = terminal_id
@@ -76,6 +87,7 @@ class TerminalSession:
         self.known = engine.restored_floor_ms is not None
         if engine.restored_floor_ms is not None:  # fills made since the checkpoint are asked for
             self.last_ms = self.floor_ms = engine.restored_floor_ms
+        self.open_rows: OpenRows | None = None  # order rows earlier brains left open
 
     def saw(self, time_ms: int) -> None:
         if time_ms > self.last_ms:
@@ -125,6 +137,7 @@ class Host(Protocol):
     engines: dict[str, Engine]
     terminals: dict[str, TerminalSession]
     stop_event: threading.Event
+    ledger: Ledger | None
 
     def send(self, link: Link, msg: Any) -> None: ...
 

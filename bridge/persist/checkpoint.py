@@ -21,6 +21,7 @@ decision state from the store applies instead) and the reason is logged.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import os
@@ -77,11 +78,16 @@ class CheckpointFile:
 
 def write_at(fd: int, data: bytes, offset: int) -> None:
     """``data`` written at ``offset`` of an open file (the checkpoint slots, the frame log)."""
-    if hasattr(os, "pwrite"):
-        os.pwrite(fd, data, offset)
-    else:  # Windows
-        os.lseek(fd, offset, os.SEEK_SET)
-        os.write(fd, data)
+    view = memoryview(data)
+    while view:  # a write may take part of it (a nearly full disk)
+        if hasattr(os, "pwrite"):
+            n = os.pwrite(fd, view, offset)
+        else:  # Windows
+            os.lseek(fd, offset, os.SEEK_SET)
+            n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view, offset = view[n:], offset + n
 
 
 def slot_paths(path: Path) -> tuple[Path, Path]:

@@ -89,9 +89,9 @@ class FrameLog:
             return
         pack = _LEN.pack
         batch = b"".join([b for f in self.pending for b in (pack(len(f)), f)])
-        self.pending.clear()
         rec = pack(len(batch)) + _mac(self.key, self.epoch, self.count, batch) + batch
-        write_at(self.fd, rec, self.size)
+        write_at(self.fd, rec, self.size)  # a failure keeps the frames for the next flush
+        self.pending.clear()
         self.count += 1
         self.size += len(rec)
 

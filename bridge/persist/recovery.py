@@ -39,6 +39,16 @@ class Checkpoints:
         self.secret = secret
         self._files: dict[str, tuple[checkpoint.CheckpointFile, framelog.FrameLog]] = {}
         self.logs: dict[str, framelog.FrameLog] = {}  # per terminal, for the frame path
+        # why the last write failed ("" when it did not): a full disk. Trading halts while it
+        # lasts (the server checks it with the store's health); the older checkpoint and its
+        # log stay whole, frames not written are kept for the next flush
+        self.problem = ""
+
+    def _failed(self, what: Path, exc: OSError) -> None:
+        reason = f"{what}: {exc.strerror or exc}"
+        if reason != self.problem:
+            log.error("crash recovery cannot write %s: trading halts until it can", reason)
+        self.problem = reason
 
     def save(self, terminal_id: str, eng: Engine, floor_ms: int | None) -> None:
         """A checkpoint of ``eng``; its frame log starts again, empty."""
@@ -52,7 +62,12 @@ class Checkpoints:
             self._files[terminal_id] = files
             self.logs[terminal_id] = files[1]
         ckpt, frames = files
-        ckpt.save(eng.capture(floor_ms, checkpoint.KEEP_ORDERS))
+        try:
+            ckpt.save(eng.capture(floor_ms, checkpoint.KEEP_ORDERS))
+        except OSError as exc:  # the frame log goes on after the older checkpoint
+            self._failed(ckpt.paths[0].parent, exc)
+            return
+        self.problem = ""
         if crashpoint.ARMED:
             crashpoint.hit("checkpoint")
         frames.start(ckpt.seq)
@@ -60,13 +75,22 @@ class Checkpoints:
     def log_frame(self, terminal_id: str, frame: bytes) -> None:
         """One frame the engine handled; ``save`` must have been called for it first. It is
         written by the next ``flush``."""
-        self.logs[terminal_id].add(frame)
+        frames = self.logs[terminal_id]
+        if frames.epoch < 0:
+            return  # no checkpoint could be written yet (``problem`` says why): nothing to follow
+        try:
+            frames.add(frame)
+        except OSError as exc:
+            self._failed(frames.path, exc)
 
     def flush(self) -> None:
         """Write the frames logged since the last flush: before anything leaves."""
-        for log in self.logs.values():
-            if log.pending:
-                log.flush()
+        for frames in self.logs.values():
+            if frames.pending:
+                try:
+                    frames.flush()
+                except OSError as exc:
+                    self._failed(frames.path, exc)
 
     def due(self, terminal_id: str) -> bool:
         """The frame log is long enough to be worth a checkpoint whatever the time."""

@@ -6,25 +6,43 @@ local journal (one write, no fsync) and queues it; a writer thread commits in ba
 in the same transaction how much of the journal the database holds. So nothing acknowledged is
 lost: after a clean stop the journal is removed; after a killed process or while the database is
 down the rows wait in the journal, and the next start (or the database's return) writes them,
-once. While the database refuses writes ``healthy`` is False and the brain halts trading.
+once. While the database refuses writes, or the journal cannot be written (a full disk),
+``healthy`` is False and the brain halts trading.
+
+A journal belongs to one store and one run: its first line names the store's identity (a random
+id kept in the database) and the run, and only journals of this store are ever written into it.
+A record cut short (a kill or a full disk in the middle of a write) or unreadable is set aside
+in ``<journal>.bad`` and reported, never written and never a reason to refuse to start.
+
+Durability: a journal line is one ``write`` and no ``fsync``: it survives the process being
+killed, not a power cut or a kernel crash, which can lose the rows the operating system had not
+yet written out (seconds, on Linux up to about 30 s) that the database had not committed either.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import os
 import queue
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, Text, inspect
+from sqlalchemy import BigInteger, Column, Integer, Text, func, inspect, text
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from bridge.brain.orders import FINAL
 from bridge.core import crashpoint
-from bridge.persist import plan_tables
+from bridge.persist import journal, plan_tables
+
+log = logging.getLogger("mt5bridge.store")
+NEVER_SENT = "never_sent"  # an order row closed at a restart: the terminal never received it
+FINAL_ORDER_STATES = frozenset({*FINAL, NEVER_SENT})
 
 
 # Times in ms, tickets, orders, positions and magic numbers are 64-bit (PostgreSQL's INTEGER is
@@ -47,6 +65,7 @@ class OrderRow(SQLModel, table=True):
     __tablename__ = "orders"
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
+    account: str = Field(default="", index=True)  # "login@server" of the terminal's account
     client_id: str = Field(index=True)
     magic: int = big()
     state: str
@@ -61,6 +80,7 @@ class DealRow(SQLModel, table=True):
     __tablename__ = "deals"
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(index=True)
+    account: str = Field(default="", index=True)  # a deal is one per account and ticket
     ticket: int = big(index=True)
     order: int = big()
     position_id: int = big()
@@ -144,6 +164,47 @@ class JournalMark(SQLModel, table=True):
     offset: int
 
 
+class StoreIdentity(SQLModel, table=True):
+    """One row: the store's random identity, which its journals carry."""
+
+    __tablename__ = "store_identity"
+    id: str = Field(primary_key=True)
+    created_wall: float
+
+
+# columns added since a database could first be made, with what older rows get
+ADDED_COLUMNS: dict[tuple[str, str], str] = {
+    ("deals", "account"): "VARCHAR NOT NULL DEFAULT ''",
+    ("orders", "account"): "VARCHAR NOT NULL DEFAULT ''",
+}
+
+
+def add_columns(engine: Any) -> list[str]:
+    """Add the columns of ``ADDED_COLUMNS`` an older database lacks (its rows get the default:
+    an empty account); returns what was added."""
+    insp = inspect(engine)
+    added = []
+    with engine.begin() as conn:
+        for (table, column), decl in ADDED_COLUMNS.items():
+            if not insp.has_table(table):
+                continue
+            if column not in {c["name"] for c in insp.get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {decl}"))
+                added.append(f"{table}.{column}")
+    return added
+
+
+def store_identity(engine: Any) -> str:
+    """The store's identity, made the first time."""
+    with Session(engine) as s:
+        row = s.exec(select(StoreIdentity)).first()
+        if row is None:
+            row = StoreIdentity(id=uuid.uuid4().hex, created_wall=time.time())
+            s.add(row)
+            s.commit()
+        return row.id
+
+
 class StoreSchemaError(ValueError):
     """The database was made by an older version of the project: its tables lack columns."""
 
@@ -192,10 +253,13 @@ class Store:
         if url.startswith("sqlite"):
             kw["connect_args"] = {"check_same_thread": False}
         if url.startswith("sqlite:///") and not url.endswith(":memory:"):
-            _create_private(Path(url[len("sqlite:///") :]))  # readable by its owner only
+            journal.create_private(Path(url[len("sqlite:///") :]))  # readable by its owner only
         self.engine = create_engine(url, **kw)
         SQLModel.metadata.create_all(self.engine)
+        for added in add_columns(self.engine):
+            log.info("store: column %s added (rows before it have none)", added)
         check_schema(self.engine, url)
+        self.store_id = store_identity(self.engine)
         with Session(self.engine) as s:
             run = RunRow(started_wall=time.time(), mode=mode, fixture=fixture, config=config)
             s.add(run)
@@ -204,7 +268,9 @@ class Store:
             assert run.id is not None
             self.run_id: int = run.id
         self.errors: list[str] = []
-        self.healthy = True
+        self.db_ok = True
+        self.journal_error = ""  # why the last journal write failed ("" when it did not)
+        self.problems: list[str] = []  # journals found at start that were not (all) written
         self.journal_dir = (
             Path(journal_dir) if journal_dir is not None else _default_journal_dir(url)
         )
@@ -212,11 +278,13 @@ class Store:
         self.checkpoint_dir = self.journal_dir / "mt5bridge-checkpoints"
         self.checkpoint_dir.mkdir(exist_ok=True)
         self.replayed = self._replay_journals()
-        self.journal_path = self.journal_dir / f"mt5bridge-journal-{self.run_id}.jsonl"
-        _create_private(self.journal_path)
-        self._jf = self.journal_path.open("a", encoding="utf-8", buffering=1)
-        _lock_file(self._jf)  # a live journal is never replayed by another brain
-        self._written = 0
+        self.journal_path = self.journal_dir / journal.name(self.store_id, self.run_id)
+        self._fd = journal.open_new(self.journal_path)
+        journal.lock(self._fd)  # a live journal is never replayed by another brain
+        header = {"mt5bridge_journal": journal.FORMAT, "store": self.store_id, "run": self.run_id}
+        first = (json.dumps(header) + "\n").encode()
+        journal.write_all(self._fd, first)
+        self._written = len(first)
         self._lock = threading.Lock()
         self._q: queue.Queue[tuple[str, dict[str, Any], int] | None] = queue.Queue()
         self._retry: list[tuple[str, dict[str, Any], int]] = []
@@ -227,13 +295,38 @@ class Store:
     def audit(self, kind: str, row: dict[str, Any]) -> None:
         """Append one row to the journal (one write, no fsync: it survives a killed process) and
         queue it for the database; never waits for the database."""
-        line = json.dumps([kind, row], default=str) + "\n"
+        line = (json.dumps([kind, row], default=str) + "\n").encode()
         with self._lock:
-            self._jf.write(line)
-            self._written += len(line.encode())
+            try:
+                journal.write_all(self._fd, line)
+            except OSError as exc:  # a full disk: the row goes on to the database only
+                self._journal_failed(exc)
+            else:
+                self._written += len(line)
+                if self.journal_error:
+                    log.warning("journal %s: writable again", self.journal_path)
+                    self.journal_error = ""
             self._q.put((kind, row, self._written))
         if crashpoint.ARMED and kind == "deal":
             crashpoint.hit("deal_journaled")
+
+    def _journal_failed(self, exc: OSError) -> None:
+        """The row is not in the journal: what a partial write left is cut off, trading halts
+        (``healthy``) until a write succeeds again."""
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, self._written)
+        why = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "write failed"
+        reason = f"journal {self.journal_path}: {why} ({exc.strerror or exc})"
+        if reason != self.journal_error:
+            log.error("%s: trading halts until rows can be written", reason)
+            if len(self.errors) < 100:
+                self.errors.append(reason)
+        self.journal_error = reason
+
+    @property
+    def healthy(self) -> bool:
+        """Rows can be written: the database takes them and the journal keeps them."""
+        return self.db_ok and not self.journal_error
 
     def log(self, kind: str, detail: str | dict[str, Any]) -> None:
         text = detail if isinstance(detail, str) else json.dumps(detail, default=str)
@@ -278,7 +371,7 @@ class Store:
     def _commit(self, run_id: int, items: list[tuple[str, dict[str, Any]]], offset: int) -> bool:
         rows: list[SQLModel] = []
         upserts: list[SQLModel] = []
-        deals: dict[int, SQLModel] = {}
+        deals: dict[tuple[str, int], SQLModel] = {}
         for kind, data in items:
             if kind in plan_tables.UPSERT:
                 upserts.append(plan_tables.make(kind, data))
@@ -291,8 +384,8 @@ class Store:
                 continue
             extra = {} if cls in plan_tables.APPEND.values() else {"run_id": run_id}
             row = cls(**extra, **data)
-            if cls is DealRow:  # a fill is kept once, however often it was reported
-                deals.setdefault(int(data["ticket"]), row)
+            if cls is DealRow:  # a fill is kept once per account, however often reported
+                deals.setdefault((str(data.get("account", "")), int(data["ticket"])), row)
             else:
                 rows.append(row)
         try:
@@ -300,53 +393,92 @@ class Store:
                 for u in upserts:  # first: rows of this batch may refer to them (foreign keys)
                     s.merge(u)
                 if deals:
-                    known = s.exec(select(DealRow.ticket).where(col(DealRow.ticket).in_(deals)))
-                    for t in set(known):
-                        deals.pop(t, None)
+                    tickets = {t for _a, t in deals}
+                    known = s.exec(
+                        select(DealRow.account, DealRow.ticket).where(
+                            col(DealRow.ticket).in_(tickets)
+                        )
+                    )
+                    for key in set(known):
+                        deals.pop(key, None)
                     rows += deals.values()
                 s.add_all(rows)
                 s.merge(JournalMark(run_id=run_id, offset=offset))
                 s.commit()
         except Exception as exc:  # the database is down or refuses: say so, keep the rows
-            self.healthy = False
+            self.db_ok = False
             if len(self.errors) < 100:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
             return False
-        self.healthy = True
+        self.db_ok = True
         return True
 
     def _replay_journals(self) -> int:
-        """Write what earlier runs journaled but never committed (a killed process, or a
-        database that was down when it stopped), then remove their journals."""
+        """Write what earlier runs of this store journaled but never committed (a killed
+        process, or a database that was down when it stopped), then remove their journals.
+        Journals of another store are left alone and reported."""
         total = 0
         for path in sorted(self.journal_dir.glob("mt5bridge-journal-*.jsonl")):
-            run_id = int(path.stem.rsplit("-", 1)[1])
-            if run_id == self.run_id or _in_use(path):
+            if journal.in_use(path):
                 continue
+            data = path.read_bytes()
+            header, body_at = journal.header(data)
+            if header is None or header.get("store") != self.store_id:
+                whose = "an older version" if header is None else "another database"
+                self._problem(f"journal {path} belongs to {whose}: left as it is, not written")
+                continue
+            run_id = int(header["run"])
             with Session(self.engine) as s:
                 mark = s.get(JournalMark, run_id)
-            data = path.read_bytes()
-            start = mark.offset if mark is not None else 0
-            items = [
-                tuple(json.loads(line))
-                for line in data[start:].decode().splitlines()
-                if line.strip()
-            ]
+            start = max(mark.offset if mark is not None else 0, body_at)
+            items, bad = journal.rows(data, start)
+            if bad:
+                journal.set_aside(path, bad)
+                where = ", ".join(f"byte {at}" for at, _ in bad[:5])
+                self._problem(
+                    f"journal {path}: {len(bad)} record(s) cut short or unreadable ({where}): "
+                    f"set aside in {path.name}.bad, the other {len(items)} written"
+                )
             if items and not self._commit(run_id, items, len(data)):
                 continue  # the database refuses: the journal stays for the next start
             total += len(items)
             path.unlink()
         return total
 
+    def _problem(self, text: str) -> None:
+        log.warning("store: %s", text)
+        self.problems.append(text)
+
     def close(self) -> None:
         """Write everything queued, then stop the writer. A journal fully in the database is
         removed; otherwise it stays, and the next start writes the rest."""
         self._q.put(None)
         self._thread.join(timeout=30)
-        self._jf.close()
-        if not self._retry and self._q.empty():
+        os.close(self._fd)
+        if not self._retry and self._q.empty() and not self.journal_error:
             self.journal_path.unlink(missing_ok=True)
         self.engine.dispose()
+
+    def last_deal_ms(self, account: str) -> int | None:
+        """The server time of the newest fill stored for ``account`` (None: none stored)."""
+        with Session(self.engine) as s:
+            q = select(func.max(DealRow.time_ms)).where(DealRow.account == account)
+            value = s.exec(q).first()
+        return int(value) if value is not None else None
+
+    def open_order_rows(self, account: str) -> dict[str, tuple[int, str, str]]:
+        """Orders of ``account`` whose newest row is not final, by client id: (magic, state,
+        command)."""
+        newest: dict[str, OrderRow] = {}
+        with Session(self.engine) as s:
+            q = select(OrderRow).where(OrderRow.account == account).order_by(col(OrderRow.id))
+            for row in s.exec(q):
+                newest[row.client_id] = row
+        return {
+            cid: (r.magic, r.state, r.command)
+            for cid, r in newest.items()
+            if r.state not in FINAL_ORDER_STATES
+        }
 
     # -- reading back ------------------------------------------------------------------------
     def latest_states(self) -> dict[int, dict[str, Any]]:
@@ -358,39 +490,8 @@ class Store:
         return out
 
 
-def _create_private(path: Path) -> None:
-    """Create ``path`` readable and writable by its owner only (0600), as the checkpoints are:
-    the audit trail holds the account's orders and fills. An existing file is left as it is."""
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 def _default_journal_dir(url: str) -> Path:
     """Beside a SQLite file; the working folder otherwise."""
     if url.startswith("sqlite:///") and not url.endswith(":memory:"):
         return Path(url[len("sqlite:///") :]).parent
     return Path(".")
-
-
-try:  # exclusive locks on journals (POSIX); elsewhere two brains must not share a journal folder
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
-
-def _lock_file(fh: Any) -> None:
-    if fcntl is not None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _in_use(path: Path) -> bool:
-    """True when another live process holds the journal's lock."""
-    if fcntl is None:
-        return False
-    with path.open("a") as fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    return False
