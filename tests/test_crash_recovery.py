@@ -1,8 +1,9 @@
-"""The brain killed with SIGKILL at 52 points of a fake-terminal session, then started again.
+"""The brain killed with SIGKILL at 56 points of a fake-terminal session, then started again.
 
 Each run: a brain process (SQLite store) serves a lockstep fake terminal; the brain kills itself
 at a chosen crash point (``MT5BRIDGE_CRASH_AT``: a frame, a fill before it is handled, a fill in
-the journal but not the database, a frame logged with the orders it caused not yet sent, an
+the journal but not the database, an order's row in the journal with the frame that caused
+it not yet logged, a frame logged with the orders it caused not yet sent, an
 order sent with its result not yet received, a frame handled before READY, a checkpoint written
 with the frame log before it not yet emptied). The test starts a
 new brain on the same store; the terminal notices the silence, handshakes with it and finishes.
@@ -43,11 +44,12 @@ STRATS = (
     '[[strategies]]\nkind = "ema_cross"\nname = "ema_gold"\nmagic = 12\n'
     'params = { symbol = "XAUUSD", timeframe = 5, lots = 0.2, fast = 3, slow = 8 }\n'
 )
-# 52 kill points: (crash point, which passage)
+# 56 kill points: (crash point, which passage)
 POINTS = (
     [("frame", n) for n in (3, 9, 40, 250, 600, 900, 1300, 1700, 2100, 2400)]
     + [("deal", n) for n in range(1, 9)]
     + [("deal_journaled", n) for n in range(1, 9)]
+    + [("order_journaled", n) for n in (1, 3, 5, 8)]
     + [("before_send", n) for n in range(1, 9)]
     + [("command", n) for n in range(1, 9)]
     + [("ready", n) for n in (1, 50, 300, 700, 1100, 1500, 1900, 2200)]
@@ -153,6 +155,16 @@ def _check(base: Outcome, point: str, n: int, out: Outcome) -> None:
         )
     ]
     assert "reconciled" in after, f"{label}: the new brain logged no reconciliation"
+    # every order row reached a final state (or rests as a placed order): none left "sent"
+    left = con.execute(
+        "select client_id, state from orders o where id = "
+        "(select max(id) from orders where client_id = o.client_id) "
+        "and state in ('sent', 'unknown')"
+    ).fetchall()
+    assert not left, f"{label}: order rows never settled: {left}"
+    if point == "order_journaled":
+        (never,) = con.execute("select count(*) from orders where state = 'never_sent'").fetchone()
+        assert never >= 1, f"{label}: the order row of an order that never left is not settled"
     if point == "before_send":
         never = con.execute(
             "select count(*) from orders where state = 'rejected' and retcode = 0"

@@ -7,6 +7,8 @@ between a fill arriving and its database write, and check what the next start re
 
 Points: ``frame`` (a frame received, before it is handled), ``deal`` (a fill received, before it
 is handled), ``deal_journaled`` (a fill in the local journal, not yet in the database),
+``order_journaled`` (an order's row in the local journal, the frame that caused it not yet in
+the frame log, the order not sent),
 ``before_send`` (the frame logged, the commands it caused not yet sent),
 ``command`` (the commands a frame caused sent, their answers not yet received), ``ready`` (a
 frame handled, before READY is sent), ``checkpoint`` (a checkpoint written, the frame log before
@@ -19,7 +21,16 @@ import os
 import signal
 import time
 
-POINTS = ("frame", "deal", "deal_journaled", "before_send", "command", "ready", "checkpoint")
+POINTS = (
+    "frame",
+    "deal",
+    "deal_journaled",
+    "order_journaled",
+    "before_send",
+    "command",
+    "ready",
+    "checkpoint",
+)
 
 
 def _parse(spec: str) -> tuple[str, int]:

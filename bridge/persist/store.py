@@ -307,8 +307,8 @@ class Store:
                     log.warning("journal %s: writable again", self.journal_path)
                     self.journal_error = ""
             self._q.put((kind, row, self._written))
-        if crashpoint.ARMED and kind == "deal":
-            crashpoint.hit("deal_journaled")
+        if crashpoint.ARMED and (kind == "deal" or row.get("state") == "sent"):
+            crashpoint.hit(f"{kind}_journaled")  # an order's first row, before it leaves
 
     def _journal_failed(self, exc: OSError) -> None:
         """The row is not in the journal: what a partial write left is cut off, trading halts
