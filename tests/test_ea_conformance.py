@@ -12,12 +12,15 @@ mql5/check/runtime/mql5_runtime.h (sockets on POSIX, strings, arrays, time) and 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,9 @@ import zmq
 from bridge.brain.engine import Engine
 from bridge.brain.orders import FILLED
 from bridge.brain.strategy import Open
+from bridge.core import events as ev
 from bridge.live.server import BrainServer
+from bridge.wire import auth, codec
 from bridge.wire.codec import SPEC_FIELDS, canonical_float
 from tests.conftest import ROOT
 from tests.helpers import Scripted
@@ -229,7 +234,9 @@ def conformance_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     driver.write_text(
         "int main(int argc, char **argv) {\n"
         "  if (argc < 4) return 64;\n"
-        "  return ConformanceMain(string(argv[1]), std::atoi(argv[2]), string(argv[3]));\n}\n"
+        '  string mode(argc > 4 ? argv[4] : "");\n'
+        "  return ConformanceMain(string(argv[1]), std::atoi(argv[2]), string(argv[3]), mode);\n"
+        "}\n"
     )
     spec = importlib.util.spec_from_file_location("mql5check", MQL5 / "check" / "mql5check.py")
     assert spec is not None and spec.loader is not None
@@ -285,9 +292,60 @@ class BuyOnce(Scripted):
         self.next = [Open("US100", True, 0.25, sl=20900.0, tp=21200.0, tag="conformance")]
 
 
+class SlowLink:
+    """A TCP proxy between the EA and the brain: what the brain sends reaches the EA one byte
+    per write, each chunk 5 ms late and every eighth 120 ms late, so frames arrive split
+    anywhere and reads time out in the middle of one."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self.stop:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            brain = socket.create_connection(("127.0.0.1", self.target))
+            for s in (client, brain):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._pipe, args=(client, brain, False), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(brain, client, True), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket, slow: bool) -> None:
+        n = 0
+        try:
+            while data := src.recv(65536):
+                if not slow:
+                    dst.sendall(data)
+                    continue
+                n += 1
+                time.sleep(0.12 if n % 8 == 0 else 0.005)
+                for i in range(len(data)):
+                    dst.sendall(data[i : i + 1])
+        except OSError:
+            pass
+        for s in (src, dst):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.stop = True
+        self.listener.close()
+
+
+@pytest.mark.parametrize("link", ["direct", "slow"])
 @pytest.mark.parametrize("transport", ["zmq", "zmtp"])
-def test_the_ea_transport_against_the_real_brain(conformance_exe: Path, transport: str) -> None:
-    """The EA's own ZMTP (Zmtp.mqh) against the brain on pyzmq and on the brain's ZMTP."""
+def test_the_ea_transport_against_the_real_brain(
+    conformance_exe: Path, transport: str, link: str
+) -> None:
+    """The EA's own ZMTP (Zmtp.mqh) against the brain on pyzmq and on the brain's ZMTP, directly
+    and through a link that splits and delays what the brain sends."""
     logs: list[tuple[str, dict[str, Any]]] = []
     engines: list[Engine] = []
 
@@ -306,10 +364,13 @@ def test_the_ea_transport_against_the_real_brain(conformance_exe: Path, transpor
     th = threading.Thread(target=srv.serve, daemon=True)
     th.start()
     port = int(srv.endpoint.rsplit(":", 1)[1])
+    proxy = SlowLink(port) if link == "slow" else None
     try:
-        out = run(conformance_exe, port)
-        refused = run(conformance_exe, port, "not-the-secret")
+        out = run(conformance_exe, proxy.port if proxy else port)
+        refused = run(conformance_exe, proxy.port if proxy else port, "not-the-secret")
     finally:
+        if proxy is not None:
+            proxy.close()
         srv.stop_event.set()
         th.join(timeout=10)
         srv.close()
@@ -376,3 +437,57 @@ def test_the_ea_takes_no_command_from_a_peer_that_cannot_prove_the_secret(
         assert len(hello[7]) == 32 and hello[7] != hs["terminal_nonce"]  # its own, fresh
         (answer,) = got[1:]
         assert answer.startswith(b"ERROR|2|2|the brain's proof failed"), answer
+
+
+@pytest.mark.parametrize("transport", ["zmq", "zmtp"])
+def test_an_ea_replaced_by_another_of_its_terminal_is_told_and_stops(
+    conformance_exe: Path, transport: str
+) -> None:
+    """Two EAs with one terminal id (two charts, or a VPS and a desktop on one login): the newer
+    takes the session over, the older gets ERROR code 5 and stops. Before: the brain answered
+    the older one's frames with ERROR frames it discarded as duplicates; it streamed into the
+    void for good."""
+    logs: list[tuple[str, dict[str, Any]]] = []
+    srv = BrainServer(
+        lambda tid, send: Engine([], {}, send),
+        endpoint="tcp://127.0.0.1:0",
+        secret=SECRET.encode(),
+        on_log=lambda k, d: logs.append((k, d)),
+        transport=transport,
+    )
+    th = threading.Thread(target=srv.serve, daemon=True)
+    th.start()
+    port = int(srv.endpoint.rsplit(":", 1)[1])
+    ea = subprocess.Popen(
+        [str(conformance_exe), "127.0.0.1", str(port), SECRET, "replaced"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while "terminal_ready" not in [k for k, _ in logs]:
+            assert time.monotonic() < deadline, "the EA never completed its handshake"
+            time.sleep(0.02)
+        other: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.DEALER)
+        other.setsockopt(zmq.LINGER, 0)
+        other.connect(srv.endpoint)
+        nonce = auth.new_nonce()
+        hello = ev.Hello(codec.PROTOCOL_VERSION, "conformance", 4242, 0, "Conformance-Demo", nonce)
+        other.send(codec.encode(hello, 1))
+        assert other.poll(5000)
+        _seq, ch = codec.decode(other.recv())
+        mac = auth.answer_challenge(SECRET.encode(), nonce, ch.nonce, ch.proof)
+        other.send(codec.encode(ev.Auth(mac), 2))
+        assert other.poll(5000) and isinstance(codec.decode(other.recv())[1], ev.Welcome)
+        out, _ = ea.communicate(timeout=20)
+        other.close(0)
+    finally:
+        if ea.poll() is None:
+            ea.kill()
+        srv.stop_event.set()
+        th.join(timeout=10)
+        srv.close()
+    assert ea.returncode == 0, out
+    assert "OK ended: the brain ended the session: replaced by a newer connection" in out
+    assert "(code 5) (stops: no reconnect)" in out
+    assert "terminal_replaced" in [k for k, _ in logs]

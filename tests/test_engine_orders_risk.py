@@ -4,7 +4,7 @@ import pytest
 
 from bridge.brain.orders import FILLED, PLACED, REJECTED, UNKNOWN
 from bridge.brain.risk import RiskLimits
-from bridge.brain.strategy import Cancel, Close, Open, SetTimer, Target
+from bridge.brain.strategy import Cancel, Close, Modify, Open, SetTimer, Target
 from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from tests.helpers import T0, Scripted, account, engine, index_spec, tick
@@ -25,6 +25,18 @@ def test_open_intent_becomes_a_normalised_command_with_magic_and_id() -> None:
         "main",
     )
     assert cmd.client_id == "t-1" and e.orders.orders["t-1"].state == "sent"
+
+
+def test_modify_prices_are_normalised_like_open_prices() -> None:
+    """A moved stop off the symbol's tick grid is refused by the broker (10016): MODIFY's prices
+    are rounded in the same place as OPEN's."""
+    s = Scripted()
+    e, sent = engine([s])
+    e.handle(ev.Position(10, "US100", True, 0.3, 21000, 0, 0, 1, 0, 0, T0, ""))
+    s.next = [Modify(10, sl=20950.128, tp=21100.0049)]
+    e.handle(tick())
+    (cmd,) = sent
+    assert isinstance(cmd, ev.ModifyCmd) and (cmd.sl, cmd.tp) == (20950.13, 21100.0)
 
 
 def test_volume_below_minimum_is_rejected_to_the_strategy() -> None:

@@ -166,7 +166,13 @@ class OrderManager:
         elif isinstance(intent, Modify):
             if self.gate.halted:
                 return [self._reject(intent, magic, now_ms, f"halted: {self.gate.halted}")]
-            cmd = ev.ModifyCmd(cid, intent.ticket, intent.sl, intent.tp)
+            pos = self.portfolio.positions.get(intent.ticket)
+            spec = self.specs.get(pos.symbol) if pos is not None else None
+            sl, tp = intent.sl, intent.tp
+            if spec is not None:  # on the symbol's tick grid, as OPEN's (else 10016 at the broker)
+                sl = spec.normalize_price(sl) if sl else 0.0
+                tp = spec.normalize_price(tp) if tp else 0.0
+            cmd = ev.ModifyCmd(cid, intent.ticket, sl, tp)
         elif isinstance(intent, Cancel):
             cmd = ev.CancelCmd(cid, intent.ticket)
         elif isinstance(intent, CloseBy):

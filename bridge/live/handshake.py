@@ -17,6 +17,7 @@ from bridge.live.terminal_session import Host, Link
 from bridge.wire import auth, codec
 
 HELLO_FLAG_LOCKSTEP = 1
+ERROR_REPLACED = 5  # ERROR code: a newer connection of the same terminal took over (the EA stops)
 
 
 def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
@@ -55,8 +56,14 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
         sess.engine.account_key = f"{link.login}@{link.server}"
         if sess.identity and sess.identity != link.identity:
             older = host.links.get(sess.identity)
-            if older is not None:  # the older connection no longer speaks for it
-                host.forget(older, "replaced by a newer connection of the same terminal")
+            if older is not None:  # the older connection no longer speaks for it: told so
+                why = (
+                    f"replaced by a newer connection of terminal {sess.terminal_id}: one EA per "
+                    "account and terminal id (a second chart, or another machine on this login?)"
+                )
+                host.send(older, ev.Error(ERROR_REPLACED, why))
+                host.forget(older, why)
+                host.log("terminal_replaced", terminal=sess.terminal_id)
         sess.identity = link.identity
         host.trust(link)
         link.snapshot = []  # the terminal sends its state right after WELCOME

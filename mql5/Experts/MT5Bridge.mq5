@@ -31,13 +31,70 @@ long            g_last_msc[];     // time of the last tick sent, per symbol
 int             g_same_msc[];     // ticks already sent with exactly that time
 datetime        g_cur_bar[];      // open time of the M1 bar in progress, per symbol
 
-long NowMs(void) { return((long)TimeCurrent() * 1000); }
+ulong           g_pending_deals[];   // deals whose history was not readable yet: sent when it is
+int             g_deal_tries[];
+bool            g_trade_allowed = true;
+bool            g_broker_connected = true;
+string          g_status = "starting";
+long            g_commands = 0;
+
+//--- the trade server's time now (TimeCurrent is the last quote's: it stops on weekends)
+long NowMs(void) { return((long)TimeTradeServer() * 1000); }
+
+//--- up to five symbols of the terminal whose names start with ``name`` (broker suffixes)
+string SuffixHint(const string name)
+  {
+   string found = "";
+   int hits = 0;
+   int total = SymbolsTotal(false);
+   for(int i = 0; i < total && hits < 5; i++)
+     {
+      string cand = SymbolName(i, false);
+      if(StringFind(cand, name) == 0)
+        {
+         found += (found == "" ? "" : ", ") + cand;
+         hits++;
+        }
+     }
+   return(found == "" ? "" : " (this broker has: " + found + ")");
+  }
+
+//--- algo trading allowed in the terminal and for this EA: checked at start and on change
+bool TradeAllowed(void)
+  {
+   bool now = TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) != 0 && MQLInfoInteger(MQL_TRADE_ALLOWED) != 0;
+   if(now != g_trade_allowed)
+      Print(now ? "MT5Bridge: algo trading allowed again"
+            : "MT5Bridge: algo trading is not allowed: press 'Algo Trading' in the toolbar and tick "
+              "'Allow Algo Trading' in this EA's Common tab; orders are refused until then");
+   g_trade_allowed = now;
+   return(now);
+  }
+
+void ShowStatus(void)
+  {
+   Comment("MT5Bridge ", g_session.IsOpen() ? "connected to " : "not connected to ", InpHost, ":", InpPort,
+           " | ", g_status, " | commands ", g_commands, g_trade_allowed ? "" : " | ALGO TRADING OFF",
+           g_broker_connected ? "" : " | BROKER DISCONNECTED",
+           g_session.LastError() == "" ? "" : " | " + g_session.LastError());
+  }
 
 int OnInit(void)
   {
    if(InpSecret == "")
      {
       Print("MT5Bridge: set the input InpSecret to the brain's shared secret");
+      return(INIT_PARAMETERS_INCORRECT);
+     }
+   if(InpPort < 1 || InpPort > 65535)
+     {
+      Print("MT5Bridge: InpPort ", InpPort, " is not a port (1 to 65535)");
+      return(INIT_PARAMETERS_INCORRECT);
+     }
+   if(InpHeartbeatMs < 0 || InpSilenceMs < 100 || (InpHeartbeatMs > 0 && InpSilenceMs < 2 * InpHeartbeatMs))
+     {
+      Print("MT5Bridge: InpSilenceMs (", InpSilenceMs, ") must be at least 100 and twice InpHeartbeatMs (",
+            InpHeartbeatMs, "), or every quiet moment reads as a lost brain");
       return(INIT_PARAMETERS_INCORRECT);
      }
    string parts[];
@@ -50,9 +107,15 @@ int OnInit(void)
       StringTrimRight(s);
       if(s == "")
          continue;
+      for(int j = 0; j < ArraySize(g_symbols); j++)
+         if(g_symbols[j] == s)
+           {
+            Print("MT5Bridge: symbol ", s, " is listed twice in InpSymbols");
+            return(INIT_PARAMETERS_INCORRECT);
+           }
       if(!SymbolSelect(s, true))
         {
-         Print("MT5Bridge: unknown symbol ", s);
+         Print("MT5Bridge: unknown symbol ", s, SuffixHint(s));
          return(INIT_PARAMETERS_INCORRECT);
         }
       int k = ArraySize(g_symbols);
@@ -69,7 +132,9 @@ int OnInit(void)
    g_session.Configure(InpHost, (uint)InpPort, InpSecret, id, login, AccountInfoString(ACCOUNT_SERVER));
    g_session.SetHeartbeatOverride(InpHeartbeatMs);
    EventSetMillisecondTimer(InpTimerMs > 1 ? InpTimerMs : 1);
+   TradeAllowed();   // says so at start when algo trading is off
    Connect();
+   ShowStatus();
    return(INIT_SUCCEEDED);
   }
 
@@ -77,6 +142,7 @@ void OnDeinit(const int reason)
   {
    EventKillTimer();
    g_session.Close();
+   Comment("");
   }
 
 //--- connect, then send the terminal's state; streaming starts from now
@@ -86,15 +152,20 @@ void Connect(void)
      {
       if(g_session.LastError() != "")
          Print("MT5Bridge: ", g_session.LastError());
+      if(g_session.Refused())
+         Alert("MT5Bridge: the brain refused this EA: ", g_session.LastError());
+      g_status = "not connected";
       return;
      }
    for(int i = 0; i < ArraySize(g_symbols); i++)
      {
       MqlTick t;
-      g_last_msc[i] = SymbolInfoTick(g_symbols[i], t) ? t.time_msc : 0;
+      //--- no tick known yet: streaming starts at the first one (never CopyTicks from 0)
+      g_last_msc[i] = SymbolInfoTick(g_symbols[i], t) ? t.time_msc : -1;
       g_same_msc[i] = 1;
       g_cur_bar[i] = iTime(g_symbols[i], PERIOD_M1, 0);
      }
+   g_status = "streaming";
    SendState(0);
    Print("MT5Bridge: connected to the brain at ", InpHost, ":", InpPort);
   }
@@ -198,6 +269,14 @@ void StreamTicks(void)
   {
    for(int i = 0; i < ArraySize(g_symbols); i++)
      {
+      if(g_last_msc[i] < 0)
+        {
+         MqlTick first;
+         if(!SymbolInfoTick(g_symbols[i], first) || first.time_msc <= 0)
+            continue;   // still no quote for this symbol
+         g_last_msc[i] = first.time_msc;
+         g_same_msc[i] = 0;   // the first tick itself is sent
+        }
       MqlTick ticks[];
       int n = CopyTicks(g_symbols[i], ticks, COPY_TICKS_ALL, (ulong)g_last_msc[i], 1000);
       int same = 0;
@@ -238,6 +317,8 @@ void StreamBars(void)
         }
       MqlRates rates[];
       int n = CopyRates(g_symbols[i], PERIOD_M1, g_cur_bar[i], cur - 60, rates);
+      if(n < 0)
+         continue;   // history not ready (still loading): asked again at the next pump
       for(int j = 0; j < n; j++)
          if(rates[j].time >= g_cur_bar[i] && rates[j].time < cur)
             g_session.Send(FrameBar(g_session.NextSeq(), g_symbols[i], (long)rates[j].time * 1000, rates[j].open,
@@ -261,7 +342,13 @@ int HandleCommands(void)
         {
          if(cmds[i].deviation <= 0)
             cmds[i].deviation = InpDeviation;
-         g_session.Send(FrameResult(g_session.NextSeq(), g_exec.Execute(cmds[i], InpMagicBase)));
+         if(!TradeAllowed())
+            g_session.Send(FrameResult(g_session.NextSeq(),
+                                       ResultBody(cmds[i].client_id, 10027, 0, 0, 0.0, 0.0,
+                                                  "algo trading is not allowed in the terminal")));
+         else
+            g_session.Send(FrameResult(g_session.NextSeq(), g_exec.Execute(cmds[i], InpMagicBase)));
+         g_commands++;
          SendAccount();
         }
       else
@@ -283,14 +370,54 @@ int HandleCommands(void)
    return(n);
   }
 
+//--- deals whose history could not be read when they were made, tried again (a minute at most)
+void RetryDeals(void)
+  {
+   int kept = 0;
+   for(int i = 0; i < ArraySize(g_pending_deals); i++)
+     {
+      ulong deal = g_pending_deals[i];
+      if(HistoryDealSelect(deal))
+        {
+         ReportDeal(deal);
+         continue;
+        }
+      if(++g_deal_tries[i] > 6000)
+        {
+         Print("MT5Bridge: deal ", deal, " never became readable (error ", GetLastError(), "): the brain ",
+               "finds it at its next resynchronisation");
+         continue;
+        }
+      g_pending_deals[kept] = deal;
+      g_deal_tries[kept] = g_deal_tries[i];
+      kept++;
+     }
+   ArrayResize(g_pending_deals, kept);
+   ArrayResize(g_deal_tries, kept);
+  }
+
 void Pump(void)
   {
    StreamTicks();
    StreamBars();
    HandleCommands();
-   g_session.Heartbeat(NowMs());
+   if(ArraySize(g_pending_deals) > 0)
+      RetryDeals();
+   //--- no heartbeat while the terminal has lost its broker: the brain halts on the silence
+   bool broker = TerminalInfoInteger(TERMINAL_CONNECTED) != 0;
+   if(broker != g_broker_connected)
+      Print(broker ? "MT5Bridge: the terminal is connected to its broker again"
+            : "MT5Bridge: the terminal lost its broker: no heartbeats until it is back");
+   g_broker_connected = broker;
+   if(broker)
+      g_session.Heartbeat(NowMs());
    if(g_session.CheckSilence(InpSilenceMs))
       Print("MT5Bridge: ", g_session.LastError(), "; reconnecting");
+   if(!g_session.IsOpen() && g_session.Refused())
+     {
+      g_status = "stopped";
+      Alert("MT5Bridge: ", g_session.LastError());
+     }
   }
 
 void OnTick(void)
@@ -303,6 +430,13 @@ void OnTick(void)
 //--- commands in 1 ms steps, then returns so that trade events (OnTradeTransaction) get through
 void OnTimer(void)
   {
+   static ulong shown = 0;
+   if(GetMicrosecondCount() - shown > 1000000)   // the chart's status line, once a second
+     {
+      shown = GetMicrosecondCount();
+      TradeAllowed();
+      ShowStatus();
+     }
    if(!g_session.IsOpen())
      {
       if(!g_session.Refused())
@@ -329,11 +463,37 @@ void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest 
       SendOrder(trans.order);
       return;
      }
-   if(trans.type != TRADE_TRANSACTION_DEAL_ADD || !HistoryDealSelect(trans.deal))
+   if(trans.type == TRADE_TRANSACTION_ORDER_UPDATE && trans.order_type >= ORDER_TYPE_BUY_LIMIT &&
+      trans.order_type <= ORDER_TYPE_SELL_STOP)
+     {
+      SendOrder(trans.order);   // a pending order changed (price, stops, expiry)
       return;
-   ulong position = SendDeal(trans.deal);
+     }
+   if(trans.type == TRADE_TRANSACTION_POSITION)
+     {
+      SendPosition(trans.position);   // SL or TP changed (by the server, a manual edit or a MODIFY)
+      return;
+     }
+   if(trans.type != TRADE_TRANSACTION_DEAL_ADD)
+      return;
+   if(!HistoryDealSelect(trans.deal))
+     {
+      int k = ArraySize(g_pending_deals);   // not readable yet: tried again at every pump
+      ArrayResize(g_pending_deals, k + 1);
+      ArrayResize(g_deal_tries, k + 1);
+      g_pending_deals[k] = trans.deal;
+      g_deal_tries[k] = 0;
+      return;
+     }
+   ReportDeal(trans.deal);
+  }
+
+//--- a deal, then its position as it is now (or that it is closed), then the account
+void ReportDeal(const ulong deal)
+  {
+   ulong position = SendDeal(deal);
    if(!SendPosition(position))
-      g_session.Send(FrameClosed(g_session.NextSeq(), position, HistoryDealGetInteger(trans.deal, DEAL_TIME_MSC)));
+      g_session.Send(FrameClosed(g_session.NextSeq(), position, HistoryDealGetInteger(deal, DEAL_TIME_MSC)));
    SendAccount();
   }
 

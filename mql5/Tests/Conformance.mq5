@@ -171,8 +171,41 @@ int MemoryRestart(void)
    return(0);
   }
 
-int ConformanceMain(const string host, const int port, const string secret)
+//--- another EA of this terminal takes the session over: this one is told and stops (it never
+//--- reconnects to take the session back, nor streams on into a session that is gone)
+int Replaced(const string host, const int port, const string secret)
   {
+   CBridgeSession s;
+   s.Configure(host, (uint)port, secret, "conformance", 4242, "Conformance-Demo");
+   if(!s.Open(5000))
+     {
+      Print("FAIL handshake: ", s.LastError());
+      return(1);
+     }
+   SendState(s, 0);
+   Print("OK handshake");
+   ulong deadline = GetMicrosecondCount() + 10000000;
+   while(GetMicrosecondCount() < deadline && s.IsOpen())
+     {
+      BridgeCommand none[];
+      s.Poll(none);
+      if(s.IsOpen())
+         s.Send(FrameHeartbeat(s.NextSeq(), 1767607206000));   // streams on, as a zombie would
+      Sleep(20);
+     }
+   if(s.IsOpen())
+     {
+      Print("FAIL still streaming after being replaced");
+      return(1);
+     }
+   Print("OK ended: ", s.LastError(), s.Refused() ? " (stops: no reconnect)" : " (would reconnect)");
+   return(0);
+  }
+
+int ConformanceMain(const string host, const int port, const string secret, const string mode)
+  {
+   if(mode == "replaced")
+      return(Replaced(host, port, secret));
    if(port < 0)
       return(MemoryRestart());
    Vectors();

@@ -140,6 +140,10 @@ public:
 #define FILE_REWRITE       512
 #define FILE_COMMON        4096
 #define SYMBOL_FILLING_FOK 1
+#define SYMBOL_EXPIRATION_GTC           1
+#define SYMBOL_EXPIRATION_DAY           2
+#define SYMBOL_EXPIRATION_SPECIFIED     4
+#define SYMBOL_EXPIRATION_SPECIFIED_DAY 8
 #define SYMBOL_FILLING_IOC 2
 #define COPY_TICKS_INFO    1
 #define COPY_TICKS_TRADE   2
@@ -186,6 +190,9 @@ public:
 #define ERR_WEBREQUEST_INVALID_ADDRESS 5200
 #define ERR_WEBREQUEST_TIMEOUT         5203
 #define ERR_NETSOCKET_INVALIDHANDLE    5270
+#define ERR_NETSOCKET_TOO_MANY_OPENED  5271
+#define ERR_NETSOCKET_CANNOT_CONNECT   5272
+#define ERR_NETSOCKET_IO_ERROR         5273
 #define ERR_USER_ERROR_FIRST           65536
 
 //---- trade server return codes
@@ -833,6 +840,7 @@ int      SocketSend(int socket, const uchar *buffer, uint buffer_len);
 int      SocketRead(int socket, uchar *buffer, uint buffer_maxlen, uint timeout_ms);
 uint     SocketIsReadable(const int socket);
 bool     SocketIsConnected(const int socket);
+bool     SocketTimeouts(int socket, uint timeout_send_ms, uint timeout_receive_ms);
 bool     SocketClose(const int socket);
 int      WebRequest(const string method, const string url, const string headers, int timeout, const char *data, char *result, string &result_headers);
 int      WebRequest(const string method, const string url, const string cookie, const string referer, int timeout, const char *data, int data_size, char *result, string &result_headers);

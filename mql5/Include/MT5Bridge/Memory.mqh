@@ -65,9 +65,14 @@ public:
       m_count = 0;
       ArrayResize(m_ids, 0);
       ArrayResize(m_results, 0);
-      int h = FileOpen(m_file, FILE_READ | FILE_TXT | FILE_ANSI);
+      ResetLastError();
+      int h = FileOpen(m_file, FILE_READ | FILE_SHARE_READ | FILE_TXT | FILE_ANSI);
       if(h == INVALID_HANDLE)
+        {
+         if(GetLastError() != ERR_FILE_NOT_EXIST && GetLastError() != ERR_FILE_CANNOT_OPEN)
+            Print("MT5Bridge: cannot read ", m_file, " (error ", GetLastError(), ")");
          return;
+        }
       while(!FileIsEnding(h))
         {
          string line = FileReadString(h);
@@ -76,24 +81,33 @@ public:
             Put(StringSubstr(line, 0, tab), StringSubstr(line, tab + 1));
         }
       FileClose(h);
-      h = FileOpen(m_file, FILE_WRITE | FILE_TXT | FILE_ANSI);
+      h = FileOpen(m_file, FILE_WRITE | FILE_SHARE_READ | FILE_TXT | FILE_ANSI);
       if(h == INVALID_HANDLE)
+        {
+         Print("MT5Bridge: cannot rewrite ", m_file, " (error ", GetLastError(), ")");
          return;
+        }
       for(int i = 0; i < m_count; i++)
          FileWriteString(h, m_ids[i] + "\t" + m_results[i] + "\r\n");
       FileClose(h);
      }
 
-   //--- remember an outcome: in memory, and appended to the file before anything else happens
-   void              Remember(const string client_id, const string result)
+   //--- remember an outcome: in memory, and appended to the file before anything else happens;
+   //--- false when the file cannot be written (then a restart would not know the id)
+   bool              Remember(const string client_id, const string result)
      {
       Put(client_id, result);
-      int h = FileOpen(m_file, FILE_READ | FILE_WRITE | FILE_TXT | FILE_ANSI);
+      ResetLastError();
+      int h = FileOpen(m_file, FILE_READ | FILE_WRITE | FILE_SHARE_READ | FILE_TXT | FILE_ANSI);
       if(h == INVALID_HANDLE)
-         return;
+        {
+         Print("MT5Bridge: cannot write ", m_file, " (error ", GetLastError(), ")");
+         return(false);
+        }
       FileSeek(h, 0, SEEK_END);
-      FileWriteString(h, client_id + "\t" + result + "\r\n");
+      bool ok = FileWriteString(h, client_id + "\t" + result + "\r\n") > 0;
       FileClose(h);
+      return(ok);
      }
   };
 

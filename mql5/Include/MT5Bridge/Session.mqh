@@ -24,6 +24,8 @@ string BridgeTerminalProof(const string secret, const string brain_nonce, const 
    return(HmacSha256Hex(secret, "mt5bridge-terminal|" + brain_nonce + "|" + terminal_nonce));
   }
 
+#define BRIDGE_ERROR_REPLACED 5   // ERROR code: another EA of this terminal took the session over
+
 class CBridgeSession
   {
 private:
@@ -233,6 +235,15 @@ public:
             Print("MT5Bridge: bad frame from the brain: ", err);
             continue;
            }
+         //--- an ERROR ends the session whatever its number: the brain no longer takes this
+         //--- connection's frames (another EA of this terminal replaced it, or it was refused)
+         if(cmd.tag == "ERROR")
+           {
+            m_error = "the brain ended the session: " + cmd.text + " (code " + IntegerToString(cmd.number) + ")";
+            m_refused = cmd.number == BRIDGE_ERROR_REPLACED || cmd.number == 1 || cmd.number == 2;
+            m_zmtp.Close();
+            return(count);
+           }
          if(cmd.seq <= m_seq_in)
             continue;                         // a duplicate
          if(cmd.seq != m_seq_in + 1)
@@ -245,11 +256,6 @@ public:
            }
          if(cmd.tag == "READY")
             continue;
-         if(cmd.tag == "ERROR")
-           {
-            m_error = "the brain says: " + cmd.text;
-            continue;
-           }
          int slot = ArraySize(out);
          ArrayResize(out, slot + 1);
          out[slot] = cmd;

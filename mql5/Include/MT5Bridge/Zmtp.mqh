@@ -12,6 +12,8 @@
 #define ZMTP_FLAG_LONG    0x02
 #define ZMTP_FLAG_COMMAND 0x04
 
+#define BRIDGE_SEND_TIMEOUT_MS 2000   // a send that cannot complete in this long ends the session
+
 class CZmtpClient
   {
 private:
@@ -21,12 +23,27 @@ private:
    int               m_inlen;
    string            m_error;
 
+   //--- "what failed (error N)"; the terminal's error code says why
+   string            Failed(const string what) const
+     {
+      return(what + " (error " + IntegerToString(GetLastError()) + ")");
+     }
+
+   //--- a read returned -1: a timeout (nothing came) or a broken connection; only the latter
+   //--- ends the session
+   bool              Broken(void) const
+     {
+      return(GetLastError() == ERR_NETSOCKET_IO_ERROR || !SocketIsConnected(m_socket));
+     }
+
    bool              SendBytes(const uchar &bytes[], const int len)
      {
+      ResetLastError();
       int sent = SocketSend(m_socket, bytes, (uint)len);
       if(sent != len)
         {
-         m_error = "send failed";
+         m_error = Failed("send to the brain failed or timed out after " + IntegerToString(BRIDGE_SEND_TIMEOUT_MS) +
+                          " ms");
          Close();
          return(false);
         }
@@ -47,12 +64,15 @@ private:
             return(false);
            }
          uchar chunk[];
+         ResetLastError();
          int n = SocketRead(m_socket, chunk, (uint)(len - got), 100);
-         if(n < 0)
+         if(n < 0 && Broken())
            {
-            m_error = "connection closed during the handshake";
+            m_error = Failed("connection closed during the handshake");
             return(false);
            }
+         if(n < 0)
+            continue;   // nothing within 100 ms: wait on until the deadline
          for(int i = 0; i < n; i++)
             out[got + i] = chunk[i];
          got += n;
@@ -97,18 +117,24 @@ public:
    bool              Connect(const string host, const uint port, const uint timeout_ms)
      {
       Close();
+      ResetLastError();
       m_socket = SocketCreate(0);
       if(m_socket == INVALID_HANDLE)
         {
-         m_error = "SocketCreate failed (allow the brain's address in Tools > Options > Expert Advisors)";
+         m_error = Failed("SocketCreate failed (too many sockets open, or not called from an EA)");
          return(false);
         }
+      ResetLastError();
       if(!SocketConnect(m_socket, host, port, timeout_ms))
         {
-         m_error = "cannot connect to " + host + ":" + IntegerToString(port);
+         m_error = Failed("cannot connect to " + host + ":" + IntegerToString(port)) +
+                   ": is the brain running there, and is " + host +
+                   " in Tools > Options > Expert Advisors > 'Allow WebRequest for listed URL'?";
          Close();
          return(false);
         }
+      //--- a brain that stops reading must not block the terminal in SocketSend
+      SocketTimeouts(m_socket, BRIDGE_SEND_TIMEOUT_MS, 0);
       uchar greeting[];
       ArrayResize(greeting, 64);
       ArrayInitialize(greeting, (uchar)0);
@@ -232,17 +258,27 @@ public:
       int count = 0;
       if(!m_ready)
          return(0);
-      uint avail = SocketIsReadable(m_socket);
+      ResetLastError();
+      uint avail = SocketIsReadable(m_socket);   // may be 1 with nothing there (speculative)
+      if(avail == 0 && GetLastError() == ERR_NETSOCKET_IO_ERROR)
+        {
+         m_error = Failed("connection to the brain lost");
+         Close();
+         return(0);
+        }
       if(avail > 0)
         {
          uchar chunk[];
+         ResetLastError();
          int n = SocketRead(m_socket, chunk, avail, 1);
-         if(n < 0)
+         if(n < 0 && Broken())
            {
-            m_error = "connection lost";
+            m_error = Failed("connection to the brain lost");
             Close();
             return(0);
            }
+         if(n < 0)
+            n = 0;   // a timeout: the readable byte was speculative
          ArrayResize(m_in, m_inlen + n);
          for(int i = 0; i < n; i++)
             m_in[m_inlen + i] = chunk[i];

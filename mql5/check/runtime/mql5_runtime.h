@@ -145,51 +145,94 @@ template <class... A> void Print(const A &...args) {
 
 //----------------------------------------------------------------------------- sockets (blocking TCP, as MQL5's)
 inline int SocketCreate(uint = 0) { return ::socket(AF_INET, SOCK_STREAM, 0); }
-inline bool SocketClose(const int sock) { return sock >= 0 && ::close(sock) == 0; }
+#define ERR_NETSOCKET_INVALIDHANDLE 5270
+#define ERR_NETSOCKET_TOO_MANY_OPENED 5271
+#define ERR_NETSOCKET_CANNOT_CONNECT 5272
+#define ERR_NETSOCKET_IO_ERROR 5273
+inline int &_mql_last_error() { static int e = 0; return e; }
+inline int GetLastError() { return _mql_last_error(); }
+inline void ResetLastError() { _mql_last_error() = 0; }
+inline bool _mql_socket_close(const int sock);
+inline bool SocketClose(const int sock) { return _mql_socket_close(sock); }
 inline bool SocketConnect(int sock, const string &host, uint port, uint timeout_ms) {
   addrinfo hints{}, *res = nullptr;
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(host.s.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) return false;
+  if (getaddrinfo(host.s.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res) {
+    _mql_last_error() = 5272;
+    return false;
+  }
   timeval tv{(time_t)(timeout_ms / 1000), (suseconds_t)((timeout_ms % 1000) * 1000)};
   setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   bool ok = ::connect(sock, res->ai_addr, res->ai_addrlen) == 0;
   freeaddrinfo(res);
+  if (!ok) _mql_last_error() = 5272;  // ERR_NETSOCKET_CANNOT_CONNECT
   int one = 1;
   setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return ok;
 }
-inline bool SocketIsConnected(const int sock) { return sock >= 0; }
+// MQL5's semantics, as documented (the MQL5 book, "Network sockets"; docs.mql5.com SocketRead):
+// SocketRead returns -1 on a timeout as on an error, the error code (_LastError) tells them
+// apart: ERR_NETSOCKET_IO_ERROR (5273) when the connection broke, after which SocketIsConnected
+// is false; SocketIsReadable speculatively returns 1 when nothing is there; a read timeout of 0
+// means the default 120000 ms; SocketTimeouts bounds a blocking send.
+inline std::vector<int> &_mql_broken() { static std::vector<int> b; return b; }
+inline bool _mql_is_broken(int sock) {
+  for (int b : _mql_broken()) if (b == sock) return true;
+  return false;
+}
+inline void _mql_break(int sock) {
+  if (!_mql_is_broken(sock)) _mql_broken().push_back(sock);
+  _mql_last_error() = ERR_NETSOCKET_IO_ERROR;
+}
+inline bool SocketIsConnected(const int sock) { return sock >= 0 && !_mql_is_broken(sock); }
+inline bool SocketTimeouts(int sock, uint send_ms, uint /*receive_ms*/) {
+  timeval tv{(time_t)(send_ms / 1000), (suseconds_t)((send_ms % 1000) * 1000)};
+  return setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0;
+}
 inline int SocketSend(int sock, const _mql_array<uchar> &buf, uint len) {
   size_t done = 0;
   while (done < len) {
     ssize_t n = ::send(sock, buf.v.data() + done, len - done, MSG_NOSIGNAL);
-    if (n <= 0) return -1;
+    if (n <= 0) { _mql_break(sock); return -1; }  // an error or the send timeout
     done += (size_t)n;
   }
   return (int)done;
 }
-// bytes waiting to be read (0 when none)
+// bytes waiting to be read; 1 (speculatively) when none; 0 with 5273 when the peer is gone
 inline uint SocketIsReadable(const int sock) {
   int n = 0;
-  if (ioctl(sock, FIONREAD, &n) != 0 || n < 0) return 0;
-  if (n == 0) {  // a closed peer reads as readable with 0 bytes: report 1 so SocketRead sees it
+  if (_mql_is_broken(sock) || ioctl(sock, FIONREAD, &n) != 0 || n < 0) { _mql_break(sock); return 0; }
+  if (n == 0) {
     pollfd p{sock, POLLIN, 0};
-    if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP))) return 1;
+    char c;
+    if (::poll(&p, 1, 0) == 1 && ::recv(sock, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+      _mql_break(sock);  // orderly close by the peer
+      return 0;
+    }
+    return 1;  // nothing there: MQL5 answers 1 and defers the check to the next read
   }
   return (uint)n;
 }
-// up to maxlen bytes within timeout_ms: the count read, 0 on timeout, -1 when the peer closed
+// up to maxlen bytes within timeout_ms (0: 120000): the count read, or -1 on a timeout (error
+// code unchanged) and on a broken connection (5273, SocketIsConnected false from then on)
 inline int SocketRead(int sock, _mql_array<uchar> &buf, uint maxlen, uint timeout_ms) {
+  buf.v.clear();
+  if (_mql_is_broken(sock)) { _mql_last_error() = ERR_NETSOCKET_IO_ERROR; return -1; }
   pollfd p{sock, POLLIN, 0};
-  int r = ::poll(&p, 1, (int)timeout_ms);
-  if (r == 0) { buf.v.clear(); return 0; }
-  if (r < 0) return -1;
+  int r = ::poll(&p, 1, (int)(timeout_ms == 0 ? 120000 : timeout_ms));
+  if (r == 0) return -1;
+  if (r < 0) { _mql_break(sock); return -1; }
   buf.v.resize(maxlen);
   ssize_t n = ::recv(sock, buf.v.data(), maxlen, 0);
-  if (n <= 0) { buf.v.clear(); return -1; }
+  if (n <= 0) { buf.v.clear(); _mql_break(sock); return -1; }
   buf.v.resize((size_t)n);
   return (int)n;
+}
+inline bool _mql_socket_close(const int sock) {
+  auto &b = _mql_broken();
+  for (size_t i = 0; i < b.size(); i++) if (b[i] == sock) { b.erase(b.begin() + (long)i); break; }
+  return sock >= 0 && ::close(sock) == 0;
 }
 
 //----------------------------------------------------------------------------- files
@@ -200,6 +243,9 @@ inline int SocketRead(int sock, _mql_array<uchar> &buf, uint maxlen, uint timeou
 #define FILE_WRITE 2
 #define FILE_TXT 16
 #define FILE_ANSI 32
+#define FILE_SHARE_READ 128
+#define ERR_FILE_CANNOT_OPEN 5004
+#define ERR_FILE_NOT_EXIST 5019
 inline std::vector<FILE *> &_mql_files() { static std::vector<FILE *> f; return f; }
 inline std::string _mql_path(const string &name) {
   const char *root = std::getenv("MQL5_FILES");
@@ -216,7 +262,10 @@ inline int FileOpen(const string &name, int flags, ...) {
   if (r && w) { f = std::fopen(p.c_str(), "r+b"); if (!f) f = std::fopen(p.c_str(), "w+b"); }
   else if (w) f = std::fopen(p.c_str(), "wb");
   else f = std::fopen(p.c_str(), "rb");
-  if (!f) return INVALID_HANDLE;
+  if (!f) {
+    _mql_last_error() = (r && !w) ? ERR_FILE_NOT_EXIST : ERR_FILE_CANNOT_OPEN;
+    return INVALID_HANDLE;
+  }
   _mql_files().push_back(f);
   return (int)_mql_files().size() - 1;
 }
