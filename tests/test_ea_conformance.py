@@ -118,6 +118,7 @@ ENCODE = {
         ],
     ),
     "CLOSED": ("FrameClosed", ["ticket", "time_ms"]),
+    "ORDGONE": ("FrameOrderGone", ["ticket", "state", "time_ms"]),
     "SNAPEND": ("FrameSnapEnd", ["req_id", "positions", "orders"]),
     "SPEC": ("FrameSpec", list(SPEC_FIELDS)),
 }
@@ -491,3 +492,32 @@ def test_an_ea_replaced_by_another_of_its_terminal_is_told_and_stops(
     assert "OK ended: the brain ended the session: replaced by a newer connection" in out
     assert "(code 5) (stops: no reconnect)" in out
     assert "terminal_replaced" in [k for k, _ in logs]
+
+
+def test_a_slow_call_in_the_ea_is_not_taken_for_a_silent_brain(conformance_exe: Path) -> None:
+    """A slow OrderSend or CopyTicks keeps the EA from reading for longer than its silence
+    limit; the heartbeats the brain sent meanwhile wait in the socket. Before: the EA checked
+    the clock only, dropped a live connection and reconnected."""
+    srv = BrainServer(
+        lambda tid, send: Engine([], {}, send),
+        endpoint="tcp://127.0.0.1:0",
+        secret=SECRET.encode(),
+        heartbeat_ms=200,
+    )
+    th = threading.Thread(target=srv.serve, daemon=True)
+    th.start()
+    port = int(srv.endpoint.rsplit(":", 1)[1])
+    try:
+        out = subprocess.run(
+            [str(conformance_exe), "127.0.0.1", str(port), SECRET, "slowcall"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        srv.stop_event.set()
+        th.join(timeout=10)
+        srv.close()
+    assert out.returncode == 0, out.stdout
+    assert "OK a slow call: the frames waiting counted as life; heartbeats" in out.stdout
+    assert int(out.stdout.rsplit(" ", 1)[1]) >= 5

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.brain.orders import FILLED, PLACED, REJECTED, UNKNOWN
+from bridge.brain.orders import CANCELLED, FILLED, PLACED, REJECTED, UNKNOWN
 from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Cancel, Close, Modify, Open, SetTimer, Target
 from bridge.core import events as ev
@@ -189,6 +189,22 @@ def test_pending_order_placed_then_filled_by_deal() -> None:
     assert e.orders.orders[cid].state == PLACED and e.orders.in_flight("US100") == (0.1, 1)
     e.handle(ev.Deal(1, 77, 77, cid, "US100", True, 0, 0.1, 20900.0, 0, 0, 0, 1, T0, 3))
     assert e.orders.orders[cid].state == FILLED and s.fills
+
+
+def test_a_pending_order_expired_outside_the_brain_leaves_the_books() -> None:
+    """The server expired (or someone cancelled) a resting order: before, nothing told the
+    brain, which kept counting it in flight and showing it to its strategy."""
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Open("US100", True, 0.1, order_type=ev.BUY_LIMIT, price=20900.0)]
+    e.handle(tick())
+    cid = sent[0].client_id
+    e.handle(ev.OrderResult(cid, rc.PLACED, 77, 0, 0.1, 20900.0, "placed"))
+    assert 77 in e.portfolio.orders
+    e.handle(ev.OrderGone(77, 6, T0 + 60_000))
+    rec = e.orders.orders[cid]
+    assert rec.state == CANCELLED and "expired outside the brain" in rec.text
+    assert 77 not in e.portfolio.orders and e.orders.in_flight("US100") == (0.0, 0)
 
 
 def test_target_on_hedging_closes_opposite_first_then_opens() -> None:

@@ -138,6 +138,7 @@ class Engine:
             ev.OrderResult: self._on_result,
             ev.Account: self._on_account,
             ev.PendingOrder: self.portfolio.on_order,
+            ev.OrderGone: self._on_order_gone,
             ev.SymbolInfo: self._on_spec,
         }
 
@@ -337,6 +338,13 @@ class Engine:
         s = self._owner(d.client_id, d.magic)
         if s is not None:
             self._apply(s, s.on_fill(d, self._ctx[s.magic]))
+
+    def _on_order_gone(self, g: ev.OrderGone) -> None:
+        """A resting order cancelled, rejected or expired outside a command of this brain: the
+        books forget it and its order, if ours, is final."""
+        self.dirty = True
+        self.portfolio.drop_order(g.ticket)
+        self.orders.on_order_gone(g.ticket, g.state)
 
     def _on_position(self, p: ev.Position) -> None:
         self.dirty = True

@@ -402,6 +402,14 @@ class OrderManager:
             self.portfolio.drop_order(rec.order_ticket)
             self._log(rec)
 
+    def on_order_gone(self, ticket: int, state: int) -> None:
+        rec = self._by_ticket(ticket)
+        if rec is not None:
+            why = {2: "cancelled", 5: "rejected", 6: "expired"}.get(state, f"gone (state {state})")
+            rec.state, rec.text = CANCELLED, f"pending order {why} outside the brain"
+            self.open_orders.pop(rec.client_id, None)
+            self._log(rec)
+
     def _by_ticket(self, ticket: int) -> OrderRecord | None:
         return next((r for r in self.open_orders.values() if r.order_ticket == ticket), None)
 

@@ -132,6 +132,15 @@ class PositionClosed(NamedTuple):
     time_ms: int
 
 
+class OrderGone(NamedTuple):
+    """A pending order left the book without a fill: cancelled (state 2, ``ENUM_ORDER_STATE``),
+    rejected (5) or expired (6), by the server, by hand or by a command."""
+
+    ticket: int
+    state: int
+    time_ms: int
+
+
 class SymbolInfo(NamedTuple):
     spec: SymbolSpec
 

@@ -43,6 +43,7 @@ SCHEMA: dict[str, tuple[type[Any], str]] = {
     "DEAL": (ev.Deal, "iiissbifffffiii"),
     "RESULT": (ev.OrderResult, "siiiffs"),
     "CLOSED": (ev.PositionClosed, "ii"),
+    "ORDGONE": (ev.OrderGone, "iii"),
     "SNAPEND": (ev.SnapshotEnd, "iii"),
     # brain -> terminal
     "OPEN": (ev.OpenCmd, "ssiffffiiis"),

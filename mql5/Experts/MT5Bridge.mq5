@@ -350,6 +350,7 @@ int HandleCommands(void)
             g_session.Send(FrameResult(g_session.NextSeq(), g_exec.Execute(cmds[i], InpMagicBase)));
          g_commands++;
          SendAccount();
+         g_session.Heartbeat(NowMs());   // between commands too: one may have taken long
         }
       else
          if(tag == "QUERY")
@@ -467,6 +468,14 @@ void OnTradeTransaction(const MqlTradeTransaction &trans, const MqlTradeRequest 
       trans.order_type <= ORDER_TYPE_SELL_STOP)
      {
       SendOrder(trans.order);   // a pending order changed (price, stops, expiry)
+      return;
+     }
+   if(trans.type == TRADE_TRANSACTION_ORDER_DELETE && trans.order_type >= ORDER_TYPE_BUY_LIMIT &&
+      trans.order_type <= ORDER_TYPE_SELL_STOP)
+     {
+      //--- a pending order left the book: a fill is told by its deal, anything else here
+      if(trans.order_state != ORDER_STATE_FILLED && trans.order_state != ORDER_STATE_PARTIAL)
+         g_session.Send(FrameOrderGone(g_session.NextSeq(), trans.order, (long)trans.order_state, NowMs()));
       return;
      }
    if(trans.type == TRADE_TRANSACTION_POSITION)

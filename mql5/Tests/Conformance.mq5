@@ -202,10 +202,36 @@ int Replaced(const string host, const int port, const string secret)
    return(0);
   }
 
+//--- a call that blocks the EA longer than its silence limit (a slow OrderSend): the brain's
+//--- frames waiting in the socket are its sign of life, not silence
+int SlowCall(const string host, const int port, const string secret)
+  {
+   CBridgeSession s;
+   s.Configure(host, (uint)port, secret, "conformance", 4242, "Conformance-Demo");
+   if(!s.Open(5000))
+     {
+      Print("FAIL handshake: ", s.LastError());
+      return(1);
+     }
+   SendState(s, 0);
+   Sleep(1500);   // nothing read meanwhile; the brain sends heartbeats every 200 ms
+   if(s.CheckSilence(1000))
+     {
+      Print("FAIL a live brain taken for silent after a slow call: ", s.LastError());
+      return(1);
+     }
+   BridgeCommand none[];
+   s.Poll(none);
+   Print("OK a slow call: the frames waiting counted as life; heartbeats ", s.HeartbeatsReceived());
+   return(0);
+  }
+
 int ConformanceMain(const string host, const int port, const string secret, const string mode)
   {
    if(mode == "replaced")
       return(Replaced(host, port, secret));
+   if(mode == "slowcall")
+      return(SlowCall(host, port, secret));
    if(port < 0)
       return(MemoryRestart());
    Vectors();

@@ -25,12 +25,21 @@ string BridgeNum(const double x)
 
 string BridgeInt(const long x) { return(IntegerToString(x)); }
 
+//--- free text as the protocol carries it: ASCII, no '|' or line breaks (a terminal in another
+//--- language answers with retcode descriptions the brain would otherwise refuse as a bad frame)
 string BridgeText(const string text)
   {
    string s = text;
    StringReplace(s, "|", " ");
    StringReplace(s, "\n", " ");
    StringReplace(s, "\r", " ");
+   int n = StringLen(s);
+   for(int i = 0; i < n; i++)
+     {
+      ushort c = StringGetCharacter(s, i);
+      if(c < 32 || c > 126)
+         StringSetCharacter(s, i, '?');
+     }
    return(s);
   }
 
@@ -139,6 +148,13 @@ string FrameSpec(const long seq, const string symbol, const long digits, const d
           BridgeInt(stops_level) + "|" + BridgeInt(freeze_level) + "|" + BridgeInt(filling_modes) + "|" +
           BridgeInt(trade_mode) + "|" + BridgeNum(margin_rate) + "|" + BridgeNum(swap_long) + "|" +
           BridgeNum(swap_short) + "|" + sessions);
+  }
+
+//--- a pending order left the book without a fill (state: ENUM_ORDER_STATE, cancelled/expired...)
+string FrameOrderGone(const long seq, const ulong ticket, const long state, const long time_ms)
+  {
+   return("ORDGONE|" + BridgeInt(seq) + "|" + BridgeInt((long)ticket) + "|" + BridgeInt(state) + "|" +
+          BridgeInt(time_ms));
   }
 
 string FrameSnapEnd(const long seq, const long req_id, const int positions, const int orders)

@@ -276,6 +276,26 @@ public:
      {
       if(IsOpen() && Now() - m_last_rx_us > (ulong)silence_ms * 1000)
         {
+         //--- a slow OrderSend or CopyTicks may have kept the EA from reading: what waits in
+         //--- the socket is the brain's sign of life, kept for the next Poll
+         string msgs[];
+         int got = m_zmtp.Receive(msgs);
+         for(int k = 0; k < got; k++)
+           {
+            int slot = ArraySize(m_pending);
+            ArrayResize(m_pending, slot + 1);
+            m_pending[slot] = msgs[k];
+           }
+         if(got > 0)
+           {
+            m_last_rx_us = Now();
+            return(false);
+           }
+         if(!IsOpen())
+           {
+            m_error = m_zmtp.LastError();
+            return(true);
+           }
          m_error = "the brain has been silent for " + IntegerToString(silence_ms) + " ms";
          m_zmtp.Close();
          return(true);

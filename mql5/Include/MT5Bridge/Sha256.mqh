@@ -107,13 +107,13 @@ bool BridgeSameMac(const string a, const string b)
    return(diff == 0);
   }
 
-//--- hex(HMAC-SHA256(key, message)), both taken as ASCII text
+//--- hex(HMAC-SHA256(key, message)), both taken as UTF-8 (the brain's encoding of the secret)
 string HmacSha256Hex(const string key, const string message)
   {
    uchar k[];
    uchar m[];
-   int klen = StringToCharArray(key, k, 0, StringLen(key));
-   int mlen = StringToCharArray(message, m, 0, StringLen(message));
+   int klen = StringToCharArray(key, k, 0, StringLen(key), CP_UTF8);   // as the brain: UTF-8
+   int mlen = StringToCharArray(message, m, 0, StringLen(message), CP_UTF8);
    if(klen > 64)
      {
       uchar kd[];

@@ -67,6 +67,11 @@ inline string StringSubstr(const string &x, int start, int length = -1) {
   if (start < 0 || (size_t)start >= x.s.size()) return string("");
   return string(length < 0 ? x.s.substr((size_t)start) : x.s.substr((size_t)start, (size_t)length));
 }
+inline bool StringSetCharacter(string &x, int pos, ushort c) {
+  if (pos < 0 || pos >= (int)x.s.size()) return false;
+  x.s[(size_t)pos] = (char)c;
+  return true;
+}
 inline ushort StringGetCharacter(const string &x, int pos) {
   return pos >= 0 && (size_t)pos < x.s.size() ? (ushort)(uchar)x.s[(size_t)pos] : 0;
 }
