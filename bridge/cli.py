@@ -13,6 +13,7 @@ import logging
 import multiprocessing as mp
 import os
 import secrets
+import shutil
 import signal
 import sys
 import threading
@@ -104,7 +105,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     out = Path(a.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     db = out / "mt5bridge.sqlite"
-    db.unlink(missing_ok=True)
+    db.unlink(missing_ok=True)  # each demo is a new run: its own database and checkpoints
+    shutil.rmtree(out / "mt5bridge-checkpoints", ignore_errors=True)
     raw = json.loads(json.dumps(DEMO).replace("{out}", str(out)))
     cfg = parse_config(raw, "embedded demo config")
     fixture = str(_fixture_path(cfg.replay.fixture))
@@ -167,17 +169,20 @@ def cmd_run(a: argparse.Namespace) -> int:
     secret = secret_from_env(cfg.brain.secret_env)
     store = Store(cfg.store.url, mode="run", config=config_identity(Path(a.config)))
     recorder = Recorder(a.record) if a.record else None
-    runner = BrainRunner(cfg, secret, store, record=recorder)
+    start = "resume" if a.resume else "fresh" if a.fresh else "auto"
+    runner = BrainRunner(cfg, secret, store, record=recorder, start=start)
     logging.getLogger("mt5bridge").info(
         "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
     )
     stop_on_signals(runner.server.stop_event)
+    clean = False
     try:
         runner.server.serve(idle_exit_s=a.idle_exit)
+        clean = True
     except KeyboardInterrupt:  # a second Ctrl-C: stop now, still writing what is queued
-        pass
+        clean = True
     finally:
-        runner.stop()
+        runner.stop(ended=clean)
         store.close()
     if recorder is not None:
         manifest = recorder.close()
@@ -298,6 +303,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="write reports here when the brain stops")
     s.add_argument("--idle-exit", type=float, help="stop after this many seconds without a frame")
     s.add_argument("--record", help="also write what the terminals stream into this fixture folder")
+    how = s.add_mutually_exclusive_group()
+    how.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the last run of this config and store even if it stopped cleanly "
+        "(after a crash it continues anyway)",
+    )
+    how.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start anew even after a crash: the last run's checkpoints are set aside",
+    )
     s.set_defaults(fn=cmd_run)
 
     s = sub.add_parser(

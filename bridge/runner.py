@@ -3,6 +3,7 @@ the server, and the outputs at the end. Shared by ``mt5bridge run`` and ``mt5bri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
@@ -24,11 +25,22 @@ log = logging.getLogger("mt5bridge")
 ACCOUNT_ROWS = frozenset({"deal", "order"})  # rows that say which account they belong to
 
 
+def run_folder(cfg: Config, store: Store) -> Path:
+    """Where this run's checkpoints live: one folder per store and set of strategies with their
+    parameters, so a run never resumes from another config's or another database's checkpoint
+    (the account is checked at the terminal's handshake)."""
+    ident = {"store": store.store_id, "strategies": [s.model_dump() for s in cfg.strategies]}
+    digest = hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()
+    return store.checkpoint_dir / f"run-{digest[:16]}"
+
+
 def engine_factory(
-    cfg: Config, store: Store | None, secret: bytes = b""
+    cfg: Config, store: Store | None, secret: bytes = b"", start: str = "auto"
 ) -> Callable[[str, Callable[[Any], None]], Engine]:
     """Engines with the strategies' saved decision state, then (with a store) the terminal's
-    crash checkpoint when there is one: the engine continues where the last brain stopped."""
+    crash checkpoint when ``start`` says so (recovery.start_decision): the engine continues where
+    the last brain stopped."""
+    folder = run_folder(cfg, store) if store is not None else None
     prefix = secrets.token_hex(4)  # unique per brain process: client ids never repeat
     saved = store.latest_states() if store is not None else {}
 
@@ -67,8 +79,8 @@ def engine_factory(
         )
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms
         eng.orders.wall_ms = wall_ms
-        if store is not None and secret:
-            recovery.resume(eng, store.checkpoint_dir, terminal_id, secret, store)
+        if store is not None and folder is not None and secret:
+            recovery.resume(eng, folder, terminal_id, secret, store, start)
         return eng
 
     return make
@@ -85,12 +97,15 @@ class BrainRunner:
         endpoint: str | None = None,
         control_endpoint: str | None = None,
         record: Callable[[Any], None] | None = None,
+        start: str = "auto",
     ) -> None:
         self.cfg = cfg
         self.store = store
         b = cfg.brain
+        if store is not None:
+            run_folder(cfg, store).mkdir(parents=True, exist_ok=True)
         self.server = BrainServer(
-            engine_factory(cfg, store, secret),
+            engine_factory(cfg, store, secret, start),
             endpoint=endpoint or b.endpoint,
             secret=secret,
             heartbeat_ms=b.heartbeat_ms,
@@ -100,7 +115,7 @@ class BrainRunner:
             health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
             record=record,
-            checkpoints=recovery.Checkpoints(store.checkpoint_dir, secret)
+            checkpoints=recovery.Checkpoints(run_folder(cfg, store), secret)
             if store is not None
             else None,
             transport=b.transport,
@@ -114,10 +129,18 @@ class BrainRunner:
         self.thread = threading.Thread(target=self.server.serve, name="brain", daemon=True)
         self.thread.start()
 
-    def stop(self) -> None:
+    def stop(self, ended: bool = True) -> None:
+        """Stop serving. ``ended``: a clean stop (the operator's, the end of a demo): the last
+        state is checkpointed and marked ended, so the next start is fresh unless asked to
+        resume; False (an error) leaves the checkpoints for crash recovery."""
         self.server.stop_event.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
+        ck = self.server.checkpoints
+        if ended and ck is not None:
+            for tid in self.server.engines:
+                self.server.checkpoint_now(tid)
+            ck.end()
         self.server.close()
 
     def write_outputs(self, out: Path, title: str) -> dict[str, dict[str, Any]]:

@@ -86,7 +86,8 @@ def test_checkpoint_and_frame_log_give_back_the_engine_exactly(
     _srv, live = serve(tmp_path, day_fixture, 900, every_ms)
     assert live.portfolio.trades or live.orders.orders, "the session must trade to prove anything"
     eng, journal = resumed(tmp_path)
-    ((kind, detail),) = journal.rows
+    (decision, (kind, detail)) = journal.rows
+    assert decision[0] == "start_decision" and "resuming after an unclean stop" in str(decision)
     assert kind == "resumed_from_checkpoint"
     assert isinstance(detail, dict) and detail["frame_errors"] == []
     if every_ms > 1:

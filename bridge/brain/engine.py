@@ -94,6 +94,7 @@ class Engine:
         self.audit = audit
         self.on_state = on_state
         self.account_key = ""  # "login@server" of the terminal's account, from its handshake
+        self.restored_account = ""  # the account a checkpoint this engine resumed was made on
         self.rejections: list[tuple[str, Rejection]] = []
         self.seen_deals: dict[int, int] = {}  # fill ticket -> its time
         self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last M1 bar
@@ -213,6 +214,7 @@ class Engine:
             "gate": self.gate.capture(self.now_ms),
             "resume_guard": dict(self.resume_guard),
             "seen_deals": {t: ms for t, ms in self.seen_deals.items() if ms >= since},
+            "account_key": self.account_key,
         }
 
     def restore(self, st: dict[str, Any]) -> list[str]:
@@ -245,6 +247,7 @@ class Engine:
         self.last_tick.update(st["last_tick"])
         self.last_bar_ms.update(st["last_bar_ms"])
         self.resume_guard = dict(st["resume_guard"])
+        self.restored_account = self.account_key = str(st.get("account_key", ""))
         self.portfolio.restore(st["portfolio"])
         self.orders.restore(st)
         self.gate.restore(st["gate"])

@@ -53,7 +53,16 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
         link.seq_in = seq
         link.state = "ready"
         sess = host.session_for(link)  # the terminal's session (a new engine the first time)
-        sess.engine.account_key = f"{link.login}@{link.server}"
+        account = f"{link.login}@{link.server}"
+        was = sess.engine.restored_account
+        if was and was != account and not sess.engine.gate.halted.startswith("checkpoint of"):
+            why = (
+                f"checkpoint of account {was}, but terminal {sess.terminal_id} is logged in to "
+                f"{account}: no trading on another account's books (restart with --fresh)"
+            )
+            sess.engine.gate.halt(why)
+            host.log("checkpoint_account_mismatch", terminal=sess.terminal_id, reason=why)
+        sess.engine.account_key = account
         if sess.identity and sess.identity != link.identity:
             older = host.links.get(sess.identity)
             if older is not None:  # the older connection no longer speaks for it: told so

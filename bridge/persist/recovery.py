@@ -31,6 +31,40 @@ log = logging.getLogger("mt5bridge")
 LOG_LIMIT_BYTES = 8 << 20  # a checkpoint is written once a frame log holds this much
 
 
+START_MODES = ("auto", "resume", "fresh")
+ENDED = ".ended"  # beside a terminal's checkpoint: the run that wrote it stopped cleanly
+
+
+def ended_marker(folder: Path, terminal_id: str) -> Path:
+    path = checkpoint.path_for(folder, terminal_id)
+    return path.with_name(path.name + ENDED)
+
+
+def start_decision(folder: Path, terminal_id: str, mode: str) -> tuple[bool, str]:
+    """Whether ``terminal_id``'s engine resumes from its checkpoint in ``folder``, and the line
+    that says so. ``auto``: after an unclean stop (a crash, a kill) yes, after a clean one no;
+    ``resume``: yes when there is one; ``fresh``: no, and the checkpoint is set aside."""
+    path = checkpoint.path_for(folder, terminal_id)
+    slots = [p for p in checkpoint.slot_paths(path) if p.exists()]
+    if not slots:
+        return False, f"terminal {terminal_id}: fresh start (no checkpoint of this run)"
+    ended = ended_marker(folder, terminal_id).exists()
+    if mode == "fresh":
+        stamp = int(wall_ms() / 1000)
+        for p in [*slots, framelog.log_path(path), ended_marker(folder, terminal_id)]:
+            if p.exists():
+                p.rename(p.with_name(f"{p.name}.{stamp}.aside"))
+        return False, f"terminal {terminal_id}: fresh start as asked; its checkpoint set aside"
+    if mode == "resume":
+        return True, f"terminal {terminal_id}: resuming its last run as asked"
+    if ended:
+        return False, (
+            f"terminal {terminal_id}: fresh start (its last run stopped cleanly; "
+            "--resume continues it)"
+        )
+    return True, f"terminal {terminal_id}: resuming after an unclean stop (--fresh starts anew)"
+
+
 class Checkpoints:
     """Writes the checkpoints and frame logs of a brain's terminals into ``folder``."""
 
@@ -61,6 +95,7 @@ class Checkpoints:
             )
             self._files[terminal_id] = files
             self.logs[terminal_id] = files[1]
+            ended_marker(self.folder, terminal_id).unlink(missing_ok=True)  # this run is live
         ckpt, frames = files
         try:
             ckpt.save(eng.capture(floor_ms, checkpoint.KEEP_ORDERS))
@@ -97,6 +132,12 @@ class Checkpoints:
         log = self.logs.get(terminal_id)
         return log is not None and log.size >= LOG_LIMIT_BYTES
 
+    def end(self) -> None:
+        """The run stopped cleanly: its checkpoints are marked so, and the next start is fresh
+        unless asked to resume."""
+        for terminal_id in self._files:
+            ended_marker(self.folder, terminal_id).write_text(str(wall_ms()))
+
     def close(self) -> None:
         for ckpt, frames in self._files.values():
             ckpt.close()
@@ -109,8 +150,16 @@ class Journal(Protocol):
     def log(self, kind: str, detail: str | dict[str, Any]) -> None: ...
 
 
-def resume(eng: Engine, folder: Path, terminal_id: str, secret: bytes, store: Journal) -> None:
-    """Continue where the last brain left ``terminal_id``'s engine, if it left a checkpoint."""
+def resume(
+    eng: Engine, folder: Path, terminal_id: str, secret: bytes, store: Journal, mode: str = "auto"
+) -> None:
+    """Continue where the last brain left ``terminal_id``'s engine, if it left a checkpoint and
+    ``start_decision`` says so."""
+    go, line = start_decision(folder, terminal_id, mode)
+    log.info("start: %s", line)
+    store.log("start_decision", {"terminal": terminal_id, "mode": mode, "decision": line})
+    if not go:
+        return
     path = checkpoint.path_for(folder, terminal_id)
     try:
         found = checkpoint.load_numbered(path, secret)
