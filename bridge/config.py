@@ -6,6 +6,7 @@ that holds it.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -134,6 +135,10 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    kinds = [s.get("kind", "") for s in raw.get("strategies", []) if isinstance(s, dict)]
+    here = str(path.resolve().parent)
+    if any(":" in str(k) for k in kinds) and here not in sys.path:
+        sys.path.insert(0, here)  # "my_strategy:Class" finds my_strategy.py beside the config
     return parse_config(raw, str(path))
 
 

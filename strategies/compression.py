@@ -116,6 +116,8 @@ class _Baskets:
 
 
 class Compression(Strategy):
+    Params = CompressionParams  # the dataclass a config's params are checked against
+
     def __init__(
         self, params: CompressionParams | None = None, magic: int = 3000, name: str = "compression"
     ) -> None:

@@ -36,6 +36,8 @@ class EmaCrossParams:
 
 
 class EmaCross(Strategy):
+    Params = EmaCrossParams  # the dataclass a config's params are checked against
+
     def __init__(
         self, params: EmaCrossParams | None = None, magic: int = 9001, name: str = "ema_cross"
     ) -> None:

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 
 class RangeBreakout(Strategy):
+    Params = RangeBreakoutParams  # the dataclass a config's params are checked against
+
     def __init__(
         self,
         params: RangeBreakoutParams | None = None,

@@ -40,6 +40,8 @@ class TwoBucketParams:
 
 
 class TwoBucket(Strategy):
+    Params = TwoBucketParams  # the dataclass a config's params are checked against
+
     def __init__(
         self, params: TwoBucketParams | None = None, magic: int = 5000, name: str = "two_bucket"
     ) -> None:
