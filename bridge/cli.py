@@ -1,7 +1,8 @@
 """``mt5bridge``: the command line.
 
 Exit codes: 0 success; 1 the work failed at run time; 2 bad input (usage, config, fixture, data
-file); 3 the peer could not be reached or refused us (brain, terminal, control endpoint).
+file, a port already taken, an unknown strategy verb or argument); 3 the peer could not be
+reached or refused us (brain, terminal, control endpoint); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_PEER = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -159,6 +161,8 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
+    import zmq
+
     from bridge.config import load_config
     from bridge.live.recorder import Recorder
     from bridge.persist.store import Store
@@ -170,7 +174,17 @@ def cmd_run(a: argparse.Namespace) -> int:
     store = Store(cfg.store.url, mode="run", config=config_identity(Path(a.config)))
     recorder = Recorder(a.record) if a.record else None
     start = "resume" if a.resume else "fresh" if a.fresh else "auto"
-    runner = BrainRunner(cfg, secret, store, record=recorder, start=start)
+    try:
+        runner = BrainRunner(cfg, secret, store, record=recorder, start=start)
+    except (zmq.ZMQError, OSError) as exc:  # the port is taken (another brain?) or not ours
+        store.close()  # nothing was written: the journal goes with it
+        endpoint = cfg.brain.endpoint
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise ValueError(
+            f"{a.config}: brain.endpoint {endpoint} (or control_endpoint "
+            f"{cfg.brain.control_endpoint}): cannot bind: {why}; is another brain running? "
+            "choose another port"
+        ) from None
     logging.getLogger("mt5bridge").info(
         "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
     )
@@ -240,7 +254,9 @@ def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
         a.endpoint or cfg.brain.control_endpoint, secret_from_env(cfg.brain.secret_env), verb, arg
     )
     print(json.dumps(reply, indent=2))
-    return EXIT_OK if reply.get("ok") else EXIT_PEER
+    if reply.get("ok"):
+        return EXIT_OK
+    return EXIT_INPUT if reply.get("bad_input") else EXIT_PEER
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -423,6 +439,9 @@ def main(argv: list[str] | None = None) -> int:
     except (TerminalRefused, TimeoutError, ConnectionError) as exc:
         print(f"mt5bridge {a.command}: {exc}", file=sys.stderr)
         return EXIT_PEER
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback
+        print(f"mt5bridge {a.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

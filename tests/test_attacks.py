@@ -14,6 +14,7 @@ import zmq
 from bridge.brain.engine import Engine
 from bridge.live.control import control_call
 from bridge.live.server import BrainServer
+from tests.helpers import Scripted
 
 SECRET = b"attack-secret"
 
@@ -177,3 +178,24 @@ def test_a_strategy_naming_a_symbol_the_fixture_lacks_is_a_clear_error() -> None
     s = EmaCross(EmaCrossParams(symbol="US100.cash"), name="mine")  # another broker's name
     with pytest.raises(FixtureError, match=r"strategy mine names 'US100\.cash'.*closest: US100"):
         run_backtest(fx, [s])
+
+
+def test_an_unknown_verb_or_strategy_is_bad_input_exit_code_2(
+    brain: tuple[BrainServer, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before: answered like a peer that refused us (exit code 3)."""
+    import os
+
+    from bridge import cli
+
+    srv, ctl = brain
+    reply = control_call(ctl, SECRET, "strategy", "nobody:pause")
+    assert not reply["ok"] and "no terminal is connected" in reply["error"]  # not a vacuous ok
+    srv.engines["t"] = Engine([Scripted()], {}, lambda c: None)
+    for verb, arg in (("strategy", "nobody:pause"), ("frobnicate", "")):
+        reply = control_call(ctl, SECRET, verb, arg)
+        assert not reply["ok"] and reply["bad_input"] is True, reply
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[brain]\ncontrol_endpoint = "{ctl}"\nsecret_env = "ATTACK_SECRET"\n')
+    monkeypatch.setitem(os.environ, "ATTACK_SECRET", SECRET.decode())
+    assert cli.main(["strategy", "nobody", "pause", "--config", str(cfg)]) == cli.EXIT_INPUT

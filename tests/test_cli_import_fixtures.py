@@ -56,6 +56,22 @@ def test_import_mt5_export_bars_tab_layout(tmp_path: Path) -> None:
     assert second_line == "2026-01-05 01:05:00,2650.1,2650.5,2649.9,2650.2,12,30,0"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig"])
+def test_an_mt5_export_in_utf16_is_imported(tmp_path: Path, encoding: str) -> None:
+    """MT5 writes its exports as UTF-16 as often as not. Before: refused (or a traceback)."""
+    src = tmp_path / "export.csv"
+    text = (
+        "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+        "2026.01.05\t01:05:00\t2650.10\t2650.50\t2649.90\t2650.20\t12\t0\t30\n"
+    )
+    data = text.encode(encoding)
+    if encoding == "utf-16-le":
+        data = b"\xff\xfe" + data  # a byte order mark, as MT5 writes it
+    src.write_bytes(data)
+    bars, _dst = import_csv(src, "XAUUSD", tmp_path / "fx")
+    assert len(bars) == 1 and bars.close.tolist() == [2650.2]
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
@@ -215,3 +231,37 @@ def test_bad_tick_files_name_the_row(tmp_path: Path, body: str, error: str) -> N
     f.write_text(body)
     with pytest.raises(FixtureError, match=error):
         read_ticks(f, "X")
+
+
+def test_a_port_already_taken_is_bad_input_and_leaves_no_journal(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "run.toml"
+        cfg.write_text(
+            f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\ncontrol_endpoint = ""\n'
+            f'secret_env = "PORT_TEST_SECRET"\n[store]\nurl = "sqlite:///{tmp_path / "a.sqlite"}"\n'
+        )
+        os.environ["PORT_TEST_SECRET"] = "x"
+        try:
+            assert main(["run", "--config", str(cfg)]) == EXIT_INPUT
+        finally:
+            del os.environ["PORT_TEST_SECRET"]
+    assert not list(tmp_path.glob("mt5bridge-journal-*"))
+
+
+def test_ctrl_c_is_one_line_and_exit_code_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bridge.cli as cli
+
+    def interrupted(_a: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "cmd_backtest", interrupted)
+    assert main(["backtest", "--out", "x"]) == cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "mt5bridge backtest: interrupted\n"

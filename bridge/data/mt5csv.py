@@ -41,13 +41,17 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
     """Either layout -> a frame in the copy_rates layout (``time`` as datetime64)."""
     try:
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8-sig") as fh:
+        with opener(path, "rb") as raw:
+            head = raw.read(4)
+        # MT5 writes its exports as UTF-16 (with a byte order mark) as often as UTF-8
+        encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+        with opener(path, "rt", encoding=encoding) as fh:
             first = fh.readline()
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise FixtureError(f"{path}: cannot read ({exc})") from exc
     try:
         if first.lstrip().startswith("<DATE>"):
-            df = pd.read_csv(path, sep="\t").rename(columns=EXPORT_COLUMNS)
+            df = pd.read_csv(path, sep="\t", encoding=encoding).rename(columns=EXPORT_COLUMNS)
             missing = sorted(set(EXPORT_COLUMNS.values()) - set(df.columns) - {"real_volume"})
             if missing:
                 raise FixtureError(f"{path}: MT5 export without columns {missing}")
@@ -59,7 +63,7 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
                 errors="coerce",
             )
         else:
-            df = pd.read_csv(path)
+            df = pd.read_csv(path, encoding=encoding)
             df.columns = [c.lower() for c in df.columns]
             if "timestamp" in df.columns and "time" not in df.columns:
                 df = df.rename(columns={"timestamp": "time"})

@@ -60,14 +60,16 @@ def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
         host.log("resume")
         return {"ok": True}
     if verb == "strategy":
+        if not host.engines:
+            return {"ok": False, "error": "no terminal is connected yet: no strategy to command"}
         name, _, rest = arg.partition(":")
         sverb, _, sarg = rest.partition(":")
         try:
             for tid, eng in host.engines.items():
                 eng.control(name, sverb, sarg)
                 host.checkpoint_now(tid)
-        except ValueError as exc:
-            return {"ok": False, "error": str(exc)}
+        except ValueError as exc:  # an unknown strategy, verb or argument: the caller's input
+            return {"ok": False, "error": str(exc), "bad_input": True}
         finally:
             host.settle()
         host.log("strategy_control", strategy=name, verb=sverb, arg=sarg)
@@ -75,7 +77,7 @@ def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
     if verb == "stop":
         host.stop_event.set()
         return {"ok": True}
-    return {"ok": False, "error": f"unknown verb {verb!r}"}
+    return {"ok": False, "error": f"unknown verb {verb!r}", "bad_input": True}
 
 
 def status(host: Host) -> dict[str, Any]:
