@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fuzz_atheris.py frames --runs 200000
 
 fixtures: $(STAMP)
-	$(BIN)/python -m bridge.data.fixturegen --out fixtures/demo --seed 7 --days 5
+	$(BIN)/python -m bridge.data.fixturegen --out bridge/data/demo --seed 7 --days 5
 	$(BIN)/python -m bridge.data.fixturegen --out fixtures/ticks_demo --seed 8 --ticks
 
 clean:

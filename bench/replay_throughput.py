@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bridge.core import events as ev
-from bridge.data.fixtures import load_fixture
+from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
 from bridge.replay.backtest import run_backtest
 from bridge.wire import codec
 from strategies.ema_cross import EmaCross, EmaCrossParams
@@ -25,7 +25,7 @@ def main() -> None:
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}"
     )
-    fx = load_fixture(ROOT / "fixtures" / "demo")
+    fx = load_fixture(DEMO_FIXTURE)
     bars = sum(len(b) for b in fx.bars.values())
     runs = []
     for _ in range(3):

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bridge.core.columns import BarArrays
 from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
 from bridge.data.fixturegen import generate
-from bridge.data.fixtures import Fixture, load_fixture
+from bridge.data.fixtures import DEMO_FIXTURE, Fixture, load_fixture
 from bridge.replay.backtest import run_backtest
 from strategies.range_breakout import RangeBreakout
 from strategies.range_breakout_params import RangeBreakoutParams
@@ -44,7 +44,7 @@ P = RangeBreakoutParams(sizing="fixed", fixed_lots=1.0)
 
 
 def synthetic(bars: int, seed: int) -> Fixture:
-    demo = load_fixture(ROOT / "fixtures" / "demo")
+    demo = load_fixture(DEMO_FIXTURE)
     days = bars // 2 // 1360 + 2
     cols = generate(seed, days)
     out = {}

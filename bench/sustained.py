@@ -65,9 +65,9 @@ def main() -> None:
         help="the brain logs every frame and writes crash checkpoints, as a brain with a store",
     )
     a = ap.parse_args()
-    from bridge.data.fixtures import load_fixture
+    from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
 
-    fx = load_fixture(ROOT / "fixtures" / "demo")
+    fx = load_fixture(DEMO_FIXTURE)
     q = mp.get_context("spawn").Queue()
     rdir = tempfile.mkdtemp(prefix="mt5bridge-sustained-") if a.recovery else ""
     p = mp.get_context("spawn").Process(target=brain, args=(q, a.transport, rdir))

@@ -24,7 +24,6 @@ from typing import Any
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_PEER = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class Progress:
@@ -51,8 +50,11 @@ class Progress:
 
 
 def _fixture_path(p: str) -> Path:
-    path = Path(p)
-    return path if path.is_absolute() or path.exists() else ROOT / path
+    """--fixture: "demo" (the bundled fixture) or a path from the working folder; a config's
+    replay.fixture was made absolute (from the config's folder) when it was loaded."""
+    from bridge.data.fixtures import resolve_fixture
+
+    return resolve_fixture(p)
 
 
 # -- commands --------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class StrategyCfg(_Strict):
 
 
 class ReplayCfg(_Strict):
-    fixture: str = "fixtures/demo"
+    fixture: str = "demo"  # the bundled demo fixture; a path is relative to the config file
 
 
 class Config(_Strict):
@@ -135,6 +135,7 @@ def load_config(path: Path | str) -> Config:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    _paths_from(raw, path.resolve().parent)
     kinds = [s.get("kind", "") for s in raw.get("strategies", []) if isinstance(s, dict)]
     here = str(path.resolve().parent)
     if any(":" in str(k) for k in kinds) and here not in sys.path:
@@ -142,9 +143,27 @@ def load_config(path: Path | str) -> Config:
     return parse_config(raw, str(path))
 
 
+def _paths_from(raw: dict[str, Any], folder: Path) -> None:
+    """Paths in a config are relative to the config file: the replay fixture and a SQLite
+    store's file (so a config runs the same from any working folder)."""
+    replay = raw.get("replay")
+    if isinstance(replay, dict) and isinstance(replay.get("fixture"), str):
+        fixture = replay["fixture"]
+        if fixture != "demo" and not Path(fixture).expanduser().is_absolute():
+            replay["fixture"] = str(folder / fixture)
+    store = raw.get("store")
+    prefix = "sqlite:///"
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        url = store["url"]
+        if url.startswith(prefix) and not url.endswith(":memory:"):
+            file = Path(url[len(prefix) :]).expanduser()
+            if not file.is_absolute():
+                store["url"] = prefix + str(folder / file)
+
+
 DEMO = {
     "store": {"url": "sqlite:///{out}/mt5bridge.sqlite"},
-    "replay": {"fixture": "fixtures/demo"},
+    "replay": {"fixture": "demo"},
     "strategies": [
         {
             "kind": "range_breakout",

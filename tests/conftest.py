@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from bridge.data.fixtures import Fixture, load_fixture
+from bridge.data.fixtures import DEMO_FIXTURE, Fixture, load_fixture
 
 # CI runs the same examples every time (a submission is judged on a reproducible run); local
 # runs keep exploring new examples.
@@ -24,7 +24,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def demo_fixture() -> Fixture:
-    return load_fixture(ROOT / "fixtures" / "demo")
+    return load_fixture(DEMO_FIXTURE)
 
 
 def shared_file(rel: str) -> Path:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bridge.config import ConfigError, load_config
-from bridge.data.fixtures import FixtureError, load_fixture, read_bars
+from bridge.data.fixtures import DEMO_FIXTURE, FixtureError, load_fixture, read_bars
 from bridge.data.mt5csv import read_mt5_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="mt5bridge-fuzz-"))
 
 def seeds() -> dict[str, bytes]:
     """A valid input per target, the starting point of mutations."""
-    demo = ROOT / "fixtures" / "demo"
+    demo = DEMO_FIXTURE
     bars = gzip.decompress((demo / "US100_M1.csv.gz").read_bytes()).splitlines()[:40]
     return {
         "config": (ROOT / "configs" / "live.example.toml").read_bytes(),
@@ -49,7 +49,7 @@ def config(data: bytes) -> None:
 def fixture(data: bytes) -> None:
     folder = _TMP / "fixture"
     folder.mkdir(exist_ok=True)
-    demo = ROOT / "fixtures" / "demo"
+    demo = DEMO_FIXTURE
     for name in ("US100_M1.csv.gz", "SPX500_M1.csv.gz", "XAUUSD_M1.csv.gz"):
         link = folder / name
         if not link.exists():

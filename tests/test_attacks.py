@@ -169,12 +169,11 @@ def test_bar_prices_of_zero_and_a_truncated_gz_are_clear_errors(tmp_path: Path) 
 
 
 def test_a_strategy_naming_a_symbol_the_fixture_lacks_is_a_clear_error() -> None:
-    from bridge.data.fixtures import FixtureError, load_fixture
+    from bridge.data.fixtures import DEMO_FIXTURE, FixtureError, load_fixture
     from bridge.replay.backtest import run_backtest
     from strategies.ema_cross import EmaCross, EmaCrossParams
-    from tests.conftest import ROOT
 
-    fx = load_fixture(ROOT / "fixtures" / "demo")  # US100, SPX500, XAUUSD
+    fx = load_fixture(DEMO_FIXTURE)  # US100, SPX500, XAUUSD
     s = EmaCross(EmaCrossParams(symbol="US100.cash"), name="mine")  # another broker's name
     with pytest.raises(FixtureError, match=r"strategy mine names 'US100\.cash'.*closest: US100"):
         run_backtest(fx, [s])

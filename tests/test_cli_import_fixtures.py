@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import EXIT_INPUT, EXIT_OK, main
-from bridge.data.fixtures import FixtureError, load_fixture, market_events, read_bars
+from bridge.data.fixtures import DEMO_FIXTURE, FixtureError, load_fixture, market_events, read_bars
 from bridge.data.mt5csv import import_csv
 from tests.conftest import shared_file
 
@@ -170,10 +170,9 @@ def test_missing_secret_variable_is_a_clear_error(
 
 def test_committed_fixtures_are_what_the_seeded_generator_makes(tmp_path: Path) -> None:
     from bridge.data.fixturegen import write
-    from tests.conftest import ROOT
 
     write(tmp_path, seed=7, days=5)
-    for f in sorted((ROOT / "fixtures" / "demo").iterdir()):
+    for f in sorted((DEMO_FIXTURE).iterdir()):
         fresh = (tmp_path / f.name).read_bytes()
         assert fresh == f.read_bytes(), f"{f.name} differs: run make fixtures"
 

@@ -17,9 +17,8 @@ from bridge.brain.indicators import ATR, EMA, Returns, atr_values, ema_values
 from bridge.brain.tape import Tape, aggregate, merged_times
 from bridge.core.columns import BarArrays
 from bridge.core.events import Bar
-from bridge.data.fixtures import Fixture, load_fixture
+from bridge.data.fixtures import DEMO_FIXTURE, Fixture, load_fixture
 from strategies.beta_hedge import BetaHedge, HedgeSeries
-from tests.conftest import ROOT
 
 prices = st.floats(1.0, 1000.0, allow_nan=False, allow_infinity=False)
 
@@ -91,7 +90,7 @@ def bar_arrays(sym: str, minutes: list[int], seed: int) -> BarArrays:
 
 @cache
 def demo_specs() -> Fixture:
-    return load_fixture(ROOT / "fixtures" / "demo")
+    return load_fixture(DEMO_FIXTURE)
 
 
 minute_sets = st.lists(st.integers(0, 400), min_size=1, max_size=150, unique=True).map(sorted)

@@ -6,7 +6,7 @@ rises at the European open (10:00) and peaks at the US cash open (16:30), volati
 US100 and SPX500 strongly correlated (SPX500 moving about 0.8 of US100 in percent), XAUUSD on
 its own, and spreads in points that widen in thin hours.
 
-    python -m bridge.data.fixturegen --out fixtures/demo --seed 7 --days 5
+    python -m bridge.data.fixturegen --out bridge/data/demo --seed 7 --days 5
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def write(folder: Path, seed: int, days: int) -> None:
 
 TICKS_TOML = """\
 # XAUUSD ticks for one generated trading day (server time UTC+2), for tests that need a real
-# tick stream rather than the four-tick path through M1 bars. Specification as in fixtures/demo.
+# tick stream rather than the four-tick path through M1 bars. Specification as in bridge/data/demo.
 name = "ticks_demo"
 
 [account]

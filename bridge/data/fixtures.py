@@ -29,6 +29,20 @@ from bridge.data.sessions import with_early_closes
 from bridge.wire.codec import SPEC_FIELDS
 
 BAR_COLUMNS = ("time", "open", "high", "low", "close", "tick_volume", "spread")
+# the demo fixture, shipped with the package; a config or --fixture names it "demo"
+DEMO_FIXTURE = Path(__file__).resolve().parent / "demo"
+
+
+def resolve_fixture(name: str, base: Path | None = None) -> Path:
+    """A fixture named in a config or on the command line: "demo" is the bundled one; a
+    relative path is taken from ``base`` (the config file's folder; the working folder when
+    None)."""
+    if name == "demo":
+        return DEMO_FIXTURE
+    path = Path(name).expanduser()
+    if path.is_absolute() or base is None:
+        return path
+    return base / path
 
 
 class FixtureError(ValueError):
