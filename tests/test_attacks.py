@@ -188,11 +188,11 @@ def test_an_unknown_verb_or_strategy_is_bad_input_exit_code_2(
     from bridge import cli
 
     srv, ctl = brain
-    reply = control_call(ctl, SECRET, "strategy", "nobody:pause")
+    reply = control_call(ctl, SECRET, "strategy", "nobody:pause", timeout_ms=20_000)
     assert not reply["ok"] and "no terminal is connected" in reply["error"]  # not a vacuous ok
     srv.engines["t"] = Engine([Scripted()], {}, lambda c: None)
     for verb, arg in (("strategy", "nobody:pause"), ("frobnicate", "")):
-        reply = control_call(ctl, SECRET, verb, arg)
+        reply = control_call(ctl, SECRET, verb, arg, timeout_ms=20_000)
         assert not reply["ok"] and reply["bad_input"] is True, reply
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[brain]\ncontrol_endpoint = "{ctl}"\nsecret_env = "ATTACK_SECRET"\n')

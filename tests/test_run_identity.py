@@ -155,3 +155,20 @@ def test_resume_and_fresh_together_are_refused_with_exit_code_2(tmp_path: Path) 
         timeout=60,
     )
     assert out.returncode == 2 and "not allowed with argument" in out.stderr
+
+
+def test_a_strategy_naming_a_symbol_the_terminal_lacks_is_halted_and_told(
+    day_fixture: Path, tmp_path: Path
+) -> None:
+    """Before: it ran live with no trades and no message (the fixture check covers backtests
+    only)."""
+    strats = [{**STRATS[0], "params": {**STRATS[0]["params"], "symbol": "US100.cash"}}, STRATS[1]]
+    run = Run(tmp_path / "e.sqlite", strats)
+    run.stream(day_fixture, 300)
+    (eng,) = run.runner.server.engines.values()
+    halted = dict(eng.gate.halted_magics)
+    run.stop()
+    (why,) = halted.values()
+    assert "names 'US100.cash', which terminal fake-1 does not offer (closest: US100)" in why
+    assert [d["magic"] for k, d in run.logs if k == "symbol_missing"] == [strats[0]["magic"]]
+    assert all(t.magic != strats[0]["magic"] for t in eng.portfolio.trades)

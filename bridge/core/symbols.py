@@ -194,3 +194,12 @@ def format_sessions(sessions: tuple[Session, ...]) -> str:
         return date.fromordinal(_EPOCH_ORDINAL + s.day).isoformat()
 
     return ";".join(f"{day(s)}:{hhmm(s.start_min)}-{hhmm(s.end_min)}" for s in sessions)
+
+
+def closest_names(symbol: str, have: list[str]) -> list[str]:
+    """The names in ``have`` that ``symbol`` most likely meant (a broker's suffix: US100 ->
+    US100.cash), best first."""
+    import difflib
+
+    close = difflib.get_close_matches(symbol, have, n=3, cutoff=0.4)
+    return close + [h for h in have if h.startswith(symbol) and h not in close]

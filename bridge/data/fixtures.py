@@ -8,7 +8,6 @@ the fake terminal and in-process replay send through the same code.
 
 from __future__ import annotations
 
-import difflib
 import heapq
 import tomllib
 import zlib
@@ -22,7 +21,7 @@ import pandas as pd
 
 from bridge.core import events as ev
 from bridge.core.columns import BarArrays, TickArrays
-from bridge.core.symbols import SymbolSpec, parse_sessions
+from bridge.core.symbols import SymbolSpec, closest_names, parse_sessions
 from bridge.data.account import AccountSettings
 from bridge.data.intrabar import BAR_CLOSE_OFFSET_MS, TICK_OFFSETS_MS, path
 from bridge.data.sessions import with_early_closes
@@ -216,8 +215,7 @@ def require_symbols(fx: Fixture, wanted: dict[str, tuple[str, ...]]) -> None:
         for sym in symbols:
             if sym in fx.specs:
                 continue
-            close = difflib.get_close_matches(sym, have, n=3, cutoff=0.4)
-            close += [h for h in have if h.startswith(sym) and h not in close]
+            close = closest_names(sym, have)
             hint = f"; closest: {', '.join(close)}" if close else f"; it has {', '.join(have)}"
             problems.append(f"strategy {name} names {sym!r}, not in the fixture{hint}")
     if problems:

@@ -5,8 +5,10 @@ them. No new position is opened on books that may miss a fill until that is done
 
 from __future__ import annotations
 
+from bridge.brain.engine import Engine
 from bridge.brain.reconcile import reconcile
 from bridge.core import events as ev
+from bridge.core.symbols import closest_names
 from bridge.core.wallclock import wall_ms
 from bridge.live.terminal_session import Host, Link
 
@@ -51,6 +53,10 @@ def snapshot_done(host: Host, link: Link) -> None:
     )
     host.stats.reconciliations.append(rep.as_dict())
     host.log("reconciled", terminal=link.terminal_id, cold=cold, **rep.as_dict())
+    for magic, why in missing_symbols(eng, link.terminal_id).items():
+        if eng.gate.halted_magics.get(magic) != why:
+            eng.gate.halted_magics[magic] = why
+            host.log("symbol_missing", terminal=link.terminal_id, magic=magic, reason=why)
     if eng.gate.halted.startswith(f"terminal {link.terminal_id} silent"):
         eng.gate.resume()
         host.log("resumed", terminal=link.terminal_id)
@@ -63,3 +69,23 @@ def snapshot_done(host: Host, link: Link) -> None:
     else:
         sess.accounted()  # everything up to now is accounted for
     host.checkpoint_now(link.terminal_id)
+
+
+def missing_symbols(eng: Engine, terminal_id: str) -> dict[int, str]:
+    """Strategies naming a symbol the terminal does not offer (it sent no SPEC for it): each is
+    halted with the reason, naming the closest names the terminal has, instead of running with
+    no trades and no message."""
+    have = sorted(eng.specs)
+    out = {}
+    for s in eng.strategies:
+        for sym in s.symbols:
+            if sym in eng.specs:
+                continue
+            close = closest_names(sym, have)
+            hint = f"closest: {', '.join(close)}" if close else f"it offers {', '.join(have)}"
+            out[s.magic] = (
+                f"strategy {s.name} names {sym!r}, which terminal {terminal_id} does not offer "
+                f"({hint}): name the broker's symbol in the strategy's parameters"
+            )
+            break
+    return out
