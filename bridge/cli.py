@@ -148,6 +148,21 @@ def cmd_demo(a: argparse.Namespace) -> int:
     return EXIT_OK if same else EXIT_FAIL
 
 
+class JsonLines(logging.Formatter):
+    """A log record as one JSON object: time (UTC, ISO 8601), level, logger, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        return json.dumps(
+            {
+                "time": f"{when}.{int(record.msecs):03d}Z",
+                "level": record.levelname,
+                "logger": record.name,
+                "message": record.getMessage(),
+            }
+        )
+
+
 def stop_on_signals(stop: threading.Event) -> None:
     """SIGINT and SIGTERM ask the serve loop to stop (it looks between polls) instead of raising
     KeyboardInterrupt wherever the main thread happens to be: raised inside pyzmq's frame
@@ -314,6 +329,12 @@ def parser() -> argparse.ArgumentParser:
         prog="mt5bridge", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="log warnings and errors only (run logs more)"
+    )
+    p.add_argument(
+        "--log-json", action="store_true", help="log one JSON object a line (for log collectors)"
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("run", help="serve terminals live: bind the brain's socket and trade")
@@ -427,11 +448,13 @@ def main(argv: list[str] | None = None) -> int:
     from bridge.wire.codec import FrameError
 
     a = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if a.verbose or a.command == "run" else logging.WARNING,
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    level = logging.INFO if a.verbose or a.command == "run" else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    if a.log_json:
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.WARNING if a.quiet else level, handlers=[handler])
     try:
         code: int = a.fn(a)
         return code

@@ -17,6 +17,7 @@ from bridge.brain.strategy import Strategy
 from bridge.config import Config
 from bridge.core.wallclock import wall_ms
 from bridge.live.server import BrainServer
+from bridge.live.trade_log import TradeLog
 from bridge.persist import recovery
 from bridge.persist.store import Store
 from bridge.report import write_outputs
@@ -62,11 +63,14 @@ def engine_factory(
                     {"magic": s.magic, "name": s.name, "state": text, "time_ms": eng.now_ms},
                 )
 
+        trades = TradeLog(terminal_id)
+
         def audit(kind: str, row: dict[str, Any]) -> None:
             if kind in ACCOUNT_ROWS and eng is not None:
                 row["account"] = eng.account_key  # the same ticket on two accounts: two rows
-            assert store is not None
-            store.audit(kind, row)
+            trades(kind, row)
+            if store is not None:
+                store.audit(kind, row)
 
         eng = Engine(
             strategies,
@@ -74,7 +78,7 @@ def engine_factory(
             send,
             limits=cfg.risk.limits(),
             id_prefix=f"{prefix}{terminal_id[:6]}",
-            audit=audit if store is not None else None,
+            audit=audit,
             on_state=on_state,
         )
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms

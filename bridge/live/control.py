@@ -35,11 +35,11 @@ def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
     """One control request: verify its MAC and freshness, refuse a replay, then do the verb."""
     now = time.time() * 1000
     try:
-        verb, arg, t, given = raw.decode("ascii").split("|")
+        verb, arg, t, nonce, given = raw.decode("ascii").split("|")
         fresh = abs(now - int(t)) < FRESH_MS
     except (UnicodeDecodeError, ValueError):
         return {"ok": False, "error": "malformed control request"}
-    if not fresh or not auth.verify(host.secret, f"{verb}|{arg}|{t}", given):
+    if not fresh or not auth.verify(host.secret, f"{verb}|{arg}|{t}|{nonce}", given):
         host.log("control_refused", verb=verb)
         return {"ok": False, "error": "not authenticated"}
     if not seen.first_time(given, now):
@@ -126,8 +126,11 @@ def control_call(
     s.setsockopt(zmq.RCVTIMEO, timeout_ms)
     s.connect(endpoint)
     try:
-        t = str(int(time.time() * 1000))
-        s.send_string(f"{verb}|{arg}|{t}|{auth.mac(secret, f'{verb}|{arg}|{t}')}")
+        # the time bounds a capture's use; the nonce tells two identical commands apart (the
+        # same one sent twice within a millisecond is not a replay)
+        t, nonce = str(int(time.time() * 1000)), auth.new_nonce()
+        body = f"{verb}|{arg}|{t}|{nonce}"
+        s.send_string(f"{body}|{auth.mac(secret, body)}")
         reply: dict[str, Any] = json.loads(s.recv_string())
         return reply
     except zmq.Again:

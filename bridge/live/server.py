@@ -26,6 +26,7 @@ from bridge.live.ledger import Ledger, store_fill
 from bridge.live.noise import LogBudget, NoiseStats
 from bridge.live.resync import request_snapshot, snapshot_done
 from bridge.live.terminal_session import Link, Stats, TerminalSession
+from bridge.live.trade_log import SUMMARY_EVERY_MS, summary
 from bridge.live.warm import OrderPathWarmer
 from bridge.persist.recovery import Checkpoints
 from bridge.wire import codec
@@ -35,7 +36,7 @@ log = logging.getLogger("mt5bridge.server")
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 DB_HALT = "audit trail cannot be written (database down or disk full): no new position"
-CONTROL_MAX_BYTES = 4096  # a control request is a verb, an argument, a time and a MAC
+CONTROL_MAX_BYTES = 4096  # a control request: a verb, an argument, a time, a nonce and a MAC
 MAX_UNTRUSTED_LINKS = 256  # connections not yet authenticated the brain keeps state for
 MAX_UNTRUSTED_BAD = 8  # bad frames an unauthenticated connection may send before it is dropped
 
@@ -102,6 +103,7 @@ class BrainServer:
         self.noise = NoiseStats()
         self.budget = LogBudget(self.log, started=wall_ms())
         self.auth_ms = AUTH_MS
+        self._summary_wall = wall_ms()  # a summary of every terminal once a minute
         self.stop_event = threading.Event()
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         self.transport = open_endpoint(transport, endpoint)
@@ -276,6 +278,10 @@ class BrainServer:
             if not link.stale and now - link.last_rx > self.silence_ms:
                 self._terminal_lost(link, f"terminal {link.terminal_id} silent")
                 self.log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
+        if now - self._summary_wall >= SUMMARY_EVERY_MS:
+            self._summary_wall = now
+            for tid, eng in self.engines.items():
+                summary(tid, eng)
         for tid, eng in self.engines.items():
             if eng.orders.open_orders and eng.orders.expire(now):
                 self.checkpoint_now(tid)
