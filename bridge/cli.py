@@ -1,4 +1,4 @@
-"""``mt5bridge``: the command line.
+"""mt5bridge: trade a MetaTrader 5 account from Python (backtest, demo, live brain, tools).
 
 Exit codes: 0 success; 1 the work failed at run time; 2 bad input (usage, config, fixture, data
 file, a port already taken, an unknown strategy verb or argument); 3 the peer could not be
@@ -69,7 +69,9 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     bar = Progress("replay")
     res = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits(), progress=bar)
     bar.done()
-    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, f"backtest {fx.name}")
+    source = Path(a.config).name if a.config else "the embedded demo config"
+    title = f"backtest of {source} on {fx.name}"
+    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, title)
     _print_summary(rep, Path(a.out))
     return EXIT_OK
 
@@ -220,7 +222,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         n = recorder.counts
         print(f"recorded {n['ticks']} ticks and {n['bars']} M1 bars: {manifest}")
     if a.out:
-        runner.write_outputs(Path(a.out), "live session")
+        runner.write_outputs(Path(a.out), f"live session of {Path(a.config).name}")
     return EXIT_OK
 
 
@@ -359,12 +361,12 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "fake-terminal", help="connect to a brain as the EA would and replay a fixture"
     )
-    s.add_argument("--fixture", required=True)
-    s.add_argument("--endpoint", default="tcp://127.0.0.1:5555")
+    s.add_argument("--fixture", required=True, help="fixture folder, or demo for the bundled one")
+    s.add_argument("--endpoint", default="tcp://127.0.0.1:5555", help="the brain's brain.endpoint")
     s.add_argument(
         "--secret-env", default="MT5BRIDGE_SECRET", help="variable holding the shared secret"
     )
-    s.add_argument("--terminal-id", default="fake-1")
+    s.add_argument("--terminal-id", default="fake-1", help="this terminal's name for the brain")
     s.add_argument(
         "--no-lockstep", action="store_true", help="stream without waiting for the brain"
     )
@@ -374,7 +376,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument(
             f"--{name}", type=float, default=0.0, help=f"fault: probability to {name} a frame"
         )
-    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--seed", type=int, default=1, help="seed of the injected faults")
     s.set_defaults(fn=cmd_fake_terminal)
 
     s = sub.add_parser(
@@ -382,20 +384,20 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--config", help="TOML config (default: the embedded demo config)")
     s.add_argument("--fixture", help="fixture folder (default: the config's replay.fixture)")
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", required=True, help="folder for the trades, equity and report")
     s.set_defaults(fn=cmd_backtest)
 
     s = sub.add_parser("demo", help="the bundled fixtures through the fake terminal over ZeroMQ")
-    s.add_argument("--out", default="out/demo")
+    s.add_argument("--out", default="out/demo", help="folder for the report and audit trail")
     s.set_defaults(fn=cmd_demo)
 
     s = sub.add_parser("report", help="print a run's metrics (a folder with report.json)")
-    s.add_argument("dir")
+    s.add_argument("dir", help="a run's output folder")
     s.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("compare", help="two runs side by side: metric, A, B, change, %% change")
-    s.add_argument("a")
-    s.add_argument("b")
+    s.add_argument("a", help="the first run's output folder")
+    s.add_argument("b", help="the second run's output folder")
     s.set_defaults(fn=cmd_compare)
 
     for verb, helptext in (
@@ -404,23 +406,23 @@ def parser() -> argparse.ArgumentParser:
         ("resume", "lift a halt"),
     ):
         s = sub.add_parser(verb, help=f"{helptext} (control endpoint, authenticated)")
-        s.add_argument("--config", required=True)
+        s.add_argument("--config", required=True, help="the running brain's config")
         s.add_argument("--endpoint", help="control endpoint (default: the config's)")
         if verb == "halt":
-            s.add_argument("--reason", default="operator halt")
+            s.add_argument("--reason", default="operator halt", help="said in the halt")
         s.set_defaults(fn=lambda a, v=verb: _control(a, v, getattr(a, "reason", "")))
 
     s = sub.add_parser("strategy", help="an operator command for one strategy of a running brain")
     s.add_argument("name", help="the strategy's name in the config")
     s.add_argument("verb", help="e.g. pause, resume, halt (each strategy lists its own)")
-    s.add_argument("arg", nargs="?", default="")
-    s.add_argument("--config", required=True)
+    s.add_argument("arg", nargs="?", default="", help="the verb's argument, if it takes one")
+    s.add_argument("--config", required=True, help="the running brain's config")
     s.add_argument("--endpoint", help="control endpoint (default: the config's)")
     s.set_defaults(fn=lambda a: _control(a, "strategy", f"{a.name}:{a.verb}:{a.arg}"))
 
     s = sub.add_parser("import-mt5-csv", help="MT5 bar export or copy_rates CSV -> fixture bars")
-    s.add_argument("src")
-    s.add_argument("--symbol", required=True)
+    s.add_argument("src", help="the CSV file (UTF-8 or UTF-16, or .gz)")
+    s.add_argument("--symbol", required=True, help="the symbol the bars are of")
     s.add_argument("--out", required=True, help="fixture folder")
     s.add_argument(
         "--shift-hours",
