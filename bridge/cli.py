@@ -295,9 +295,13 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
 
 def cmd_import(a: argparse.Namespace) -> int:
+    from bridge.data.fixtures import resolve_fixture
     from bridge.data.mt5csv import import_csv
 
-    bars, dst = import_csv(Path(a.src), a.symbol, Path(a.out), a.shift_hours, a.spread)
+    spec_from = resolve_fixture(a.spec_from) if a.spec_from else None
+    bars, dst = import_csv(
+        Path(a.src), a.symbol, Path(a.out), a.shift_hours, a.spread, spec_from, a.spec_symbol
+    )
     print(f"{len(bars)} M1 bars of {a.symbol} -> {dst}")
     return EXIT_OK
 
@@ -431,6 +435,12 @@ def parser() -> argparse.ArgumentParser:
         help="hours to add to the file's times to reach broker server time (default 0)",
     )
     s.add_argument("--spread", type=int, help="fixed spread in points, for files without one")
+    s.add_argument(
+        "--spec-from",
+        help="a fixture (or demo) whose account and symbol specification are copied into the "
+        "new one, marked as copied (check them against your broker's)",
+    )
+    s.add_argument("--spec-symbol", help="the symbol of --spec-from to copy (default: --symbol)")
     s.set_defaults(fn=cmd_import)
     return p
 

@@ -264,3 +264,32 @@ def test_ctrl_c_is_one_line_and_exit_code_130(
     monkeypatch.setattr(cli, "cmd_backtest", interrupted)
     assert main(["backtest", "--out", "x"]) == cli.EXIT_INTERRUPTED == 130
     assert capsys.readouterr().err == "mt5bridge backtest: interrupted\n"
+
+
+def test_an_import_can_copy_its_specification_from_another_fixture(tmp_path: Path) -> None:
+    """Before: the import wrote an empty account and a specification stub, and a backtest
+    failed until the values were typed by hand."""
+    src = tmp_path / "export.csv"
+    rows = "".join(
+        f"2026.01.05\t{10 + m // 60:02d}:{m % 60:02d}:00\t{21000 + m}\t{21002 + m}\t"
+        f"{20999 + m}\t{21001 + m}\t12\t0\t30\n"
+        for m in range(600)
+    )
+    src.write_text(
+        "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n" + rows
+    )
+    out = tmp_path / "mine"
+    args = ["import-mt5-csv", str(src), "--symbol", "US100.cash", "--out", str(out)]
+    assert main([*args, "--spec-from", "demo", "--spec-symbol", "US100"]) == EXIT_OK
+    text = (out / "fixture.toml").read_text()
+    assert "copied from" in text and "check every value" in text
+    fx = load_fixture(out)
+    assert fx.specs["US100.cash"].tick_size == 0.01 and fx.account.balance == 100000.0
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[replay]\nfixture = "mine"\n[[strategies]]\nkind = "ema_cross"\nname = "e"\n'
+        'magic = 1\nparams = { symbol = "US100.cash", timeframe = "M5" }\n'
+    )
+    assert main(["backtest", "--config", str(cfg), "--out", str(tmp_path / "o")]) == EXIT_OK
+    bad = [*args[:-1], str(tmp_path / "other"), "--spec-from", "demo", "--spec-symbol", "NOPE"]
+    assert main(bad) == EXIT_INPUT

@@ -16,7 +16,9 @@ is the copy_rates layout, gzip'd.
 from __future__ import annotations
 
 import gzip
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,9 +87,45 @@ def read_mt5_csv(path: Path) -> pd.DataFrame:
     return df
 
 
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def specification_from(fixture: Path, symbol: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The account and ``symbol``'s specification as stated in another fixture's manifest."""
+    manifest = fixture / "fixture.toml"
+    try:
+        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise FixtureError(f"{manifest}: {exc}") from exc
+    symbols = raw.get("symbols", {})
+    if symbol not in symbols:
+        raise FixtureError(
+            f"{manifest}: no symbol {symbol!r} to copy the specification of; it has "
+            f"{', '.join(sorted(symbols))}"
+        )
+    spec = {k: v for k, v in symbols[symbol].items() if k != "file"}
+    return dict(raw.get("account", {})), spec
+
+
 def import_csv(
-    src: Path, symbol: str, out_dir: Path, shift_hours: float = 0.0, spread: int | None = None
+    src: Path,
+    symbol: str,
+    out_dir: Path,
+    shift_hours: float = 0.0,
+    spread: int | None = None,
+    spec_from: Path | None = None,
+    spec_symbol: str | None = None,
 ) -> tuple[BarArrays, Path]:
+    """``spec_from``: a fixture whose account and specification of ``spec_symbol`` (default
+    ``symbol``) are copied, marked as copied, instead of a stub to fill in by hand."""
+    copied = specification_from(spec_from, spec_symbol or symbol) if spec_from else None
     df = read_mt5_csv(src)
     if shift_hours:
         df["time"] = df["time"] + pd.Timedelta(hours=shift_hours)
@@ -108,13 +146,26 @@ def import_csv(
         fh.write("".join(lines).encode())
     manifest = out_dir / "fixture.toml"
     if not manifest.exists():
-        manifest.write_text(f'name = "{out_dir.name}"\n\n[account]\n')
+        account = ""
+        if copied is not None and copied[0]:
+            account = f"# copied from {spec_from}: check it against your account\n" + "".join(
+                f"{k} = {_toml_value(v)}\n" for k, v in copied[0].items()
+            )
+        manifest.write_text(f'name = "{out_dir.name}"\n\n[account]\n{account}')
     text = manifest.read_text()
     if f'[symbols."{symbol}"]' not in text:
-        manifest.write_text(
-            text + f'\n[symbols."{symbol}"]\nfile = "{dst.name}"\n'
-            "# State the symbol specification (MT5: Symbol > Specification):\n"
-            "# digits, point, tick_size, tick_value, contract_size, volume_min,\n"
-            "# volume_step, volume_max (and optionally stops_level, sessions, ...)\n"
-        )
+        if copied is not None:
+            body = (
+                f"# copied from {spec_from} ({spec_symbol or symbol}): check every value against "
+                "your broker's Symbol > Specification\n"
+                + "".join(f"{k} = {_toml_value(v)}\n" for k, v in copied[1].items())
+            )
+        else:
+            body = (
+                "# State the symbol specification (MT5: Symbol > Specification), or import\n"
+                "# again with --spec-from a fixture that states it:\n"
+                "# digits, point, tick_size, tick_value, contract_size, volume_min,\n"
+                "# volume_step, volume_max (and optionally stops_level, sessions, ...)\n"
+            )
+        manifest.write_text(text + f'\n[symbols."{symbol}"]\nfile = "{dst.name}"\n' + body)
     return bars, dst
