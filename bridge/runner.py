@@ -106,8 +106,9 @@ class BrainRunner:
         self.cfg = cfg
         self.store = store
         b = cfg.brain
-        if store is not None:
-            run_folder(cfg, store).mkdir(parents=True, exist_ok=True)
+        folder = run_folder(cfg, store) if store is not None else None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
         self.server = BrainServer(
             engine_factory(cfg, store, secret, start),
             endpoint=endpoint or b.endpoint,
@@ -119,9 +120,7 @@ class BrainRunner:
             health=(lambda: store.healthy) if store is not None else None,
             on_log=store.log if store is not None else None,
             record=record,
-            checkpoints=recovery.Checkpoints(run_folder(cfg, store), secret)
-            if store is not None
-            else None,
+            checkpoints=recovery.Checkpoints(folder, secret) if folder is not None else None,
             transport=b.transport,
             busy_poll=b.busy_poll,
             keep_warm_ms=b.keep_warm_ms,

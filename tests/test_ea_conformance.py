@@ -13,7 +13,6 @@ mql5/check/runtime/mql5_runtime.h (sockets on POSIX, strings, arrays, time) and 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import shutil
@@ -36,6 +35,7 @@ from bridge.wire import auth, codec
 from bridge.wire.codec import SPEC_FIELDS, canonical_float
 from tests.conftest import ROOT
 from tests.helpers import Scripted
+from tests.mql5_build import build
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
 MQL5 = ROOT / "mql5"
@@ -231,28 +231,14 @@ def conformance_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text, n = vectors_mqh()
     assert n >= 30
     (work / "ConformanceVectors.mqh").write_text(text)
-    driver = work / "driver.cpp"
-    driver.write_text(
+    driver = (
         "int main(int argc, char **argv) {\n"
         "  if (argc < 4) return 64;\n"
         '  string mode(argc > 4 ? argv[4] : "");\n'
         "  return ConformanceMain(string(argv[1]), std::atoi(argv[2]), string(argv[3]), mode);\n"
         "}\n"
     )
-    spec = importlib.util.spec_from_file_location("mql5check", MQL5 / "check" / "mql5check.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    exe = work / "conformance"
-    ok, out = mod.build_executable(
-        str(work / "Conformance.mq5"),
-        [str(MQL5 / "Include")],
-        str(MQL5 / "check" / "runtime" / "mql5_runtime.h"),
-        str(driver),
-        str(exe),
-    )
-    assert ok, out[-4000:]
-    return exe
+    return build(work / "Conformance.mq5", "mql5_runtime.h", driver, work, "conformance")
 
 
 def run(exe: Path, port: int, secret: str = SECRET) -> subprocess.CompletedProcess[str]:

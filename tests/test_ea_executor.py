@@ -7,7 +7,6 @@ simulated broker did."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from bridge.core.symbols import SymbolSpec
 from tests.conftest import ROOT
 from tests.ea_broker import ACTION_DEAL, EABroker
+from tests.mql5_build import build
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
 MQL5 = ROOT / "mql5"
@@ -28,26 +28,13 @@ QUOTES = {"US100": (21000.0, 21001.5)}
 @pytest.fixture(scope="module")
 def executor_exe(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("executor")
-    driver = work / "driver.cpp"
-    driver.write_text(
+    driver = (
         "int main(int argc, char **argv) {\n"
         "  for (int i = 1; i < argc; i++) ExecuteFrame(string(argv[i]));\n"
         "  return 0;\n}\n"
     )
-    spec = importlib.util.spec_from_file_location("mql5check", MQL5 / "check" / "mql5check.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    exe = work / "executor"
-    ok, out = mod.build_executable(
-        str(MQL5 / "Tests" / "ExecutorRun.mq5"),
-        [str(MQL5 / "Include")],
-        str(MQL5 / "check" / "runtime" / "mql5_trade_runtime.h"),
-        str(driver),
-        str(exe),
-    )
-    assert ok, out[-4000:]
-    return exe
+    main_file = MQL5 / "Tests" / "ExecutorRun.mq5"
+    return build(main_file, "mql5_trade_runtime.h", driver, work, "executor")
 
 
 def run(exe: Path, broker: EABroker, files: Path, *frames: str) -> list[str]:

@@ -44,45 +44,35 @@ def test_the_readme_strategy_runs_from_a_config_by_module_and_class(tmp_path: Pa
     (toml,) = readme_blocks("toml")
     (tmp_path / "my_strategy.py").write_text(strategy_code)
     (tmp_path / "my.toml").write_text(toml)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bridge.cli",
-            "backtest",
-            "--config",
-            str(tmp_path / "my.toml"),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
+    out = backtest(tmp_path / "my.toml", tmp_path / "out")
     assert out.returncode == 0, out.stderr
     trades = (tmp_path / "out" / "trades.csv").read_text().splitlines()
     assert len(trades) >= 4 and all(t.startswith("three_down,7001,US100,buy,") for t in trades[1:])
     bad = toml.replace("lots = 0.1", 'lots = "a lot"')
     (tmp_path / "bad.toml").write_text(bad)
-    out = subprocess.run(
+    out = backtest(tmp_path / "bad.toml", tmp_path / "bad")
+    assert out.returncode == 2
+    assert "my_strategy:ThreeDownBars: lots: Input should be a valid number" in out.stderr
+
+
+def backtest(config: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``mt5bridge backtest`` in a process of its own, as a user runs it."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "bridge.cli",
             "backtest",
             "--config",
-            str(tmp_path / "bad.toml"),
+            str(config),
             "--out",
-            str(tmp_path / "bad"),
+            str(out),
         ],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=300,
     )
-    assert out.returncode == 2
-    assert "my_strategy:ThreeDownBars: lots: Input should be a valid number" in out.stderr
 
 
 def test_strategy_parameters_are_typed_and_errors_name_the_key() -> None:

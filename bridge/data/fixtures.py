@@ -172,13 +172,18 @@ def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
         raise FixtureError(f"{where}: [symbols.{symbol}]: {exc}") from exc
 
 
-def load_fixture(folder: Path | str) -> Fixture:
-    folder = Path(folder)
+def read_manifest(folder: Path) -> tuple[Path, dict[str, Any]]:
+    """A fixture's ``fixture.toml``, parsed; a FixtureError naming it when it cannot be."""
     manifest = folder / "fixture.toml"
     try:
-        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        return manifest, tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise FixtureError(f"{manifest}: {exc}") from exc
+
+
+def load_fixture(folder: Path | str) -> Fixture:
+    folder = Path(folder)
+    manifest, raw = read_manifest(folder)
     acc = raw.get("account", {})
     try:
         account = AccountSettings(**acc)

@@ -16,7 +16,6 @@ is the copy_rates layout, gzip'd.
 from __future__ import annotations
 
 import gzip
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.core.columns import BarArrays
-from bridge.data.fixtures import FixtureError, bars_from_frame
+from bridge.data.fixtures import FixtureError, bars_from_frame, read_manifest
 
 EXPORT_COLUMNS = {
     "<DATE>": "date",
@@ -99,11 +98,7 @@ def _toml_value(v: Any) -> str:
 
 def specification_from(fixture: Path, symbol: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The account and ``symbol``'s specification as stated in another fixture's manifest."""
-    manifest = fixture / "fixture.toml"
-    try:
-        raw = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise FixtureError(f"{manifest}: {exc}") from exc
+    manifest, raw = read_manifest(fixture)
     symbols = raw.get("symbols", {})
     if symbol not in symbols:
         raise FixtureError(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bridge.brain.engine import Engine
+from bridge.brain.orders import DONE, FILLED, PLACED, REJECTED
 from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from bridge.persist.store import NEVER_SENT
@@ -53,13 +54,13 @@ class OpenRows:
             return False
         magic, _state, command = row
         if r.retcode == rc.PLACED:
-            state = "placed"  # a resting order: its row stays open, the books know the order
+            state = PLACED  # a resting order: its row stays open, the books know the order
         elif r.retcode == rc.UNKNOWN_ID:
             state = NEVER_SENT
         elif r.retcode in rc.SUCCESS:
-            state = "filled" if command.startswith("OpenCmd") else "done"
+            state = FILLED if command.startswith("OpenCmd") else DONE
         else:
-            state = "rejected"
+            state = REJECTED
         ledger.audit(
             "order",
             {
