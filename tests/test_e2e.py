@@ -220,6 +220,56 @@ def test_dropped_frames_are_detected_as_gaps_and_resynchronised(
     assert "gap" in brain.kinds()
 
 
+def _times_logged(b: Brain) -> list[tuple[str, int]]:
+    """The brain's log kinds, each with its engine's market time when logged."""
+    seen: list[tuple[str, int]] = []
+    b.runner.server.on_log = lambda k, d: seen.append(
+        (k, next(iter(b.runner.server.engines.values())).now_ms)
+    )
+    return seen
+
+
+def test_an_answer_that_lost_a_position_is_asked_again_not_reconciled(
+    brain: Brain, day_fixture: Path
+) -> None:
+    """A position frame of a snapshot answer is lost: the books are not reconciled with the
+    answer (the position would be booked closed and adopted again), it is asked for again."""
+    logged = _times_logged(brain)
+    ft = FakeTerminal(
+        load_fixture(day_fixture),
+        brain.endpoint,
+        SECRET,
+        faults=Faults(lose_at=(1000,), spoil_answers=1),
+    )
+    ft.run()
+    (_cold, *resyncs) = brain.runner.server.stats.reconciliations
+    assert resyncs and all(not r["closed_meanwhile"] and not r["adopted"] for r in resyncs)
+    kinds = [k for k, _ in logged]
+    assert "gap" in kinds and "resync_spoiled" in kinds
+    assert {p.ticket for p in brain.engine.portfolio.positions.values()} == set(
+        ft.term.sim.positions
+    )
+
+
+def test_a_lockstep_answer_that_lost_its_end_is_asked_again_at_the_next_step(
+    brain: Brain, day_fixture: Path
+) -> None:
+    """A replay runs hours of market time in the resync timeout's second: a lockstep
+    terminal's answer whose end was lost is asked for again at its next quote."""
+    logged = _times_logged(brain)
+    ft = FakeTerminal(
+        load_fixture(day_fixture),
+        brain.endpoint,
+        SECRET,
+        faults=Faults(lose_at=(1000,), cut_answers=1),
+    )
+    ft.run()
+    gap_ms = next(t for k, t in logged if k == "gap")
+    again_ms = next(t for k, t in logged if k == "resync_again")
+    done_ms = [t for k, t in logged if k == "reconciled"][-1]
+    assert gap_ms < again_ms <= done_ms <= gap_ms + 60_000  # within the next minute of market
+
+
 def test_duplicated_frames_are_dropped(brain: Brain, day_fixture: Path) -> None:
     ft = FakeTerminal(
         load_fixture(day_fixture), brain.endpoint, SECRET, faults=Faults(seed=4, duplicate=0.01)

@@ -15,22 +15,27 @@ from bridge.live.terminal_session import Host, Link
 RESYNC = "resynchronising with the terminal after lost frames: no new position until reconciled"
 
 
-def request_snapshot(host: Host, link: Link) -> None:
+def request_snapshot(host: Host, link: Link, seen_ms: int = 0, end_lost: bool = False) -> None:
     """Resynchronise: first the fills made after the time frames may have been lost from
     (any that were lost are applied, the rest are recognised by ticket), then the positions
     and orders. One request at a time: a gap seen while it is answered asks again once it
     has ended; it is asked again when its answer has not ended within ``resync_timeout_ms``
-    (the end was lost); answers to older requests are ignored."""
-    if link.snapshot is not None and wall_ms() - link.snap_sent < host.resync_timeout_ms:
+    or its end is known lost (``end_lost``); answers to older requests are ignored.
+    ``seen_ms``: the server time of the frame that showed the gap."""
+    pending = link.snapshot is not None
+    if pending and not end_lost and wall_ms() - link.snap_sent < host.resync_timeout_ms:
         link.again = True  # the answer itself lost something: ask again once it has ended
         return
     sess = host.session_for(link)
     after = sess.fills_after()
+    link.deals_req = 0  # an older request's replay of fills is superseded with it
+    link.store_fills = False
     if after is not None:
         link.deals_req = link.next_request()
         host.send(link, ev.DealsSinceReq(link.deals_req, after))
     link.snap_req = link.next_request()
     link.snap_sent = wall_ms()
+    link.snap_at_ms = max(sess.last_ms, seen_ms)
     link.again = link.snap_waiting = False
     link.snapshot = []
     sess.engine.gate.resyncing = RESYNC
@@ -39,6 +44,12 @@ def request_snapshot(host: Host, link: Link) -> None:
 
 
 def snapshot_done(host: Host, link: Link) -> None:
+    if link.again:
+        # frames were lost while the answer came: one of them may be a position of it, and
+        # books reconciled with it would close that position here; ask again instead
+        host.log("resync_spoiled", terminal=link.terminal_id, request=link.snap_req)
+        request_snapshot(host, link, end_lost=True)
+        return
     snap = link.snapshot or []
     link.snapshot = None
     link.snap_waiting = False
@@ -61,13 +72,9 @@ def snapshot_done(host: Host, link: Link) -> None:
         eng.gate.resume()
         host.log("resumed", terminal=link.terminal_id)
     eng.orders.query_unknown()
-    if not link.again:
-        eng.gate.resyncing = ""
+    eng.gate.resyncing = ""
     eng.start()
-    if link.again:
-        request_snapshot(host, link)
-    else:
-        sess.accounted()  # everything up to now is accounted for
+    sess.accounted()  # everything up to now is accounted for
     host.checkpoint_now(link.terminal_id)
 
 

@@ -366,21 +366,23 @@ class BrainServer:
             self.stats.dups += 1
             return
         sess = self.terminals[link.terminal_id]
+        t = type(msg)
+        tm = msg.time_ms if t is ev.Tick else getattr(msg, "time_ms", None)
         if seq != link.seq_in + 1:
             sess.lost_since()
             link.gaps += 1
             self.stats.gaps += 1
             self.log("gap", terminal=link.terminal_id, expected=link.seq_in + 1, got=seq)
-            request_snapshot(self, link)
+            request_snapshot(self, link, tm if type(tm) is int else 0)
+        elif link.lockstep and t is ev.Tick and link.snapshot is not None:
+            self._lockstep_end_lost(link, msg.time_ms)
         link.seq_in = seq
         link.frames += 1
         if link.stale:
             link.stale = False
             self.log("terminal_back", terminal=link.terminal_id)
-            request_snapshot(self, link)
+            request_snapshot(self, link, tm if type(tm) is int else 0)
         eng = sess.engine
-        t = type(msg)
-        tm = msg.time_ms if t is ev.Tick else getattr(msg, "time_ms", None)
         if type(tm) is int and tm > sess.last_ms:
             sess.saw(tm)
         if self.record is not None:
@@ -435,6 +437,15 @@ class BrainServer:
             if crashpoint.ARMED:
                 crashpoint.hit("ready")
             self.send(link, ev.Ready(seq))
+
+    def _lockstep_end_lost(self, link: Link, time_ms: int) -> None:
+        """A lockstep terminal answers a request before its next step, and a step's quote is
+        later than any frame of the step before: a quote later than the time the request was
+        made at, while its answer has not ended, means the end was lost. Asked again at once
+        (the wall-clock timeout would let a fast replay run for hours of market time)."""
+        if (link.snap_req or link.snap_waiting) and time_ms > link.snap_at_ms:
+            self.log("resync_again", terminal=link.terminal_id, request=link.snap_req)
+            request_snapshot(self, link, time_ms, end_lost=True)
 
     def _bad_frame(self, ident: bytes, reason: str) -> None:
         link = self.links.get(ident)

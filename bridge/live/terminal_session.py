@@ -46,6 +46,7 @@ class Link:
     store_fills: bool = False  # that replay answers a cold start: its fills are stored only
     snap_req: int = 0  # the snapshot request being answered (0: the state sent on connect)
     snap_sent: int = 0  # wall ms when it was asked
+    snap_at_ms: int = 0  # the terminal's latest server time when it was asked
     again: bool = False  # a gap was seen while it was being answered: ask once more after it
     snap_waiting: bool = False  # the snapshot ended while fills asked before it are still coming
     gaps: int = 0

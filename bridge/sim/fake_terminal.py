@@ -52,6 +52,9 @@ class Faults:
     reconnect: bool = False  # ...then reconnect with a new socket and handshake
     only_market: bool = True  # apply drop/dup/reorder/delay to market frames only
     reject: float = 0.0  # a trade command is refused by the broker, with each retcode in turn
+    lose_at: tuple[int, ...] = ()  # the frames of these market events (by index) are lost
+    spoil_answers: int = 0  # the first n answers to SNAPSHOT lose their first POS frame
+    cut_answers: int = 0  # the first n answers to SNAPSHOT lose their SNAPEND
 
 
 @dataclass(slots=True)
@@ -97,6 +100,7 @@ class FakeTerminal:
         self.faults = faults or Faults()
         self.rng = random.Random(self.faults.seed)
         self._deals_out = 0  # DEAL frames sent through the faults, for drop_deal_every
+        self._answers = 0  # SNAPSHOT requests answered, for spoil_answers and cut_answers
         self.heartbeat_ms = heartbeat_ms
         self.ready_timeout_s = ready_timeout_s
         self.version = version
@@ -235,11 +239,33 @@ class FakeTerminal:
             2 if self.faults.dup_commands and self.rng.random() < self.faults.dup_commands else 1
         )
         for _ in range(times):
+            lose = self._answer_losses(msg)
             for out in self._answer(msg):
+                if type(out) in lose:
+                    lose.discard(type(out))
+                    self._lose()
+                    continue
                 if isinstance(out, ev.Deal) and not isinstance(msg, ev.DealsSinceReq):
                     self.summary.deals.append(out)  # made now, not a replay of an earlier one
                 # answers are lost too when only_market is off
                 self._out(out, market=False, replay=isinstance(msg, ev.DealsSinceReq))
+
+    def _answer_losses(self, cmd: Any) -> set[type]:
+        """The frame kinds the answer to ``cmd`` loses (once each) by the deterministic faults."""
+        if not isinstance(cmd, ev.SnapshotReq):
+            return set()
+        self._answers += 1
+        lose: set[type] = set()
+        if self._answers <= self.faults.spoil_answers:
+            lose.add(ev.Position)
+        if self._answers <= self.faults.cut_answers:
+            lose.add(ev.SnapshotEnd)
+        return lose
+
+    def _lose(self) -> None:
+        """A frame lost on the way: its sequence number is used, nothing is sent."""
+        self.seq_out += 1
+        self.summary.dropped += 1
 
     def _answer(self, cmd: Any) -> list[Any]:
         f = self.faults
@@ -331,13 +357,18 @@ class FakeTerminal:
             if f.silence_after and i == f.silence_after:
                 self._go_silent()
             self._step = []
+            lost = i in f.lose_at
             for e in self.term.market(me):
                 if isinstance(e, ev.Deal):
                     self.summary.deals.append(e)
                 is_market = isinstance(e, ev.Tick | ev.Bar)
                 if is_market:
                     self._step.append(e)
-                self._out(e, market=is_market)
+                if lost:
+                    self._lose()
+                    self.summary.dropped_deals += isinstance(e, ev.Deal)
+                else:
+                    self._out(e, market=is_market)
             self.summary.market_events += 1
             if progress is not None and i % 20_000 == 0:
                 progress(i, total)
