@@ -4,8 +4,9 @@
 
 Pairs: US100.cash with US30.cash (3.5 months, one broker and clock), and US100.cash with ES
 futures over their two-week overlap, ES moved from US Eastern time to the broker's server time
-(UTC+2 then: server = ET + 7 h) and given a fixed 0.50 spread as an SPX500 CFD stand-in.
-Derived files go to out/real/ only.
+(UTC+2 then: server = ET + 7 h) and given a fixed 0.50 spread as an SPX500 CFD stand-in (both
+fixtures read ../shared/data in place: configs/data/us100_us30 and configs/data/us100_es).
+Reports go to out/real/ only.
 """
 
 from __future__ import annotations
@@ -20,34 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 from bridge.config import load_config
 from bridge.data.fixtures import load_fixture
-from bridge.data.mt5csv import import_csv
 from bridge.replay.backtest import run_backtest
 from bridge.report import compare, write_outputs
 
 DATA = ROOT.parent / "shared" / "data"
 OUT = ROOT / "out" / "real"
-
-
-def make_es_fixture() -> None:
-    folder = OUT / "us100_es"
-    import_csv(
-        DATA / "index_futures/ES_futures_1m_2026-01-25_2026-02-09.csv.gz",
-        "ES",
-        folder,
-        shift_hours=7,
-        spread=50,
-    )
-    us100 = (DATA / "mt5_ftmo/US100.cash_M1.csv.gz").resolve()
-    spec = (
-        "digits = 2\npoint = 0.01\ntick_size = 0.01\ntick_value = 0.01\ncontract_size = 1.0\n"
-        "volume_min = 0.01\nvolume_step = 0.01\nvolume_max = 100.0\n"
-    )
-    (folder / "fixture.toml").write_text(
-        "# US100.cash with ES (ET + 7 h), their overlap only; specs as configs/data/us100_us30\n"
-        'name = "us100_es"\nstart = "2026-01-26 01:00"\nend = "2026-02-10 01:34"\n\n'
-        '[account]\nlogin = 1\nbalance = 100000.0\nleverage = 100\ncurrency = "USD"\nhedging = true\n\n'
-        f'[symbols."US100.cash"]\nfile = "{us100}"\n{spec}\n[symbols.ES]\nfile = "ES_M1.csv.gz"\n{spec}'
-    )
 
 
 def run(name: str) -> dict[str, object]:
@@ -73,7 +51,6 @@ def main() -> None:
     if not DATA.exists():
         sys.exit("../shared/data is not here: nothing to run")
     OUT.mkdir(parents=True, exist_ok=True)
-    make_es_fixture()
     for pair in ("us100_us30", "us100_es"):
         a, b = run(f"{pair}_unhedged"), run(f"{pair}_hedged")
         print(f"\n### {pair}\n")

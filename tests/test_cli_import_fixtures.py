@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import gzip
+import re
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bridge.cli import EXIT_INPUT, EXIT_OK, main
@@ -293,3 +295,49 @@ def test_an_import_can_copy_its_specification_from_another_fixture(tmp_path: Pat
     assert main(["backtest", "--config", str(cfg), "--out", str(tmp_path / "o")]) == EXIT_OK
     bad = [*args[:-1], str(tmp_path / "other"), "--spec-from", "demo", "--spec-symbol", "NOPE"]
     assert main(bad) == EXIT_INPUT
+
+
+SPEC = (
+    "digits = 2\npoint = 0.01\ntick_size = 0.01\ntick_value = 0.01\ncontract_size = 1.0\n"
+    "volume_min = 0.01\nvolume_step = 0.01\nvolume_max = 100.0\n"
+)
+
+
+def _minutes_fixture(tmp_path: Path, extra: str) -> Path:
+    """A fixture whose bar file is minutes of another source: ``timestamp`` and ``volume``
+    columns, US Eastern time, no spread."""
+    (tmp_path / "es.csv").write_text(
+        "timestamp,open,high,low,close,volume\n"
+        "2026-01-26 09:30:00,6950.25,6951.0,6949.5,6950.75,1200\n"
+        "2026-01-26 09:31:00,6950.75,6952.0,6950.0,6951.5,900\n"
+    )
+    (tmp_path / "fixture.toml").write_text(
+        f'name = "es"\n[account]\nbalance = 1000.0\n[symbols.ES]\nfile = "es.csv"\n{extra}{SPEC}'
+    )
+    return tmp_path
+
+
+def test_a_bar_file_of_another_source_is_read_in_place_with_its_shift_and_spread(
+    tmp_path: Path,
+) -> None:
+    fx = load_fixture(_minutes_fixture(tmp_path, "shift_hours = 7\nspread = 50\n"))
+    bars = fx.bars["ES"]
+    # 09:30 ET is 16:30 server time (UTC+2 in winter)
+    assert bars.time_ms[0] == int(np.datetime64("2026-01-26T16:30", "ms").astype(np.int64))
+    assert list(bars.spread) == [50, 50] and list(bars.tick_volume) == [1200, 900]
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ("", "missing columns ['spread'] (have"),
+        ('shift_hours = "7"\nspread = 50\n', "shift_hours must be a number"),
+        ("spread = -1\n", "spread must be points >= 0"),
+        ("spread = 0.5\n", "spread must be points >= 0"),
+    ],
+)
+def test_a_bar_file_without_spread_or_with_bad_keys_names_what_to_state(
+    tmp_path: Path, extra: str, error: str
+) -> None:
+    with pytest.raises(FixtureError, match=re.escape(error)):
+        load_fixture(_minutes_fixture(tmp_path, extra))

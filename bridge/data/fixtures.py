@@ -67,12 +67,31 @@ def _read_csv(file: Path) -> pd.DataFrame:
         raise FixtureError(f"{file}: cannot read ({exc})") from exc
 
 
-def read_bars(file: Path, symbol: str) -> BarArrays:
-    """Read and validate a copy_rates-layout CSV; errors name the file and the row."""
+def read_bars(
+    file: Path, symbol: str, shift_hours: float = 0.0, spread: int | None = None
+) -> BarArrays:
+    """Read and validate a copy_rates-layout CSV; errors name the file and the row.
+    ``timestamp`` and ``volume`` columns (minute bars from other sources) are read as ``time``
+    and ``tick_volume``. ``shift_hours`` moves the times into the broker's server time (a file
+    in another time zone); ``spread`` (points) is used for every bar, as a file without a
+    spread column must state."""
     df = _read_csv(file)
+    df.columns = [str(c).lower() for c in df.columns]
+    aliases = {"timestamp": "time", "volume": "tick_volume"}
+    df = df.rename(columns={a: c for a, c in aliases.items() if c not in df.columns})
+    if spread is not None:
+        df["spread"] = spread
     missing = [c for c in BAR_COLUMNS if c not in df.columns]
     if missing:
-        raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)})")
+        hint = " (state spread = N points for the symbol)" if missing == ["spread"] else ""
+        raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)}){hint}")
+    if shift_hours:
+        try:
+            df["time"] = pd.to_datetime(df["time"], format="mixed") + pd.Timedelta(
+                hours=shift_hours
+            )
+        except (ValueError, TypeError) as exc:
+            raise FixtureError(f"{file}: column time: {exc}") from exc
     return bars_from_frame(df, symbol, str(file))
 
 
@@ -154,7 +173,7 @@ def bars_from_ticks(ticks: TickArrays, point: float) -> BarArrays:
 def _spec(symbol: str, d: dict[str, Any], where: str) -> SymbolSpec:
     known = set(SymbolSpec.__dataclass_fields__) - {"symbol"}
     fields = {k: v for k, v in d.items() if k in known}
-    unknown = set(d) - known - {"file", "ticks", "source"}
+    unknown = set(d) - known - {"file", "ticks", "source", "shift_hours", "spread"}
     if unknown:
         raise FixtureError(f"{where}: [symbols.{symbol}] unknown keys {sorted(unknown)}")
     required = SPEC_FIELDS[1:9]  # digits .. volume_max: what a bar export never carries
@@ -198,7 +217,12 @@ def load_fixture(folder: Path | str) -> Fixture:
             ticks[sym] = read_ticks(folder / d["ticks"], sym)
             bars[sym] = bars_from_ticks(ticks[sym], specs[sym].point)
         elif "file" in d:
-            bars[sym] = read_bars(folder / d["file"], sym)
+            shift, spread = d.get("shift_hours", 0.0), d.get("spread")
+            if not isinstance(shift, int | float) or isinstance(shift, bool):
+                raise FixtureError(f"{manifest}: [symbols.{sym}] shift_hours must be a number")
+            if spread is not None and (type(spread) is not int or spread < 0):
+                raise FixtureError(f"{manifest}: [symbols.{sym}] spread must be points >= 0")
+            bars[sym] = read_bars(folder / d["file"], sym, float(shift), spread)
     if not bars:
         raise FixtureError(f"{manifest}: no [symbols.X] with a bar file or a tick file")
     if "start" in raw or "end" in raw:
