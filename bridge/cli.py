@@ -60,12 +60,13 @@ def _fixture_path(p: str) -> Path:
 # -- commands --------------------------------------------------------------------------------
 def cmd_backtest(a: argparse.Namespace) -> int:
     from bridge.config import DEMO, load_config, parse_config
-    from bridge.data.fixtures import load_fixture
+    from bridge.data.fixtures import load_fixture, rename_symbols
     from bridge.replay.backtest import run_backtest
     from bridge.report import write_outputs
 
     cfg = load_config(a.config) if a.config else parse_config(DEMO, "embedded demo config")
     fx = load_fixture(_fixture_path(a.fixture or cfg.replay.fixture))
+    fx = rename_symbols(fx, cfg.aliases_for(None))
     bar = Progress("replay")
     res = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits(), progress=bar)
     bar.done()
@@ -103,7 +104,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     """Brain (this process) + fake terminal (a child process) over loopback ZeroMQ, then the
     same fixture in-process to show both give the same trades."""
     from bridge.config import DEMO, parse_config
-    from bridge.data.fixtures import load_fixture
+    from bridge.data.fixtures import load_fixture, rename_symbols
     from bridge.persist.store import Store
     from bridge.replay.backtest import run_backtest
     from bridge.runner import BrainRunner
@@ -140,7 +141,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     reports = runner.write_outputs(out, "demo over ZeroMQ")
     (rep,) = reports.values()
     (eng,) = runner.server.engines.values()
-    replay = run_backtest(load_fixture(fixture), cfg.build_strategies(), cfg.risk.limits())
+    fx = rename_symbols(load_fixture(fixture), cfg.aliases_for(None))
+    replay = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits())
     same = [tuple(t) for t in replay.portfolio.trades] == [tuple(t) for t in eng.portfolio.trades]
     print(
         f"in-process replay of the same fixture gives identical trades: {'yes' if same else 'NO'}"

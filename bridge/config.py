@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Strategy
+from bridge.core.aliases import SymbolAliases
 from bridge.live.server import check_bind
 
 
@@ -78,6 +79,28 @@ class Config(_Strict):
     risk: RiskCfg = RiskCfg()
     replay: ReplayCfg = ReplayCfg()
     strategies: list[StrategyCfg] = []
+    # the strategies' symbol name = the broker's: for every terminal and the replay fixture;
+    # a table named by a terminal id holds that terminal's own (they win over the shared ones)
+    aliases: dict[str, str | dict[str, str]] = {}
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_valid(cls, v: dict[str, str | dict[str, str]]) -> dict[str, str | dict[str, str]]:
+        shared = {k: x for k, x in v.items() if isinstance(x, str)}
+        SymbolAliases(shared)
+        for tid, table in v.items():
+            if isinstance(table, dict):
+                try:
+                    SymbolAliases({**shared, **table})
+                except ValueError as exc:
+                    raise ValueError(f"{tid}: {exc}") from None
+        return v
+
+    def aliases_for(self, terminal_id: str | None = None) -> SymbolAliases:
+        """The aliases of one terminal (None: the replay fixture's, the shared ones)."""
+        shared = {k: x for k, x in self.aliases.items() if isinstance(x, str)}
+        own = self.aliases.get(terminal_id or "") if terminal_id else None
+        return SymbolAliases({**shared, **own} if isinstance(own, dict) else shared)
 
     @field_validator("strategies")
     @classmethod

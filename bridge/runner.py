@@ -80,6 +80,7 @@ def engine_factory(
             id_prefix=f"{prefix}{terminal_id[:6]}",
             audit=audit,
             on_state=on_state,
+            aliases=cfg.aliases_for(terminal_id),
         )
         eng.orders.timeout_ms = cfg.brain.order_timeout_ms
         eng.orders.wall_ms = wall_ms

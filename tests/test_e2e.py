@@ -66,9 +66,10 @@ class Brain:
         fast: bool = False,
         transport: str = "zmq",
         keep_warm_ms: int = 0,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.logs: list[tuple[str, dict[str, Any]]] = []
-        raw = cfg_dict(tmp / "brain.sqlite", silence_ms)
+        raw = {**cfg_dict(tmp / "brain.sqlite", silence_ms), **(extra or {})}
         raw["brain"] = {
             **raw.get("brain", {}),
             "transport": transport,
@@ -196,6 +197,30 @@ def test_a_brain_keeping_its_order_path_warm_trades_as_the_replay(
         assert warmer.framed > 0  # warmed between frames, and never sent: the trades are equal
     finally:
         b.runner.stop()
+
+
+def test_strategies_keep_their_symbol_names_through_a_terminals_aliases(
+    tmp_path: Path, day_fixture: Path
+) -> None:
+    """The strategies name NAS100 and GOLD; the terminal offers US100 and XAUUSD: aliased in
+    the config, the brain trades as with the broker's names, its books speaking the aliases."""
+    ours = {"US100": "NAS100", "XAUUSD": "GOLD"}
+    strats = [
+        {**s, "params": {**s["params"], "symbol": ours[s["params"]["symbol"]]}} for s in STRATS
+    ]
+    aliases = {"fake-1": {"NAS100": "US100", "GOLD": "XAUUSD"}}
+    b = Brain(tmp_path, extra={"strategies": strats, "aliases": aliases})
+    try:
+        FakeTerminal(load_fixture(day_fixture), b.endpoint, SECRET).run()
+        trades = [tuple(t) for t in b.engine.portfolio.trades]
+    finally:
+        b.runner.stop()
+    want = [
+        tuple(ours.get(x, x) if isinstance(x, str) else x for x in t)
+        for t in expected_trades(day_fixture)
+    ]
+    assert trades == want
+    assert {p.symbol for p in b.engine.portfolio.positions.values()} <= {"NAS100", "GOLD"}
 
 
 def test_duplicated_commands_execute_once(brain: Brain, day_fixture: Path) -> None:

@@ -18,6 +18,7 @@ from bridge.brain.portfolio import Portfolio
 from bridge.brain.risk import RiskGate, RiskLimits
 from bridge.brain.strategy import Intent, Intents, Record, Rejection, SetTimer, Strategy
 from bridge.core import events as ev
+from bridge.core.aliases import SymbolAliases
 from bridge.core.symbols import SymbolSpec
 
 MAX_REJECT_DEPTH = 3  # a strategy answering rejections with new intents, at most this deep
@@ -66,6 +67,13 @@ class _Ctx:
         )
 
 
+def _renaming(send: Callable[[Any], None], aliases: SymbolAliases) -> Callable[[Any], None]:
+    def renamed(cmd: Any) -> None:
+        send(aliases.outbound(cmd))
+
+    return renamed
+
+
 class Engine:
     def __init__(
         self,
@@ -78,7 +86,10 @@ class Engine:
         id_prefix: str = "b",
         audit: Audit | None = None,
         on_state: Callable[[Strategy], None] | None = None,
+        aliases: SymbolAliases | None = None,
     ) -> None:
+        """``aliases``: the terminal names symbols otherwise than the strategies: what it sends
+        is renamed into the strategies' names, what is sent to it into its own."""
         magics = [m for s in strategies for m in (s.magic, *s.extra_magics)]
         if len(set(magics)) != len(magics):
             raise ValueError(f"strategies need distinct magic numbers, got {magics}")
@@ -89,6 +100,9 @@ class Engine:
         names = {m: s.name for s in strategies for m in (s.magic, *s.extra_magics)}
         self.portfolio = Portfolio(specs, initial_balance, names)
         self.gate = RiskGate(limits or RiskLimits())
+        self.aliases = aliases or None
+        if self.aliases is not None:
+            send = _renaming(send, self.aliases)
         self.orders = OrderManager(self.gate, self.portfolio, specs, send, id_prefix, audit=audit)
         self.portfolio.owner_of = self._magic_of
         self.audit = audit
@@ -153,9 +167,17 @@ class Engine:
 
     def handle(self, e: Any) -> None:
         """Process one decoded event."""
+        if self.aliases is not None:
+            e = self.aliases.inbound(e)
         fn = self._dispatch.get(type(e))
         if fn is not None:
             fn(e)
+
+    def is_last_quote(self, t: ev.Tick) -> bool:
+        """Whether ``t`` (as the terminal sent it) is the latest quote already handled."""
+        if self.aliases is not None:
+            t = self.aliases.inbound(t)
+        return self.last_tick.get(t.symbol) == t
 
     def control(self, name: str, verb: str, arg: str = "") -> None:
         """Pass an operator command to the strategy called ``name``; ValueError if unknown."""

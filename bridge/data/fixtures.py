@@ -8,6 +8,7 @@ the fake terminal and in-process replay send through the same code.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import tomllib
 import zlib
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.core import events as ev
+from bridge.core.aliases import SymbolAliases
 from bridge.core.columns import BarArrays, TickArrays
 from bridge.core.symbols import SymbolSpec, closest_names, parse_sessions
 from bridge.data.account import AccountSettings
@@ -233,6 +235,25 @@ def load_fixture(folder: Path | str) -> Fixture:
     return Fixture(str(raw.get("name", folder.name)), account, specs, bars, ticks, positions)
 
 
+def rename_symbols(fx: Fixture, aliases: SymbolAliases) -> Fixture:
+    """The fixture with its (broker's) symbol names turned into the strategies' aliases of
+    them: what a replay feeds the strategies, as the live brain renames a terminal's frames."""
+    if not aliases:
+        return fx
+    ours = aliases.ours
+    account = dataclasses.replace(
+        fx.account, commission={ours(s): c for s, c in fx.account.commission.items()}
+    )
+    return Fixture(
+        fx.name,
+        account,
+        {ours(s): dataclasses.replace(sp, symbol=ours(s)) for s, sp in fx.specs.items()},
+        {ours(s): dataclasses.replace(b, symbol=ours(s)) for s, b in fx.bars.items()},
+        {ours(s): dataclasses.replace(t, symbol=ours(s)) for s, t in fx.ticks.items()},
+        tuple(p._replace(symbol=ours(p.symbol)) for p in fx.positions),
+    )
+
+
 def require_symbols(fx: Fixture, wanted: dict[str, tuple[str, ...]]) -> None:
     """Every symbol a strategy names must be in the fixture: a strategy asking for ``US100`` of a
     fixture that has ``US100.cash`` would otherwise run with no trades and no message.
@@ -246,7 +267,8 @@ def require_symbols(fx: Fixture, wanted: dict[str, tuple[str, ...]]) -> None:
                 continue
             close = closest_names(sym, have)
             hint = f"; closest: {', '.join(close)}" if close else f"; it has {', '.join(have)}"
-            problems.append(f"strategy {name} names {sym!r}, not in the fixture{hint}")
+            alias = f'; or alias it: [aliases] {sym} = "{close[0]}"' if close else ""
+            problems.append(f"strategy {name} names {sym!r}, not in the fixture{hint}{alias}")
     if problems:
         raise FixtureError(f"fixture {fx.name}: " + "; ".join(problems))
 

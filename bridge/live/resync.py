@@ -55,6 +55,8 @@ def snapshot_done(host: Host, link: Link) -> None:
     link.snap_waiting = False
     sess = host.session_for(link)
     eng = sess.engine
+    if eng.aliases is not None:
+        snap = [eng.aliases.inbound(x) for x in snap]
     cold = sess.take_cold()
     rep = reconcile(
         eng,
@@ -93,6 +95,7 @@ def missing_symbols(eng: Engine, terminal_id: str) -> dict[int, str]:
             out[s.magic] = (
                 f"strategy {s.name} names {sym!r}, which terminal {terminal_id} does not offer "
                 f"({hint}): name the broker's symbol in the strategy's parameters"
+                + (f' or alias it in the config: [aliases] {sym} = "{close[0]}"' if close else "")
             )
             break
     return out

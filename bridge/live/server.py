@@ -388,7 +388,7 @@ class BrainServer:
         if self.record is not None:
             self.record(msg)
         ck = self.checkpoints
-        if t is ev.Tick and (link.snapshot is None or eng.last_tick.get(msg.symbol) != msg):
+        if t is ev.Tick and (link.snapshot is None or not eng.is_last_quote(msg)):
             self._handle(link, eng, msg)  # the hot path: a quote, handled
             if ck is not None:
                 ck.log_frame(link.terminal_id, frame)
@@ -415,7 +415,8 @@ class BrainServer:
             handshake(self, link, seq, msg)
             return
         elif t is ev.Deal and link.store_fills and self.ledger is not None:
-            store_fill(self.ledger, eng.account_key, eng, msg)  # a cold start's: stored only
+            fill = eng.aliases.inbound(msg) if eng.aliases is not None else msg
+            store_fill(self.ledger, eng.account_key, eng, fill)  # a cold start's: stored only
         elif (
             t is ev.OrderResult
             and sess.open_rows is not None
