@@ -420,7 +420,12 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("strategy", help="an operator command for one strategy of a running brain")
     s.add_argument("name", help="the strategy's name in the config")
-    s.add_argument("verb", help="e.g. pause, resume, halt (each strategy lists its own)")
+    s.add_argument(
+        "verb",
+        help="status (the strategy's own state: for the two-bucket plan its phase, units from "
+        "the peak or valley, allocations and next triggers), or a command such as pause, "
+        "resume, halt (each strategy lists its own)",
+    )
     s.add_argument("arg", nargs="?", default="", help="the verb's argument, if it takes one")
     s.add_argument("--config", required=True, help="the running brain's config")
     s.add_argument("--endpoint", help="control endpoint (default: the config's)")

@@ -23,6 +23,7 @@ from bridge.persist.store import Store
 from bridge.report import write_outputs
 
 log = logging.getLogger("mt5bridge")
+trade_log = logging.getLogger("mt5bridge.trades")
 ACCOUNT_ROWS = frozenset({"deal", "order"})  # rows that say which account they belong to
 
 
@@ -52,9 +53,14 @@ def engine_factory(
                 s.set_state(saved[s.magic])
                 log.info("strategy %s: state restored from the store", s.name)
         last: dict[int, str] = {}
+        headlines: dict[int, str] = {}
         eng: Engine | None = None
 
         def on_state(s: Strategy) -> None:
+            line = s.headline()
+            if line != headlines.get(s.magic, ""):
+                headlines[s.magic] = line
+                trade_log.info("strategy %s: %s", s.name, line)
             text = json.dumps(s.get_state(), sort_keys=True, default=str)
             if last.get(s.magic) != text and store is not None and eng is not None:
                 last[s.magic] = text

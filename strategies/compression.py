@@ -133,6 +133,7 @@ class Compression(Strategy):
         self.user_paused = False
         self.halted = False
         self.engaged = False
+        self.why = ""  # why it is not engaged (paused_reason) at the last tick
         self.rebalance_sent = False
         self.cancelling: set[int] = set()  # pending orders whose cancel is in flight
         self.closing: dict[int, str] = {}  # ticket -> "harvest" / "reduce", close in flight
@@ -198,6 +199,7 @@ class Compression(Strategy):
         b = self.baskets(ctx)
         why = self.paused_reason(mid, b)
         self.engaged = not why
+        self.why = why
         resting = self.resting(ctx)
         if self.cancelling:
             self.cancelling.intersection_update(o.ticket for o in resting)
@@ -390,6 +392,17 @@ class Compression(Strategy):
             "bank": round(self.bank, 2),
             "realised_by_engine": round(self.realised, 2),
         }
+
+    def headline(self) -> str:
+        if self.halted:
+            return "halted"
+        if self.user_paused:
+            return "paused"
+        if self.engaged:
+            return "engaged: compressing the locked positions"
+        # the band's figures move with every tick: the line says which rule holds it back
+        why = "price outside the band" if self.why.startswith("price ") else self.why
+        return f"not engaged: {why or 'no quote yet'}"
 
     # -- restart -----------------------------------------------------------------------------
     def get_state(self) -> dict[str, Any]:

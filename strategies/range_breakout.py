@@ -267,6 +267,11 @@ class RangeBreakout(Strategy):
             "hedge_activation_rate": round(self.hedges / total, 4) if total else 0.0,
         }
 
+    def headline(self) -> str:
+        if not self.main_ticket:
+            return "waiting for a breakout"
+        return f"in trade {self.main_ticket}" + (", hedged" if self.hedged else "")
+
     def get_state(self) -> dict[str, Any]:
         return {
             "entries": dict(self.entries),

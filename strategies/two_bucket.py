@@ -215,6 +215,34 @@ class TwoBucket(Strategy):
         reset = state.get("last_reset_ms")
         self.last_reset_ms = int(reset) if reset is not None else None
 
+    def headline(self) -> str:
+        pl = self.plan
+        if pl is None:
+            return "waiting for a first price"
+        if pl.stopped:
+            return "stopped"
+        state = f"{pl.phase}, long {pl.long_pct} % hedge {pl.hedge_pct} %"
+        return state + (", paused" if pl.paused else "")
+
+    def status(self) -> dict[str, Any]:
+        pl = self.plan
+        if pl is None:
+            return {"plan": "not started: no price yet"}
+        return {
+            **pl.status(self.last_price),
+            "price": self.last_price,
+            "last_reset_ms": self.last_reset_ms,
+            "recent_changes": [
+                {
+                    "time_ms": t,
+                    "reason": ch.reason,
+                    "long_pct": ch.new_long,
+                    "hedge_pct": ch.new_hedge,
+                }
+                for t, ch in self.history[-5:]
+            ],
+        }
+
     def stats(self) -> dict[str, Any]:
         pl = self.plan
         if pl is None:

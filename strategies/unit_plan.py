@@ -136,6 +136,34 @@ class UnitPlan:
             return -(self.peak - price) / self.unit
         return (price - self.valley) / self.unit
 
+    def triggers(self) -> dict[str, float | None]:
+        """The prices at which the allocation moves next: one unit deeper (further from the peak
+        while counting down, further from the valley while counting up) and one unit back."""
+        if self.mode == "down":
+            deeper = self.peak - (self.row + 1) * self.unit if self.row < 5 else None
+            back = self.peak - (self.row - 1) * self.unit if self.row > 0 else None
+        else:
+            deeper = self.valley + (self.row + 1) * self.unit if self.row < len(UP) - 1 else None
+            back = self.valley + (self.row - 1) * self.unit if self.row > 0 else None
+        return {"deeper": deeper, "back": back}
+
+    def status(self, price: float) -> dict[str, Any]:
+        """The plan as an operator reads it at ``price``."""
+        return {
+            "phase": self.phase,
+            "counting": "from the peak" if self.mode == "down" else "from the valley",
+            "units": round(self.units_now(price), 4) if self.unit else 0.0,
+            "peak": self.peak,
+            "valley": self.valley,
+            "long_pct": self.long_pct,
+            "hedge_pct": self.hedge_pct,
+            "next_triggers": self.triggers(),
+            "value": round(self.value(price), 2),
+            "resets": self.reset_count,
+            "paused": self.paused,
+            "stopped": self.stopped,
+        }
+
     # -- price in, changes out ---------------------------------------------------------------
     def on_price(self, price: float) -> Change | None:
         if self.paused or self.stopped or not (price > 0 and math.isfinite(price)):

@@ -3,6 +3,7 @@ and the fault matrix of the platform issue with the brain on a thread."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -387,6 +388,43 @@ def test_control_endpoint_is_authenticated(tmp_path: Path, day_fixture: Path) ->
         ft.close()
     finally:
         b.runner.stop()
+
+
+def test_a_strategy_tells_its_own_state_and_each_change_of_it(
+    tmp_path: Path, day_fixture: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``mt5bridge strategy NAME status`` of the two-bucket plan: phase, units from the peak or
+    valley, allocations and the next triggers; each change of what it does is a log line."""
+    caplog.set_level(logging.INFO, logger="mt5bridge.trades")
+    plan = {
+        "kind": "two_bucket",
+        "name": "plan",
+        "magic": 21,
+        "params": {"symbol": "US100", "margin": 20000.0, "leverage": 5.0, "split": 0.5},
+    }
+    b = Brain(tmp_path, extra={"strategies": [plan]})
+    ctl = b.runner.server.control
+    assert ctl is not None
+    ep = ctl.getsockopt_string(32)  # ZMQ_LAST_ENDPOINT
+    try:
+        FakeTerminal(load_fixture(day_fixture), b.endpoint, SECRET).run()
+        reply = control_call(ep, SECRET, "strategy", "plan:status:")
+        bad = control_call(ep, SECRET, "strategy", "nope:status:")
+    finally:
+        b.runner.stop()
+    st = reply["status"]["fake-1"]
+    assert st["strategy"] == "plan" and st["trading"] is True
+    assert st["phase"] in ("advance", "retracement", "decline", "recovery")
+    assert st["counting"] in ("from the peak", "from the valley")
+    assert 0 <= st["long_pct"] <= 100 and 0 <= st["hedge_pct"] <= 100
+    trig = st["next_triggers"]
+    assert trig["deeper"] is not None or trig["back"] is not None
+    if st["counting"] == "from the peak" and trig["deeper"] is not None:
+        assert trig["deeper"] < st["peak"]
+    assert bad["bad_input"] and "no strategy named 'nope'" in bad["error"]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("strategy plan:")]
+    assert lines[0] == "strategy plan: advance, long 100 % hedge 100 %"
+    assert len(lines) >= 2 and all(a != b for a, b in zip(lines, lines[1:], strict=False))
 
 
 def _free_port() -> int:

@@ -231,3 +231,22 @@ def test_state_round_trips() -> None:
     for px in (95.5, 97.0, 99.9, 101.0):
         a, b = p.on_price(px), q.on_price(px)
         assert (a is None) == (b is None) and (p.long_pct, p.hedge_pct) == (q.long_pct, q.hedge_pct)
+
+
+def test_the_next_triggers_are_the_prices_the_plan_moves_at() -> None:
+    """Walk down from the peak to the valley and back up: at every row, the ``deeper``
+    trigger moves the allocation one row and a price a hair short of it does not."""
+    p = UnitPlan(1000, 1, 100.0)
+    assert p.triggers() == {"deeper": pytest.approx(95.0), "back": None}
+    for _ in range(9):
+        trig = p.triggers()
+        deeper = trig["deeper"]
+        assert deeper is not None
+        mode, row = p.mode, p.row
+        short_of = deeper + (0.01 if mode == "down" else -0.01)
+        assert p.on_price(short_of) is None and (p.mode, p.row) == (mode, row)
+        assert p.on_price(deeper) is not None
+        assert (p.mode, p.row) != (mode, row)
+    st = p.status(p.valley + 2 * p.unit)
+    assert st["counting"] == "from the valley" and st["units"] == pytest.approx(2.0)
+    assert st["next_triggers"] == p.triggers()

@@ -181,12 +181,22 @@ class Engine:
 
     def control(self, name: str, verb: str, arg: str = "") -> None:
         """Pass an operator command to the strategy called ``name``; ValueError if unknown."""
+        s = self._named(name)
+        self._apply(s, s.on_control(verb, arg, self._ctx[s.magic]))
+
+    def strategy_status(self, name: str) -> dict[str, Any]:
+        """The strategy's own picture, with whether the risk gate lets it trade."""
+        s = self._named(name)
+        halted = self.gate.halted or self.gate.halted_magics.get(s.magic, "")
+        return {"strategy": name, "trading": not halted, "halted": halted, **s.status()}
+
+    def _named(self, name: str) -> Strategy:
         s = next((x for x in self.strategies if x.name == name), None)
         if s is None:
             raise ValueError(
                 f"no strategy named {name!r} (have {[x.name for x in self.strategies]})"
             )
-        self._apply(s, s.on_control(verb, arg, self._ctx[s.magic]))
+        return s
 
     def context(self, s: Strategy) -> _Ctx:
         """The read-only view strategy ``s`` gets."""

@@ -187,5 +187,16 @@ class Strategy:
         """JSON-serialisable state that ``set_state`` restores after a restart."""
         return {}
 
+    def headline(self) -> str:
+        """What the strategy is doing, in a few words ("waiting for a breakout", "advance, long
+        100 % hedge 100 %"): the live brain logs a line each time it changes. "" (the default):
+        no such lines."""
+        return ""
+
+    def status(self) -> dict[str, Any]:
+        """What an operator reads of the strategy now (``mt5bridge strategy NAME status``):
+        by default its saved state; a strategy with a richer picture says more."""
+        return {"state": self.get_state()}
+
     def set_state(self, state: dict[str, Any]) -> None:
         return None

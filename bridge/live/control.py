@@ -64,6 +64,14 @@ def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
             return {"ok": False, "error": "no terminal is connected yet: no strategy to command"}
         name, _, rest = arg.partition(":")
         sverb, _, sarg = rest.partition(":")
+        if sverb == "status":  # read only: nothing changes, nothing is logged
+            try:
+                return {
+                    "ok": True,
+                    "status": {t: e.strategy_status(name) for t, e in host.engines.items()},
+                }
+            except ValueError as exc:
+                return {"ok": False, "error": str(exc), "bad_input": True}
         try:
             for tid, eng in host.engines.items():
                 eng.control(name, sverb, sarg)
