@@ -3,6 +3,7 @@ and the fault matrix of the platform issue with the brain on a thread."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
@@ -424,7 +425,7 @@ def test_a_strategy_tells_its_own_state_and_each_change_of_it(
     assert bad["bad_input"] and "no strategy named 'nope'" in bad["error"]
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("strategy plan:")]
     assert lines[0] == "strategy plan: advance, long 100 % hedge 100 %"
-    assert len(lines) >= 2 and all(a != b for a, b in zip(lines, lines[1:], strict=False))
+    assert len(lines) >= 2 and all(a != b for a, b in itertools.pairwise(lines))
 
 
 def _free_port() -> int:
