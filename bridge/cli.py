@@ -327,7 +327,12 @@ def _print_summary(rep: dict[str, Any], out: Path) -> None:
         "trades",
         "win_rate",
     )
+    from bridge.report import starting_positions_note
+
     print("  ".join(f"{k}={rep.get(k)}" for k in keys))
+    note = starting_positions_note(rep)
+    if note:
+        print(note)
     print(f"outputs in {out}: trades.csv equity.csv report.json report.html equity.png")
 
 

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bridge.brain.portfolio import Portfolio, Trade
+import numpy as np
+
+from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
 
@@ -89,24 +91,74 @@ def trade_metrics(
     }
 
 
+def owner_equity(pf: Portfolio, owner: str) -> np.ndarray:
+    """One owner's equity at each point of the account's curve: the initial balance, plus the
+    net of its trades in the balance by then, plus the open P&L of its positions then (the
+    entry commission of a position still open counts when it closes)."""
+    n = len(pf.curve)
+    realised = np.zeros(n + 1)
+    for t, at in zip(pf.trades, pf.trade_marks, strict=True):
+        if t.strategy == owner:
+            realised[min(at, n)] += _net(t)
+    realised = np.cumsum(realised)[:n]
+    open_pnl = np.zeros(n)
+    arr = pf.open_by_owner.get(owner)
+    if arr is not None:
+        got = np.frombuffer(arr, np.float64)[:n]
+        open_pnl[: len(got)] = got
+    out: np.ndarray = pf.initial_balance + realised + open_pnl
+    return out
+
+
 def metrics(pf: Portfolio, strategies: Sequence[Strategy] = ()) -> dict[str, Any]:
     eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
     out = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
     out["sharpe_ratio"] = round(sharpe(pf.curve), 3)
     per: dict[str, Any] = {}
+    names = {s.name for s in strategies}
     for s in strategies:
         own = [t for t in pf.trades if t.strategy == s.name]
-        cum, path = pf.initial_balance, [pf.initial_balance]
-        for t in own:
-            cum += _net(t)
-            path.append(cum)
-        m = trade_metrics(own, path, cum - pf.initial_balance)
+        m = _owner_metrics(pf, s.name, own)
         stats = getattr(s, "stats", None)
         if callable(stats):
             m.update(stats())
         per[s.name] = m
     out["per_strategy"] = per
+    outside = [t for t in pf.trades if t.strategy not in names]  # "outside strategies"
+    if outside or OUTSIDE in pf.open_by_owner:
+        out["outside_strategies"] = _owner_metrics(pf, OUTSIDE, outside)
+    out["positions_at_start"] = [
+        {
+            "ticket": p.ticket,
+            "symbol": p.symbol,
+            "side": "buy" if p.is_buy else "sell",
+            "volume": p.volume,
+            "price_open": p.price_open,
+            "magic": p.magic,
+            "owner": pf.owner(p),
+        }
+        for p in pf.at_start or ()
+    ]
     return out
+
+
+def _owner_metrics(pf: Portfolio, owner: str, trades: Sequence[Trade]) -> dict[str, Any]:
+    """Metrics of one owner's trades; drawdown of its equity (open P&L included) and, for
+    reference, of its closed trades alone."""
+    cum, path = pf.initial_balance, [pf.initial_balance]
+    for t in sorted(trades, key=lambda t: t.close_time):
+        cum += _net(t)
+        path.append(cum)
+    m = trade_metrics(trades, path, cum - pf.initial_balance)
+    m["max_drawdown_closed_trades"] = m["max_drawdown"]
+    equity = [pf.initial_balance, *owner_equity(pf, owner).tolist()]
+    dd, dd_pct = drawdown(equity)
+    m["max_drawdown"], m["max_drawdown_pct"] = round(dd, 2), round(dd_pct, 3)
+    m["recovery_factor"] = round(m["net_profit"] / dd, 3) if dd > 0 else None
+    arr = pf.open_by_owner.get(owner)
+    ended_open = arr is not None and len(arr) == len(pf.curve) and len(arr) > 0
+    m["open_pnl_at_end"] = round(arr[-1], 2) if arr is not None and ended_open else 0.0
+    return m
 
 
 def write_outputs(
@@ -154,14 +206,41 @@ def _plot(path: Path, pf: Portfolio, title: str) -> None:
     plt.close(fig)
 
 
+def starting_positions_note(rep: dict[str, Any]) -> str:
+    """One sentence on the positions open before any strategy acted, or ""."""
+    at_start = rep.get("positions_at_start") or []
+    if not at_start:
+        return ""
+    by: dict[str, list[str]] = {}
+    for p in at_start:
+        by.setdefault(p["owner"], []).append(f"{p['symbol']} {p['side']} {p['ticket']}")
+    parts = [
+        f"{', '.join(v)}: {'no strategy runs them' if o == OUTSIDE else 'adopted by ' + o}"
+        for o, v in by.items()
+    ]
+    return (
+        f"{len(at_start)} positions were open before any strategy acted (opened by hand or by "
+        f"another program: magic {sorted({p['magic'] for p in at_start})}); their open P&L is in "
+        f"the account's equity and drawdown, and in the equity of the strategy that adopts them. "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def _html(rep: dict[str, Any], title: str) -> str:
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
     per = ""
-    for name, m in rep.get("per_strategy", {}).items():
+    owners = dict(rep.get("per_strategy", {}))
+    if "outside_strategies" in rep:
+        owners[OUTSIDE] = rep["outside_strategies"]
+    for name, m in owners.items():
         cells = "".join(
             f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items()
         )
         per += f"<h2>{html.escape(name)}</h2><table>{cells}</table>"
+    note = starting_positions_note(rep)
+    if note:
+        per = f"<p>{html.escape(note)}</p>" + per
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"

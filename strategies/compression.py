@@ -149,6 +149,12 @@ class Compression(Strategy):
                 (b.longs if pos.is_buy else b.shorts).append(pos)
         return b
 
+    def owns(self, position: ev.Position) -> bool:
+        p = self.p
+        return position.symbol == p.symbol and (
+            position.magic == p.adopt_magic or position.ticket in p.adopt_tickets
+        )
+
     def resting(self, ctx: Context) -> list[ev.PendingOrder]:
         """This engine's pending orders on its symbol (the first rebalance's limit)."""
         return [o for o in ctx.pending() if o.symbol == self.p.symbol]

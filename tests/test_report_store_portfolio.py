@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.brain.portfolio import Trade
+from bridge.brain.portfolio import OUTSIDE, Trade
 from bridge.core import events as ev
 from bridge.data.account import AccountSettings
 from bridge.persist.store import Store
@@ -111,3 +112,38 @@ def test_sim_balance_is_initial_plus_all_deal_cash_and_volumes_stay_valid(
             assert len(sim.positions) <= 1
     assert sim.balance == pytest.approx(50_000 + cash)
     assert len(sim.executed_ids) == len(set(sim.executed_ids))
+
+
+@pytest.mark.parametrize("jumps", [True, False])
+def test_each_owners_equity_adds_up_to_the_accounts(day_fixture: Path, jumps: bool) -> None:
+    """Per-strategy equity counts its open P&L: the owners' equity changes (each strategy's,
+    and the hand-opened positions' outside any strategy) add up to the account's at every
+    point of the curve (no commission, so that none is charged at entry and counted at
+    close), on the plain stream and on the replay that jumps quiet minutes."""
+    import dataclasses
+
+    from bridge.config import parse_config
+    from bridge.data.fixtures import load_fixture
+    from bridge.replay.backtest import run_backtest
+    from bridge.report import metrics, owner_equity
+
+    fx = load_fixture(day_fixture)
+    fx = dataclasses.replace(fx, account=dataclasses.replace(fx.account, commission={}))
+    strats = [
+        {"kind": "ema_cross", "name": n, "magic": m, "params": {"symbol": s, "timeframe": 5}}
+        for n, m, s in (("ema_us100", 11, "US100"), ("ema_gold", 12, "XAUUSD"))
+    ]
+    cfg = parse_config({"strategies": strats})
+    res = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits(), jumps=jumps)
+    pf = res.portfolio
+    rep = metrics(pf, res.strategies)
+    assert [p["owner"] for p in rep["positions_at_start"]] == [OUTSIDE] * 4
+    owners = {n: [t for t in pf.trades if t.strategy == n] for n in ("ema_us100", "ema_gold")}
+    owners[OUTSIDE] = [t for t in pf.trades if t.strategy not in owners]
+    total = sum(owner_equity(pf, o) - pf.initial_balance for o in owners)
+    account = np.array([e for _t, _b, e in pf.curve])
+    assert len(pf.trades) > 5 and np.abs(total + pf.initial_balance - account).max() < 0.02
+    out = rep["outside_strategies"]
+    assert out["max_drawdown"] > 0 and out["open_pnl_at_end"] != 0  # the hand-opened tickets
+    for m in rep["per_strategy"].values():
+        assert m["max_drawdown"] >= m["max_drawdown_closed_trades"] - 0.01

@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.brain.bars import BarBuilder
 from bridge.brain.orders import IN_FLIGHT, Audit, OrderManager
-from bridge.brain.portfolio import Portfolio
+from bridge.brain.portfolio import OUTSIDE, Portfolio
 from bridge.brain.risk import RiskGate, RiskLimits
 from bridge.brain.strategy import Intent, Intents, Record, Rejection, SetTimer, Strategy
 from bridge.core import events as ev
@@ -105,6 +105,7 @@ class Engine:
             send = _renaming(send, self.aliases)
         self.orders = OrderManager(self.gate, self.portfolio, specs, send, id_prefix, audit=audit)
         self.portfolio.owner_of = self._magic_of
+        self.portfolio.position_owner = self._position_owner
         self.audit = audit
         self.on_state = on_state
         self.account_key = ""  # "login@server" of the terminal's account, from its handshake
@@ -162,6 +163,8 @@ class Engine:
         if self._started:
             return
         self._started = True
+        if self.portfolio.at_start is None:
+            self.portfolio.at_start = list(self.portfolio.positions.values())
         for s in self.strategies:
             self._apply(s, s.on_start(self._ctx[s.magic]))
 
@@ -419,6 +422,11 @@ class Engine:
         s = self._owner(deal.client_id if deal is not None else "", pos.magic)
         if s is not None:
             self._apply(s, s.on_position_closed(pos, deal, self._ctx[s.magic]))
+
+    def _position_owner(self, p: ev.Position) -> str:
+        """The strategy a position belongs to: its magic's, else one that adopts it."""
+        s = self._by_magic.get(p.magic) or next((x for x in self.strategies if x.owns(p)), None)
+        return s.name if s is not None else OUTSIDE
 
     def _magic_of(self, client_id: str) -> int | None:
         rec = self.orders.orders.get(client_id)

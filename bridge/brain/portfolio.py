@@ -8,16 +8,22 @@ account snapshot is kept beside it (``account``) for the risk gate and for recon
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any, NamedTuple
 
 from bridge.core import events as ev
 from bridge.core.symbols import SymbolSpec
 
+# the owner of positions no strategy runs or adopts (opened by hand, by another EA)
+OUTSIDE = "outside strategies"
+
 
 class Trade(NamedTuple):
     """One closed (or partly closed) position: the columns of trades.csv. ``strategy`` is the
-    strategy whose order closed it (or that owns its magic); ``magic`` is the position's own."""
+    strategy whose order closed it, else the position's owner (the strategy of its magic or the
+    one that adopts it; "outside strategies" for none); ``magic`` is the position's own."""
 
     strategy: str
     magic: int
@@ -54,12 +60,23 @@ class Portfolio:
         self.account: ev.Account | None = None
         self.realised = 0.0
         self.trades: list[Trade] = []
+        # per trade, the first curve point whose balance holds it (the index the next mark gets)
+        self.trade_marks: list[int] = []
         self.curve: list[tuple[int, float, float]] = []  # (server ms, balance, equity)
         self._entry_commission: dict[int, float] = {}
         # client order id -> magic of the strategy that sent it (set by the engine): a trade is
         # credited to the strategy whose order closed it, even on a ticket it adopted
         self.owner_of: Callable[[str], int | None] = lambda client_id: None
         self.last_deal: dict[int, ev.Deal] = {}  # position ticket -> its latest deal
+        # the strategy a position belongs to (its magic's, or the one that adopts it), by name;
+        # set by the engine, which knows the strategies
+        self.position_owner: Callable[[ev.Position], str] = lambda p: self.names.get(
+            p.magic, OUTSIDE
+        )
+        # per owner, the open P&L at each point of the curve (0 where it had none open)
+        self.open_by_owner: dict[str, array[float]] = {}
+        self.at_start: list[ev.Position] | None = None  # open before any strategy acted
+        self._owners: dict[int, str] = {}  # position ticket -> owner, decided once
 
     # -- crash checkpoints -------------------------------------------------------------------
     _KEPT = (
@@ -102,13 +119,16 @@ class Portfolio:
         if pos is None:  # a deal for a position we never saw (restart): still counted in balance
             return
         frac = min(d.volume / pos.volume, 1.0) if pos.volume > 0 else 1.0
-        owner = self.owner_of(d.client_id) if d.client_id else None
-        who = pos.magic if owner is None else owner
+        closer = self.owner_of(d.client_id) if d.client_id else None
+        # the strategy whose order closed it, else the position's owner (its magic's, the one
+        # that adopts it, or none)
+        who = self.owner(pos) if closer is None else self.names.get(closer, f"magic {closer}")
         entry_comm = self._entry_commission.get(d.position_id, 0.0)
         self._entry_commission[d.position_id] = entry_comm * (1 - frac)
+        self.trade_marks.append(len(self.curve))
         self.trades.append(
             Trade(
-                self.names.get(who, f"magic {who}"),
+                who,
                 pos.magic,
                 pos.symbol,
                 "buy" if pos.is_buy else "sell",
@@ -140,26 +160,57 @@ class Portfolio:
         self.orders.pop(ticket, None)
 
     # -- readings ----------------------------------------------------------------------------
+    def price_pnl(self, p: ev.Position) -> float:
+        """A position's open P&L at the latest quote, swap not included."""
+        spec = self.specs.get(p.symbol)
+        if spec is None:  # no specification from the terminal: take its own figure
+            return p.profit
+        px = (self.bid if p.is_buy else self.ask).get(p.symbol)
+        return 0.0 if px is None else spec.profit(p.is_buy, p.volume, p.price_open, px)
+
     def unrealised(self) -> float:
         total = 0.0
         for p in self.positions.values():
-            px = (self.bid if p.is_buy else self.ask).get(p.symbol)
-            spec = self.specs.get(p.symbol)
-            if spec is None:  # no specification from the terminal: take its own figure
-                total += p.profit
-            elif px is not None:
-                total += spec.profit(p.is_buy, p.volume, p.price_open, px)
+            total += self.price_pnl(p)
             total += p.swap
         return total
 
     def equity(self) -> float:
         return self.balance + self.unrealised()
 
+    def owner(self, p: ev.Position) -> str:
+        o = self._owners.get(p.ticket)
+        if o is None:
+            o = self._owners[p.ticket] = self.position_owner(p)
+        return o
+
     def mark(self, time_ms: int) -> None:
-        """Append a point to the balance/equity curve (once per time)."""
+        """Append a point to the balance/equity curve (once per time), and each owner's open
+        P&L at it."""
         if self.curve and self.curve[-1][0] == time_ms:
             return
-        self.curve.append((time_ms, round(self.balance, 2), round(self.equity(), 2)))
+        total = 0.0
+        if self.positions:
+            by: dict[str, float] = {}
+            for p in self.positions.values():
+                u = self.price_pnl(p)
+                total += u  # in unrealised()'s order: the curve is the same to the last bit
+                total += p.swap
+                o = self.owner(p)
+                by[o] = by.get(o, 0.0) + u + p.swap
+            n = len(self.curve)
+            for o, u in by.items():
+                self.owner_curve(o, n).append(u)
+        self.curve.append((time_ms, round(self.balance, 2), round(self.balance + total, 2)))
+
+    def owner_curve(self, owner: str, upto: int) -> array[float]:
+        """The owner's open P&L series, padded with zeros to ``upto`` points."""
+        arr = self.open_by_owner.get(owner)
+        if arr is None:
+            arr = self.open_by_owner[owner] = array("d")
+        if len(arr) < upto:
+            arr.extend(repeat(0.0, upto - len(arr)))
+        return arr
 
     def gross_lots(self, symbol: str | None = None) -> float:
         return sum(

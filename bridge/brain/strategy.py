@@ -187,6 +187,11 @@ class Strategy:
         """JSON-serialisable state that ``set_state`` restores after a restart."""
         return {}
 
+    def owns(self, position: ev.Position) -> bool:
+        """Whether a position of another magic is this strategy's to run (one it adopts): its
+        open P&L then counts in the strategy's equity. Its own magics always are."""
+        return False
+
     def headline(self) -> str:
         """What the strategy is doing, in a few words ("waiting for a breakout", "advance, long
         100 % hedge 100 %"): the live brain logs a line each time it changes. "" (the default):

@@ -153,12 +153,19 @@ class Skipper:
             pf.curve.extend(zip(closes, repeat(bal), repeat(bal)))
             return
         total = np.zeros(j - m)
+        by: dict[str, np.ndarray] = {}
         for p in pf.positions.values():
             spec = pf.specs[p.symbol]
             px = self._quotes(p.symbol, m, j, p.is_buy)
             diff = px - p.price_open if p.is_buy else p.price_open - px
+            u = diff / spec.tick_size * spec.tick_value * p.volume + p.swap
             total = total + diff / spec.tick_size * spec.tick_value * p.volume
             total = total + p.swap
+            o = pf.owner(p)
+            by[o] = by[o] + u if o in by else u
+        n = len(pf.curve)
+        for o, u in by.items():
+            pf.owner_curve(o, n).extend(u.tolist())
         equity = (pf.balance + total).tolist()
         pf.curve.extend(zip(closes, repeat(bal), [round(x, 2) for x in equity]))
 
