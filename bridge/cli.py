@@ -34,13 +34,14 @@ class Progress:
         self.on = sys.stderr.isatty()
         self.t0 = time.monotonic()
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, detail: str = "") -> None:
         if not self.on or total <= 0:
             return
         frac = min(done / total, 1.0)
         bar = "#" * int(frac * 30)
         sys.stderr.write(
             f"\r{self.label} [{bar:<30}] {frac:6.1%} {time.monotonic() - self.t0:5.1f}s"
+            f"{'  ' + detail if detail else ''}\x1b[K"
         )
         sys.stderr.flush()
 
@@ -82,10 +83,9 @@ def _fake_child(fixture: str, endpoint: str, secret: bytes, lockstep: bool, q: A
     from bridge.sim.fake_terminal import FakeTerminal
 
     try:
-        ft = FakeTerminal(load_fixture(fixture), endpoint, secret, lockstep=lockstep)
-        bar = Progress("fake terminal")
-        s = ft.run(progress=bar)
-        bar.done()
+        # ZMTP on a plain socket, as the EA speaks it: no ZeroMQ I/O thread on this side
+        ft = FakeTerminal(load_fixture(fixture), endpoint, secret, lockstep=lockstep, plain=True)
+        s = ft.run()  # the brain's side shows the progress
         ft.close()
         q.put(
             {
@@ -104,6 +104,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     """Brain (this process) + fake terminal (a child process) over loopback ZeroMQ, then the
     same fixture in-process to show both give the same trades."""
     from bridge.config import DEMO, parse_config
+    from bridge.core.timeutil import fmt
     from bridge.data.fixtures import load_fixture, rename_symbols
     from bridge.persist.store import Store
     from bridge.replay.backtest import run_backtest
@@ -127,7 +128,22 @@ def cmd_demo(a: argparse.Namespace) -> int:
     child = ctx.Process(target=_fake_child, args=(fixture, runner.server.endpoint, secret, True, q))
     t0 = time.monotonic()
     child.start()
-    child.join()
+    fx = load_fixture(fixture)
+    first = min(int(b.time_ms[0]) for b in fx.bars.values())
+    last = max(int(b.time_ms[-1]) for b in fx.bars.values())
+    bar = Progress("session")
+    while child.is_alive():
+        child.join(0.25)
+        engines = list(runner.server.engines.values())
+        if engines:
+            eng = engines[0]
+            now = max(eng.now_ms, first)
+            bar(
+                now - first,
+                last - first,
+                f"market time {fmt(now)[:16]}  trades {len(eng.portfolio.trades)}",
+            )
+    bar.done()
     result = q.get() if not q.empty() else {"ok": False, "error": f"exit code {child.exitcode}"}
     runner.stop()
     store.close()
@@ -141,8 +157,9 @@ def cmd_demo(a: argparse.Namespace) -> int:
     reports = runner.write_outputs(out, "demo over ZeroMQ")
     (rep,) = reports.values()
     (eng,) = runner.server.engines.values()
-    fx = rename_symbols(load_fixture(fixture), cfg.aliases_for(None))
-    replay = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits())
+    replay = run_backtest(
+        rename_symbols(fx, cfg.aliases_for(None)), cfg.build_strategies(), cfg.risk.limits()
+    )
     same = [tuple(t) for t in replay.portfolio.trades] == [tuple(t) for t in eng.portfolio.trades]
     print(
         f"in-process replay of the same fixture gives identical trades: {'yes' if same else 'NO'}"
@@ -278,6 +295,22 @@ def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
     if reply.get("ok"):
         return EXIT_OK
     return EXIT_INPUT if reply.get("bad_input") else EXIT_PEER
+
+
+def cmd_notify_test(a: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.live.notify import NotifyError, apprise_sender
+
+    cfg = load_config(a.config)
+    urls = cfg.notify.all_urls()
+    if not urls:
+        raise NotifyError(f"{a.config}: [notify] names no URL (urls, or urls_env): nothing to try")
+    send = apprise_sender(urls)
+    if not send("mt5bridge test", f"a test notification from {Path(a.config).name}"):
+        print(f"mt5bridge notify-test: not sent to {len(urls)} URL(s)", file=sys.stderr)
+        return EXIT_PEER
+    print(f"sent to {len(urls)} URL(s)")
+    return EXIT_OK
 
 
 def cmd_report(a: argparse.Namespace) -> int:
@@ -436,6 +469,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--endpoint", help="control endpoint (default: the config's)")
     s.set_defaults(fn=lambda a: _control(a, "strategy", f"{a.name}:{a.verb}:{a.arg}"))
 
+    s = sub.add_parser(
+        "notify-test", help="send one test notification to every URL of the config's [notify]"
+    )
+    s.add_argument("--config", required=True, help="the config whose [notify] to try")
+    s.set_defaults(fn=cmd_notify_test)
+
     s = sub.add_parser("import-mt5-csv", help="MT5 bar export or copy_rates CSV -> fixture bars")
     s.add_argument("src", help="the CSV file (UTF-8 or UTF-16, or .gz)")
     s.add_argument("--symbol", required=True, help="the symbol the bars are of")
@@ -467,7 +506,7 @@ def config_identity(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     from bridge.config import ConfigError
     from bridge.data.fixtures import FixtureError
-    from bridge.sim.fake_terminal import TerminalRefused
+    from bridge.sim.terminal_wire import TerminalRefused
     from bridge.wire.auth import SecretMissing
     from bridge.wire.codec import FrameError
 

@@ -6,6 +6,7 @@ that holds it.
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from pathlib import Path
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Strategy
 from bridge.core.aliases import SymbolAliases
+from bridge.live.notify import ALL_EVENTS, DEFAULT_EVENTS
 from bridge.live.server import check_bind
 
 
@@ -62,6 +64,26 @@ class RiskCfg(_Strict):
         return RiskLimits(**self.model_dump())
 
 
+class NotifyCfg(_Strict):
+    """Where the brain sends notifications (apprise URLs; none: off) and of what."""
+
+    urls: list[str] = []
+    urls_env: str = ""  # a variable holding more URLs (space-separated): tokens stay out of files
+    events: list[str] = list(DEFAULT_EVENTS)
+
+    @field_validator("events")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = set(v) - ALL_EVENTS
+        if unknown:
+            raise ValueError(f"unknown {sorted(unknown)} (known: {sorted(ALL_EVENTS)})")
+        return v
+
+    def all_urls(self) -> list[str]:
+        extra = os.environ.get(self.urls_env, "").split() if self.urls_env else []
+        return [*self.urls, *extra]
+
+
 class StrategyCfg(_Strict):
     kind: str
     name: str
@@ -78,6 +100,7 @@ class Config(_Strict):
     store: StoreCfg = StoreCfg()
     risk: RiskCfg = RiskCfg()
     replay: ReplayCfg = ReplayCfg()
+    notify: NotifyCfg = NotifyCfg()
     strategies: list[StrategyCfg] = []
     # the strategies' symbol name = the broker's: for every terminal and the replay fixture;
     # a table named by a terminal id holds that terminal's own (they win over the shared ones)
@@ -185,6 +208,7 @@ def _paths_from(raw: dict[str, Any], folder: Path) -> None:
 
 
 DEMO = {
+    "brain": {"transport": "zmtp", "busy_poll": True},
     "store": {"url": "sqlite:///{out}/mt5bridge.sqlite"},
     "replay": {"fixture": "demo"},
     "strategies": [

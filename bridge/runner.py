@@ -16,6 +16,7 @@ from bridge.brain.engine import Engine
 from bridge.brain.strategy import Strategy
 from bridge.config import Config
 from bridge.core.wallclock import wall_ms
+from bridge.live.notify import Notifier, apprise_sender
 from bridge.live.server import BrainServer
 from bridge.live.trade_log import TradeLog
 from bridge.persist import recovery
@@ -24,6 +25,7 @@ from bridge.report import write_outputs
 
 log = logging.getLogger("mt5bridge")
 trade_log = logging.getLogger("mt5bridge.trades")
+STATE_EVERY_MS = 15 * 60_000  # a strategy's state row at least this often (market time)
 ACCOUNT_ROWS = frozenset({"deal", "order"})  # rows that say which account they belong to
 
 
@@ -37,13 +39,20 @@ def run_folder(cfg: Config, store: Store) -> Path:
 
 
 def engine_factory(
-    cfg: Config, store: Store | None, secret: bytes = b"", start: str = "auto"
+    cfg: Config,
+    store: Store | None,
+    secret: bytes = b"",
+    start: str = "auto",
+    finals: list[Callable[[], None]] | None = None,
+    notifier: Notifier | None = None,
 ) -> Callable[[str, Callable[[Any], None]], Engine]:
     """Engines with the strategies' saved decision state, then (with a store) the terminal's
     crash checkpoint when ``start`` says so (recovery.start_decision): the engine continues where
-    the last brain stopped."""
+    the last brain stopped. ``finals`` gets, per engine, what writes its strategies' last state
+    rows (called at a clean stop); ``notifier`` hears of fills and risk refusals."""
     folder = run_folder(cfg, store) if store is not None else None
     prefix = secrets.token_hex(4)  # unique per brain process: client ids never repeat
+    finals = finals if finals is not None else []
     saved = store.latest_states() if store is not None else {}
 
     def make(terminal_id: str, send: Callable[[Any], None]) -> Engine:
@@ -56,18 +65,36 @@ def engine_factory(
         headlines: dict[int, str] = {}
         eng: Engine | None = None
 
+        due: dict[int, int] = {}
+
         def on_state(s: Strategy) -> None:
+            """A state row when what the strategy does changes (its headline), else at most
+            every STATE_EVERY_MS of market time, and at a clean stop (``final_states``): the
+            crash checkpoints hold the state between them."""
             line = s.headline()
-            if line != headlines.get(s.magic, ""):
+            changed = line != headlines.get(s.magic, "")
+            if changed:
                 headlines[s.magic] = line
                 trade_log.info("strategy %s: %s", s.name, line)
+            if store is None or eng is None:
+                return
+            if not changed and eng.now_ms < due.get(s.magic, 0):
+                return
+            due[s.magic] = eng.now_ms + STATE_EVERY_MS
             text = json.dumps(s.get_state(), sort_keys=True, default=str)
-            if last.get(s.magic) != text and store is not None and eng is not None:
+            if last.get(s.magic) != text:
                 last[s.magic] = text
                 store.audit(
                     "state",
                     {"magic": s.magic, "name": s.name, "state": text, "time_ms": eng.now_ms},
                 )
+
+        def final_states() -> None:
+            due.clear()
+            for s in strategies:
+                on_state(s)
+
+        finals.append(final_states)
 
         trades = TradeLog(terminal_id)
 
@@ -75,6 +102,11 @@ def engine_factory(
             if kind in ACCOUNT_ROWS and eng is not None:
                 row["account"] = eng.account_key  # the same ticket on two accounts: two rows
             trades(kind, row)
+            if notifier is not None:
+                if kind == "deal":
+                    notifier.event("fill", {**row, "terminal": terminal_id})
+                elif kind == "risk" and not row["approved"]:
+                    notifier.event("refusal", {**row, "terminal": terminal_id})
             if store is not None:
                 store.audit(kind, row)
 
@@ -116,8 +148,11 @@ class BrainRunner:
         folder = run_folder(cfg, store) if store is not None else None
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
+        self.final_states: list[Callable[[], None]] = []
+        urls = cfg.notify.all_urls()
+        self.notifier = Notifier(apprise_sender(urls), cfg.notify.events) if urls else None
         self.server = BrainServer(
-            engine_factory(cfg, store, secret, start),
+            engine_factory(cfg, store, secret, start, self.final_states, self.notifier),
             endpoint=endpoint or b.endpoint,
             secret=secret,
             heartbeat_ms=b.heartbeat_ms,
@@ -133,6 +168,7 @@ class BrainRunner:
             keep_warm_ms=b.keep_warm_ms,
             ledger=store,
         )
+        self.server.notifier = self.notifier
         self.thread: threading.Thread | None = None
 
     def start_thread(self) -> None:
@@ -146,6 +182,10 @@ class BrainRunner:
         self.server.stop_event.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
+        for final in self.final_states:
+            final()
+        if self.notifier is not None:
+            self.notifier.close()
         ck = self.server.checkpoints
         if ended and ck is not None:
             for tid in self.server.engines:

@@ -24,6 +24,7 @@ from bridge.live import control
 from bridge.live.handshake import handshake
 from bridge.live.ledger import Ledger, store_fill
 from bridge.live.noise import LogBudget, NoiseStats
+from bridge.live.notify import Notifier
 from bridge.live.resync import request_snapshot, snapshot_done
 from bridge.live.terminal_session import Link, Stats, TerminalSession
 from bridge.live.trade_log import SUMMARY_EVERY_MS, summary
@@ -75,6 +76,7 @@ class BrainServer:
         keep_warm_ms: int = 0,
         ledger: Ledger | None = None,
     ) -> None:
+        self.notifier: Notifier | None = None  # set by the runner when [notify] names a URL
         check_bind(endpoint, allow_remote)
         if control_endpoint:
             check_bind(control_endpoint, allow_remote)
@@ -127,6 +129,8 @@ class BrainServer:
         log.info("%s %s", kind, detail)
         if self.on_log is not None:
             self.on_log(kind, detail)
+        if self.notifier is not None:
+            self.notifier.event(kind, detail)
 
     # -- sending -----------------------------------------------------------------------------
     def send(self, link: Link, msg: Any) -> None:

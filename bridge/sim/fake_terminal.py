@@ -21,19 +21,17 @@ from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from bridge.data.fixtures import Fixture, market_events
 from bridge.sim.terminal import SimTerminal
+from bridge.sim.terminal_wire import (
+    BrainUnreachable,
+    PlainWire,
+    TerminalRefused,
+    ZmqWire,
+)
 from bridge.wire import auth, codec
 
 NOT_HANDSHAKEN = (
     3  # the brain's ERROR code for a frame before the handshake (bridge/live/handshake.py)
 )
-
-
-class TerminalRefused(RuntimeError):
-    """The brain refused the handshake (version or secret); the message says why."""
-
-
-class BrainUnreachable(TerminalRefused):
-    """No brain answered at the endpoint in time (not started yet, or killed)."""
 
 
 @dataclass(slots=True)
@@ -85,11 +83,15 @@ class FakeTerminal:
         version: str = codec.PROTOCOL_VERSION,
         rejoin_s: float = 0.0,
         server: str = "mt5bridge-sim",
+        plain: bool = False,
     ) -> None:
         """``rejoin_s`` > 0: in lockstep, a brain that has not answered within
         ``ready_timeout_s`` is taken for dead (killed, restarted): the terminal reconnects,
         handshakes with whichever brain answers within ``rejoin_s``, and sends the market step
-        that was not finished again (the brain skips what it had already handled)."""
+        that was not finished again (the brain skips what it had already handled).
+        ``plain``: speak ZMTP on a plain socket as the EA does, instead of through a ZeroMQ
+        DEALER (bridge/sim/terminal_wire.py)."""
+        self.plain = plain
         self.fx = fx
         self.term = SimTerminal(fx)
         self.endpoint = endpoint
@@ -105,7 +107,7 @@ class FakeTerminal:
         self.ready_timeout_s = ready_timeout_s
         self.version = version
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
-        self.sock: zmq.Socket[bytes] | None = None
+        self.sock: ZmqWire | PlainWire | None = None
         self.seq_out = 0
         self.delivered = 0  # highest sequence number actually put on the wire
         self.ready_upto = 0
@@ -120,10 +122,8 @@ class FakeTerminal:
     # -- connection --------------------------------------------------------------------------
     def connect(self) -> None:
         if self.sock is not None:
-            self.sock.close(0)
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(self.endpoint)
+            self.sock.close()
+        self.sock = PlainWire(self.endpoint) if self.plain else ZmqWire(self.ctx, self.endpoint)
         self.seq_out = self.delivered = self.ready_upto = 0
         nonce = auth.new_nonce()
         acct = self.fx.account
@@ -168,7 +168,7 @@ class FakeTerminal:
 
     def close(self) -> None:
         if self.sock is not None:
-            self.sock.close(0)
+            self.sock.close()
             self.sock = None
 
     # -- sending -----------------------------------------------------------------------------
@@ -283,9 +283,8 @@ class FakeTerminal:
         if not self.sock.poll(timeout_ms):
             return False
         while True:
-            try:
-                frame = self.sock.recv(zmq.NOBLOCK)
-            except zmq.Again:
+            frame = self.sock.recv_nowait()
+            if frame is None:
                 return True
             self._on_incoming(frame)
 
