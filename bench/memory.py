@@ -1,4 +1,4 @@
-"""Peak memory of a three-symbol replay of 100,000 M1 bars each (issue 7, benchmark 4).
+"""Peak memory of a three-symbol replay of 100,000 M1 bars each (a benchmark of the replay's memory).
 
 Generates the bars with the seeded fixture generator (into a temporary folder), then replays them
 in a fresh process with the range breakout (US100 with its SPX500 hedge) and the example strategy

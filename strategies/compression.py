@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.brain.indicators import ATR, Zigzag
+from bridge.brain.indicators import ATR, Zigzag, wilder_settle_bars
 from bridge.brain.strategy import (
     NO_INTENTS,
     Cancel,
@@ -148,6 +148,10 @@ class Compression(Strategy):
             if pos.magic in mine or pos.ticket in p.adopt_tickets:
                 (b.longs if pos.is_buy else b.shorts).append(pos)
         return b
+
+    def history_minutes(self) -> dict[str, int]:
+        # the ATR settled, and a day of swings for the zigzag
+        return {self.p.symbol: max(24 * 60, wilder_settle_bars(self.p.atr_period) * self.p.atr_tf)}
 
     def owns(self, position: ev.Position) -> bool:
         p = self.p

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.brain.indicators import EMA
+from bridge.brain.indicators import EMA, ema_settle_bars
 from bridge.brain.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Strategy
 from bridge.core import events as ev
 
@@ -81,6 +81,9 @@ class EmaCross(Strategy):
             )
         )
         return out
+
+    def history_minutes(self) -> dict[str, int]:
+        return {self.p.symbol: ema_settle_bars(self.p.slow) * self.p.timeframe}
 
     def get_state(self) -> dict[str, Any]:
         return {"above": self._above}

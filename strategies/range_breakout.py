@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bridge.brain.indicators import EMA
+from bridge.brain.indicators import EMA, ema_settle_bars, wilder_settle_bars
 from bridge.brain.strategy import (
     NO_INTENTS,
     Close,
@@ -266,6 +266,18 @@ class RangeBreakout(Strategy):
             "hedges": self.hedges,
             "hedge_activation_rate": round(self.hedges / total, 4) if total else 0.0,
         }
+
+    def history_minutes(self) -> dict[str, int]:
+        p = self.p
+        day = 24 * 60  # today's range and entries, whenever the brain starts
+        main = max(day, ema_settle_bars(p.htf_ema) * p.htf_tf if p.htf_filter else 0)
+        if not p.hedge:
+            return {p.main_symbol: main}
+        hedge = (
+            max(wilder_settle_bars(p.atr_period), ema_settle_bars(p.beta_ema) + p.hedge_lookback)
+            * p.signal_tf
+        )
+        return {p.main_symbol: max(main, hedge), p.hedge_symbol: max(day, hedge)}
 
     def headline(self) -> str:
         if not self.main_ticket:

@@ -47,6 +47,11 @@ ENCODE = {
     "AUTH": ("FrameAuth", ["mac"]),
     "HB": ("FrameHeartbeat", ["time_ms"]),
     "TICK": ("FrameTick", ["symbol", "time_ms", "bid", "ask", "last", "volume", "flags"]),
+    "HBAR": (
+        "FrameHistoryBar",
+        ["req_id", "symbol", "time_ms", "open", "high", "low", "close", "tick_volume", "spread"],
+    ),
+    "HISTEND": ("FrameHistoryEnd", ["req_id", "symbol", "bars", "status"]),
     "BAR": (
         "FrameBar",
         ["symbol", "time_ms", "open", "high", "low", "close", "tick_volume", "spread"],
@@ -124,6 +129,7 @@ ENCODE = {
 }
 DECODE = {
     "DEALSINCE",
+    "HISTREQ",
     "CHALLENGE",
     "WELCOME",
     "ERROR",
@@ -158,6 +164,7 @@ def describe(tag: str, seq: int, f: dict[str, Any]) -> str:
         "ERROR": "code",
         "HB": "time_ms",
         "DEALSINCE": "req_id",
+        "HISTREQ": "req_id",
     }.get(tag)
     text = {"CHALLENGE": "nonce", "WELCOME": "session", "ERROR": "text", "HALT": "reason"}.get(tag)
     vals = [
@@ -179,8 +186,9 @@ def describe(tag: str, seq: int, f: dict[str, Any]) -> str:
         str(f[num]) if num else "0",
         f[text] if text else "",
         f.get("version", ""),
-        str(f.get("after_ms", 0)),
+        str(f.get("after_ms", f.get("from_ms", 0))),
         f.get("proof", ""),
+        str(f.get("to_ms", 0)),
     ]
     return "|".join(vals)
 

@@ -114,6 +114,9 @@ class Engine:
         self.seen_deals: dict[int, int] = {}  # fill ticket -> its time
         self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last M1 bar
         self.dirty = False  # a strategy or the books changed since the last checkpoint
+        # strategies still being fed their history (bridge/live/history.py), by magic: their
+        # orders are held back, and counted here
+        self.warming: dict[int, int] = {}
         # after a restart from a checkpoint: per symbol the (tick, bar) times already handled;
         # the terminal's frames at or before them are sent again and skipped once
         self.resume_guard: dict[str, tuple[int, int]] = {}
@@ -176,6 +179,9 @@ class Engine:
         if fn is not None:
             fn(e)
 
+    def timers_pending(self) -> bool:
+        return bool(self._timers)
+
     def is_last_quote(self, t: ev.Tick) -> bool:
         """Whether ``t`` (as the terminal sent it) is the latest quote already handled."""
         if self.aliases is not None:
@@ -191,7 +197,14 @@ class Engine:
         """The strategy's own picture, with whether the risk gate lets it trade."""
         s = self._named(name)
         halted = self.gate.halted or self.gate.halted_magics.get(s.magic, "")
-        return {"strategy": name, "trading": not halted, "halted": halted, **s.status()}
+        state = "warming" if s.magic in self.warming else ("halted" if halted else "live")
+        return {
+            "strategy": name,
+            "running": state,
+            "trading": state == "live",
+            "halted": halted,
+            **s.status(),
+        }
 
     def _named(self, name: str) -> Strategy:
         s = next((x for x in self.strategies if x.name == name), None)
@@ -462,7 +475,11 @@ class Engine:
         if not intents:
             return
         self.dirty = True
+        warming = s.magic in self.warming
         for it in intents:
+            if warming and not isinstance(it, SetTimer):
+                self.warming[s.magic] += 1  # decided on history: not sent, not recorded
+                continue
             if isinstance(it, Record):
                 if self.audit is not None:
                     self.audit(it.kind, it.row)

@@ -66,6 +66,24 @@ def ema_values(xs: list[float], period: int) -> list[float]:
     return out
 
 
+SETTLED = 1e-8  # an indicator has settled when its start's weight in the value fell below it
+
+
+def settle_bars(alpha: float) -> int:
+    """Bars after which an exponential smoother of factor ``alpha`` (EMA: 2 / (n + 1), Wilder:
+    1 / n) no longer depends on where it started (weight below SETTLED): with that much
+    history, a live indicator equals a replay's to 8 significant digits."""
+    return math.ceil(math.log(SETTLED) / math.log(1.0 - alpha))
+
+
+def ema_settle_bars(period: int) -> int:
+    return period + settle_bars(2.0 / (period + 1))  # the seed (an SMA) first
+
+
+def wilder_settle_bars(period: int) -> int:
+    return period + settle_bars(1.0 / period)
+
+
 class ATR:
     """Average true range with Wilder's smoothing, seeded with the mean of the first ``period``
     true ranges. The first bar's true range is its high - low."""

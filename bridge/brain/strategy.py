@@ -187,6 +187,13 @@ class Strategy:
         """JSON-serialisable state that ``set_state`` restores after a restart."""
         return {}
 
+    def history_minutes(self) -> dict[str, int]:
+        """Per symbol, how many minutes of closed M1 bars before its first live minute the
+        strategy needs for its decisions to equal a replay's (its indicators settled, today's
+        range known): a live brain feeds it that history before it trades. {} (the default):
+        it needs none and trades from its first minute."""
+        return {}
+
     def owns(self, position: ev.Position) -> bool:
         """Whether a position of another magic is this strategy's to run (one it adopts): its
         open P&L then counts in the strategy's equity. Its own magics always are."""

@@ -253,5 +253,48 @@ class HaltCmd(NamedTuple):
     reason: str
 
 
+class HistoryReq(NamedTuple):
+    """Send the closed M1 bars of ``symbol`` opened in [from_ms, to_ms) (server time, oldest
+    first) as HBAR frames, then HISTEND: the history a strategy needs before it trades."""
+
+    req_id: int
+    symbol: str
+    from_ms: int
+    to_ms: int
+
+
+class HistoryBar(NamedTuple):
+    """One closed M1 bar of a history answer (the fields of a BAR, timeframe 1)."""
+
+    req_id: int
+    symbol: str
+    time_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    tick_volume: int
+    spread: int
+
+
+HISTORY_OK = 0  # every bar the terminal has in the range was sent
+HISTORY_NO_SYMBOL = 1  # the terminal does not know the symbol
+HISTORY_NOT_READY = 2  # the terminal was still loading the range when it gave up waiting
+HISTORY_STATUS = {
+    HISTORY_OK: "complete",
+    HISTORY_NO_SYMBOL: "no such symbol",
+    HISTORY_NOT_READY: "the terminal had not loaded that history yet",
+}
+
+
+class HistoryEnd(NamedTuple):
+    """The end of a history answer: how many HBARs were sent and whether that is all."""
+
+    req_id: int
+    symbol: str
+    bars: int
+    status: int
+
+
 Command = OpenCmd | ModifyCmd | CloseCmd | CloseByCmd | CancelCmd | QueryCmd
 TradeCommand = OpenCmd | ModifyCmd | CloseCmd | CloseByCmd | CancelCmd

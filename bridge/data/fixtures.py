@@ -12,7 +12,7 @@ import dataclasses
 import heapq
 import tomllib
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -376,9 +376,20 @@ def market_events(fx: Fixture) -> Iterator[MarketEvent]:
     symbols in the fixture's order. Symbols with recorded ticks stream those; the others the
     four-tick path through each M1 bar (bridge.data.intrabar)."""
     streams = []
-    for i, (sym, b) in enumerate(fx.bars.items()):
+    for sym, b in fx.bars.items():
         tk = fx.ticks.get(sym)
         src = tick_symbol_events(tk, b) if tk is not None else symbol_events(b, fx.specs[sym].point)
-        streams.append(((t, kind, i, e) for t, kind, e in src))
-    for _t, _k, _i, e in heapq.merge(*streams, key=lambda x: (x[0], x[1], x[2])):
+        streams.append(src)
+    return _merged(streams)
+
+
+def bar_events(bars: Iterable[tuple[BarArrays, float]]) -> Iterator[MarketEvent]:
+    """M1 bars (each symbol's with its point) as the stream a replay makes of them: the four-tick
+    path through each bar, then the bar; symbols merged as ``market_events`` does."""
+    return _merged([symbol_events(b, point) for b, point in bars])
+
+
+def _merged(streams: list[Iterator[tuple[int, int, MarketEvent]]]) -> Iterator[MarketEvent]:
+    """By (time, kind); at equal keys in the order of ``streams`` (heapq.merge is stable)."""
+    for _t, _k, e in heapq.merge(*streams, key=lambda x: (x[0], x[1])):
         yield e

@@ -115,6 +115,14 @@ def status(host: Host) -> dict[str, Any]:
                 "balance": round(e.portfolio.balance, 2),
                 "equity": round(e.portfolio.equity(), 2),
                 "open_orders": len(e.orders.open_orders),
+                "strategies": {
+                    st.name: {
+                        "running": e.strategy_status(st.name)["running"],
+                        "orders_held_back": e.warming.get(st.magic, 0),
+                    }
+                    for st in e.strategies
+                },
+                "history": _history(host, tid),
             }
             for tid, e in host.engines.items()
         },
@@ -145,3 +153,10 @@ def control_call(
         return {"ok": False, "error": f"no answer from {endpoint} within {timeout_ms} ms"}
     finally:
         s.close(0)
+
+
+def _history(host: Host, terminal_id: str) -> dict[str, Any]:
+    """What the terminal's warm-up asked and got, per symbol ({}: none was needed)."""
+    sess = host.terminals.get(terminal_id)
+    w = sess.warmup if sess is not None else None
+    return w.report() if w is not None else {}

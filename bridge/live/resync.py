@@ -10,6 +10,7 @@ from bridge.brain.reconcile import reconcile
 from bridge.core import events as ev
 from bridge.core.symbols import closest_names
 from bridge.core.wallclock import wall_ms
+from bridge.live.history import Warmup
 from bridge.live.terminal_session import Host, Link
 
 RESYNC = "resynchronising with the terminal after lost frames: no new position until reconciled"
@@ -77,6 +78,11 @@ def snapshot_done(host: Host, link: Link) -> None:
     eng.gate.resyncing = ""
     eng.start()
     sess.accounted()  # everything up to now is accounted for
+    if cold and sess.warmup is None:  # a new engine: its strategies get their history first
+        w = Warmup(eng, lambda cmd: host.send(link, cmd), link.next_request)
+        if w.start(sess.last_ms):
+            sess.warmup = w
+            host.log("warming", terminal=link.terminal_id, needs=w.report())
     host.checkpoint_now(link.terminal_id)
 
 

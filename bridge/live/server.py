@@ -22,6 +22,7 @@ from bridge.core import events as ev
 from bridge.core.wallclock import wall_ms
 from bridge.live import control
 from bridge.live.handshake import handshake
+from bridge.live.history import Warmup
 from bridge.live.ledger import Ledger, store_fill
 from bridge.live.noise import LogBudget, NoiseStats
 from bridge.live.notify import Notifier
@@ -279,6 +280,14 @@ class BrainServer:
             ):
                 self.log("resync_again", terminal=link.terminal_id, request=link.snap_req)
                 request_snapshot(self, link)  # the answer's end was lost
+            warm = self.terminals[link.terminal_id].warmup
+            if (
+                warm is not None
+                and warm.active
+                and now - warm.progress_wall >= self.resync_timeout_ms
+            ):
+                self.log("history_again", terminal=link.terminal_id)
+                warm.ask_again()  # nothing came for a while: an answer's end was lost
             if not link.stale and now - link.last_rx > self.silence_ms:
                 self._terminal_lost(link, f"terminal {link.terminal_id} silent")
                 self.log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)
@@ -378,6 +387,8 @@ class BrainServer:
             self.stats.gaps += 1
             self.log("gap", terminal=link.terminal_id, expected=link.seq_in + 1, got=seq)
             request_snapshot(self, link, tm if type(tm) is int else 0)
+            if sess.warmup is not None and sess.warmup.active:
+                sess.warmup.ask_again()  # a history answer may have lost its end
         elif link.lockstep and t is ev.Tick and link.snapshot is not None:
             self._lockstep_end_lost(link, msg.time_ms)
         link.seq_in = seq
@@ -392,6 +403,14 @@ class BrainServer:
         if self.record is not None:
             self.record(msg)
         ck = self.checkpoints
+        warm = sess.warmup
+        if (
+            warm is not None
+            and (warm.active or eng.warming)
+            and self._warming_frame(link, sess, warm, msg, frame)
+        ):
+            self._after_frame(link, seq)
+            return
         if t is ev.Tick and (link.snapshot is None or not eng.is_last_quote(msg)):
             self._handle(link, eng, msg)  # the hot path: a quote, handled
             if ck is not None:
@@ -434,14 +453,59 @@ class BrainServer:
             self._handle(link, eng, msg)
             if ck is not None:
                 ck.log_frame(link.terminal_id, frame)
+        self._after_frame(link, seq)
+
+    def _after_frame(self, link: Link, seq: int) -> None:
         if self._outbox:
             self.settle()
         if link.lockstep:
+            ck = self.checkpoints
             if ck is not None:
                 ck.flush()  # the terminal moves on at READY: what it sent is written
             if crashpoint.ARMED:
                 crashpoint.hit("ready")
             self.send(link, ev.Ready(seq))
+
+    def _warming_frame(
+        self, link: Link, sess: TerminalSession, warm: Warmup, msg: Any, frame: bytes
+    ) -> bool:
+        """A frame while the terminal's strategies get their history: the answer's frames are
+        collected, live quotes and bars wait until the history is in; True when taken here."""
+        t = type(msg)
+        if t is ev.HistoryBar:
+            warm.on_bar(msg)
+            return True
+        if t is ev.HistoryEnd:
+            if warm.on_end(msg):
+                self._warmed(link, sess, warm)
+            return True
+        if warm.active and t in (ev.Tick, ev.Bar):
+            warm.waiting.append((msg, frame))
+            return True
+        return False
+
+    def _warmed(self, link: Link, sess: TerminalSession, warm: Warmup) -> None:
+        """The history is in: through the engine, then the live frames that waited for it."""
+        eng = sess.engine
+        warm.feed()
+        ck = self.checkpoints
+        for msg, frame in warm.waiting:
+            if warm.is_old(msg):
+                continue  # already in the history
+            self._handle(link, eng, msg)
+            if ck is not None:
+                ck.log_frame(link.terminal_id, frame)
+        warm.waiting.clear()
+        self.log("warmed", terminal=link.terminal_id, history=warm.report(), short=warm.short)
+        for name, missing in warm.short.items():
+            log.warning(
+                "strategy %s: the terminal had %s fewer M1 bars of history than it needs: it "
+                "decides as a replay started where that history starts until its indicators "
+                "have settled",
+                name,
+                ", ".join(f"{n} {sym}" for sym, n in missing.items()),
+            )
+        self.checkpoint_now(link.terminal_id)
 
     def _lockstep_end_lost(self, link: Link, time_ms: int) -> None:
         """A lockstep terminal answers a request before its next step, and a step's quote is

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.brain.engine import Engine
+from bridge.live.history import Warmup
 from bridge.live.ledger import Ledger, OpenRows
 from bridge.live.noise import NoiseStats
 
@@ -72,6 +73,7 @@ class TerminalSession:
         "last_ms",
         "open_rows",
         "terminal_id",
+        "warmup",
     )
 
     def __init__(self, terminal_id: str, engine: Engine) -> None:
@@ -89,6 +91,7 @@ class TerminalSession:
         if engine.restored_floor_ms is not None:  # fills made since the checkpoint are asked for
             self.last_ms = self.floor_ms = engine.restored_floor_ms
         self.open_rows: OpenRows | None = None  # order rows earlier brains left open
+        self.warmup: Warmup | None = None  # the history warm-up of its first connection
 
     def saw(self, time_ms: int) -> None:
         if time_ms > self.last_ms:

@@ -9,9 +9,10 @@ duplicate, delay, reorder, silence, disconnect/reconnect) and on the way in (dup
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,7 @@ class FakeSummary:
     duplicated: int = 0
     reconnects: int = 0
     worst_ready_ms: float = 0.0  # lockstep: the longest wait for the brain's READY
+    history_requests: int = 0  # HISTREQ among the commands
 
 
 class FakeTerminal:
@@ -84,14 +86,18 @@ class FakeTerminal:
         rejoin_s: float = 0.0,
         server: str = "mt5bridge-sim",
         plain: bool = False,
+        start_ms: int = 0,
     ) -> None:
         """``rejoin_s`` > 0: in lockstep, a brain that has not answered within
         ``ready_timeout_s`` is taken for dead (killed, restarted): the terminal reconnects,
         handshakes with whichever brain answers within ``rejoin_s``, and sends the market step
         that was not finished again (the brain skips what it had already handled).
         ``plain``: speak ZMTP on a plain socket as the EA does, instead of through a ZeroMQ
-        DEALER (bridge/sim/terminal_wire.py)."""
+        DEALER (bridge/sim/terminal_wire.py). ``start_ms``: the session starts at this server
+        time: the fixture before it is the terminal's past (its history, the state of its
+        books), as when a brain is started in the middle of a trading week."""
         self.plain = plain
+        self.start_ms = start_ms
         self.fx = fx
         self.term = SimTerminal(fx)
         self.endpoint = endpoint
@@ -235,6 +241,7 @@ class FakeTerminal:
                 return
             raise TerminalRefused(f"brain error: {msg.text} (code {msg.code})")
         self.summary.commands += 1
+        self.summary.history_requests += isinstance(msg, ev.HistoryReq)
         times = (
             2 if self.faults.dup_commands and self.rng.random() < self.faults.dup_commands else 1
         )
@@ -345,12 +352,13 @@ class FakeTerminal:
     ) -> FakeSummary:
         """Stream the fixture (or its first ``limit`` market events). ``rate``: market events
         per second when not in lockstep (0: as fast as possible)."""
+        stream = self._past_skipped(market_events(self.fx))
         if self.sock is None:
             self._connect_patiently() if self.rejoin_s > 0 else self.connect()
         f = self.faults
         start = time.monotonic()
         total = sum(len(b) for b in self.fx.bars.values()) * 5
-        for i, me in enumerate(market_events(self.fx)):
+        for i, me in enumerate(stream):
             if limit is not None and i >= limit:
                 break
             if f.silence_after and i == f.silence_after:
@@ -383,6 +391,18 @@ class FakeTerminal:
         self._finish()
         self.summary.executed_ids = list(self.term.sim.executed_ids)
         return self.summary
+
+    def _past_skipped(self, stream: Iterator[ev.Tick | ev.Bar]) -> Iterator[ev.Tick | ev.Bar]:
+        """The stream from ``start_ms`` on; what comes before it only moves the terminal's
+        books and clock, unsent."""
+        if not self.start_ms:
+            return stream
+        for me in stream:
+            at = me.close_time_ms if isinstance(me, ev.Bar) else me.time_ms
+            if at >= self.start_ms:
+                return itertools.chain((me,), stream)
+            self.term.market(me)
+        return iter(())
 
     def _go_silent(self) -> None:
         time.sleep(self.faults.silence_s)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from bridge.core import events as ev
 from bridge.data.fixtures import Fixture
 from bridge.sim.broker import BrokerSim
@@ -54,6 +56,32 @@ class SimTerminal:
             self._flat_cents = None
         return [e, sim.account()]
 
+    def history(self, req: ev.HistoryReq) -> list[Any]:
+        """The fixture's M1 bars of the range that had closed by the terminal's time now (as a
+        terminal's CopyRates: what it has, oldest first, never a bar still open)."""
+        bars = self.fixture.bars.get(req.symbol)
+        if bars is None:
+            return [ev.HistoryEnd(req.req_id, req.symbol, 0, ev.HISTORY_NO_SYMBOL)]
+        closed_by = self.sim.now_ms - 60_000  # the open time of the last bar closed by now
+        t = bars.time_ms
+        lo = int(np.searchsorted(t, req.from_ms, "left"))
+        hi = int(np.searchsorted(t, min(req.to_ms, closed_by + 1), "left"))
+        out: list[Any] = [
+            ev.HistoryBar(req.req_id, req.symbol, *row)
+            for row in zip(
+                t[lo:hi].tolist(),
+                bars.open[lo:hi].tolist(),
+                bars.high[lo:hi].tolist(),
+                bars.low[lo:hi].tolist(),
+                bars.close[lo:hi].tolist(),
+                bars.tick_volume[lo:hi].tolist(),
+                bars.spread[lo:hi].tolist(),
+                strict=True,
+            )
+        ]
+        out.append(ev.HistoryEnd(req.req_id, req.symbol, len(out), ev.HISTORY_OK))
+        return out
+
     def flat_reported(self) -> bool:
         """Flat, and the balance already reported: a bar now brings no account snapshot."""
         sim = self.sim
@@ -74,4 +102,6 @@ class SimTerminal:
             ]
         if isinstance(cmd, ev.HaltCmd):
             return []
+        if isinstance(cmd, ev.HistoryReq):
+            return self.history(cmd)
         return [*self.sim.execute(cmd), self.sim.account()]

@@ -45,6 +45,8 @@ SCHEMA: dict[str, tuple[type[Any], str]] = {
     "CLOSED": (ev.PositionClosed, "ii"),
     "ORDGONE": (ev.OrderGone, "iii"),
     "SNAPEND": (ev.SnapshotEnd, "iii"),
+    "HBAR": (ev.HistoryBar, "isiffffii"),
+    "HISTEND": (ev.HistoryEnd, "isii"),
     # brain -> terminal
     "OPEN": (ev.OpenCmd, "ssiffffiiis"),
     "MODIFY": (ev.ModifyCmd, "siff"),
@@ -55,6 +57,7 @@ SCHEMA: dict[str, tuple[type[Any], str]] = {
     "SNAPREQ": (ev.SnapshotReq, "i"),
     "DEALSINCE": (ev.DealsSinceReq, "ii"),
     "HALT": (ev.HaltCmd, "s"),
+    "HISTREQ": (ev.HistoryReq, "isii"),
 }
 SPEC_FIELDS = (
     "symbol",

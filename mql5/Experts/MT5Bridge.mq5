@@ -11,6 +11,7 @@
 
 #include <MT5Bridge\Session.mqh>
 #include <MT5Bridge\Executor.mqh>
+#include <MT5Bridge\History.mqh>
 
 input string InpHost         = "127.0.0.1";            // brain host (add it to the allowed URLs)
 input int    InpPort         = 5555;                   // brain port
@@ -25,6 +26,7 @@ input int    InpPollBudgetMs = 5;                      // time each timer event 
 input string InpTerminalId   = "";                     // name of this terminal (default: the login)
 
 CBridgeSession  g_session;
+BridgeHistory   g_history;      // HISTREQ answers in progress
 CBridgeExecutor g_exec;
 string          g_symbols[];
 long            g_last_msc[];     // time of the last tick sent, per symbol
@@ -362,6 +364,9 @@ int HandleCommands(void)
                if(tag == "DEALSINCE")
                   SendDealsSince(cmds[i].number, cmds[i].after_ms);
             else
+               if(tag == "HISTREQ")
+                  g_history.Add(g_session, cmds[i].number, cmds[i].symbol, cmds[i].after_ms, cmds[i].to_ms);
+            else
                if(tag == "HALT")
                  {
                   g_exec.Halt(true);
@@ -402,6 +407,8 @@ void Pump(void)
    StreamTicks();
    StreamBars();
    HandleCommands();
+   if(g_history.Pending() > 0)
+      g_history.Pump(g_session);   // a chunk per pump: heartbeats and commands keep going
    if(ArraySize(g_pending_deals) > 0)
       RetryDeals();
    //--- no heartbeat while the terminal has lost its broker: the brain halts on the silence

@@ -33,7 +33,7 @@ string Describe(const string frame)
           IntegerToString(c.deviation) + "|" + IntegerToString(c.filling) + "|" + c.comment + "|" +
           IntegerToString((long)c.ticket) + "|" + IntegerToString((long)c.opposite) + "|" +
           IntegerToString(c.number) + "|" + c.text + "|" + c.version + "|" + IntegerToString(c.after_ms) + "|" +
-          c.proof);
+          c.proof + "|" + IntegerToString(c.to_ms));
   }
 
 #include "ConformanceVectors.mqh"

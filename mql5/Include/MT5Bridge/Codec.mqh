@@ -163,6 +163,21 @@ string FrameSnapEnd(const long seq, const long req_id, const int positions, cons
           BridgeInt(orders));
   }
 
+string FrameHistoryBar(const long seq, const long req_id, const string symbol, const long time_ms,
+                       const double open, const double high, const double low, const double close,
+                       const long tick_volume, const long spread)
+  {
+   return("HBAR|" + BridgeInt(seq) + "|" + BridgeInt(req_id) + "|" + symbol + "|" + BridgeInt(time_ms) + "|" +
+          BridgeNum(open) + "|" + BridgeNum(high) + "|" + BridgeNum(low) + "|" + BridgeNum(close) + "|" +
+          BridgeInt(tick_volume) + "|" + BridgeInt(spread));
+  }
+
+string FrameHistoryEnd(const long seq, const long req_id, const string symbol, const int bars, const int status)
+  {
+   return("HISTEND|" + BridgeInt(seq) + "|" + BridgeInt(req_id) + "|" + symbol + "|" + BridgeInt(bars) + "|" +
+          BridgeInt(status));
+  }
+
 //--- a decoded brain -> terminal frame
 struct BridgeCommand
   {
@@ -182,7 +197,8 @@ struct BridgeCommand
    ulong             ticket;
    ulong             opposite;
    long              number;    // SNAPREQ/DEALSINCE req_id, READY upto, WELCOME heartbeat_ms, ERROR code, HB time
-   long              after_ms;  // DEALSINCE: deals made after this server time
+   long              after_ms;  // DEALSINCE: deals made after this server time; HISTREQ: from
+   long              to_ms;     // HISTREQ: bars opened before this server time
    string            text;      // CHALLENGE nonce, WELCOME session, ERROR text, HALT reason
    string            version;   // CHALLENGE
    string            proof;     // CHALLENGE: the brain's HMAC over both nonces
@@ -220,6 +236,7 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
    cmd.opposite = 0;
    cmd.number = 0;
    cmd.after_ms = 0;
+   cmd.to_ms = 0;
    cmd.volume = 0.0;
    cmd.price = 0.0;
    cmd.sl = 0.0;
@@ -303,6 +320,16 @@ bool BridgeDecode(const string frame, BridgeCommand &cmd, string &error)
          return(false);
       cmd.number = StringToInteger(parts[2]);
       cmd.after_ms = StringToInteger(parts[3]);
+      return(true);
+     }
+   if(cmd.tag == "HISTREQ")
+     {
+      if(!BridgeFieldCount(parts, 6, error))
+         return(false);
+      cmd.number = StringToInteger(parts[2]);
+      cmd.symbol = parts[3];
+      cmd.after_ms = StringToInteger(parts[4]);
+      cmd.to_ms = StringToInteger(parts[5]);
       return(true);
      }
    if(cmd.tag == "HALT")

@@ -1,0 +1,198 @@
+"""History warm-up: a live brain's strategies start with the history a replay would have given
+them, so they trade from their first live minute and decide as the replay does.
+
+At a terminal's first reconciliation, each strategy that declares a need
+(``Strategy.history_minutes``: closed M1 bars per symbol) is *warming*: its orders are held back
+(counted). The brain asks the terminal for the M1 bars closed before its current time (HISTREQ;
+the answer is HBAR frames and a HISTEND), going further back while a range held fewer bars than
+needed (weekends, holidays) and the terminal still had some. The live quotes and bars that come
+meanwhile wait. Then the history goes through the engine as a replay sends it (the four-tick
+path through each bar, then the bar), the waiting live frames follow (a bar already in the
+history is handled once), and the strategies go live. One whose history fell short (the terminal
+had less) says so and goes live too: from then on it decides as a replay that started where the
+terminal's history starts (its own readiness checks keep it out until its indicators are built).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bridge.brain.engine import Engine
+from bridge.core import events as ev
+from bridge.core.columns import BarArrays
+from bridge.core.wallclock import wall_ms
+from bridge.data.fixtures import bar_events
+from bridge.data.intrabar import TICK_OFFSETS_MS
+
+# a span of market minutes is asked as this much calendar time (weekends, the daily break), and
+# further back while the terminal still has bars and the strategies need more
+CALENDAR_FACTOR = 1.6
+MAX_ROUNDS = 6  # ranges asked per symbol at most
+LAST_TICK_MS = TICK_OFFSETS_MS[-1]  # a minute's last tick of the path through its bar
+
+
+@dataclass
+class SymbolHistory:
+    need: int  # bars
+    bars: list[ev.HistoryBar] = field(default_factory=list)  # newest range first, each oldest first
+    rounds: int = 0
+    status: int = ev.HISTORY_OK
+    done: bool = False
+    oldest_asked_ms: int = 0
+
+
+class Warmup:
+    """One terminal's warm-up. ``send`` puts a command on the wire."""
+
+    def __init__(self, eng: Engine, send: Any, next_request: Any) -> None:
+        self.eng = eng
+        self._send = send
+        self._next_request = next_request
+        self.symbols: dict[str, SymbolHistory] = {}
+        self.requests: dict[int, tuple[str, int, int]] = {}  # request id -> symbol, range
+        self.waiting: list[tuple[Any, bytes]] = []  # live market frames held until it ends
+        self.active = False
+        self.progress_wall = 0  # wall ms of the last request or answer frame
+        self.fed_bars: dict[str, int] = {}  # per symbol, the history bars fed
+        self.short: dict[str, dict[str, int]] = {}  # strategy -> symbol -> bars it lacked
+        self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last one
+
+    def start(self, now_ms: int) -> bool:
+        """Ask for the history the strategies need before ``now_ms``; False if none does."""
+        need: dict[str, int] = {}
+        for s in self.eng.strategies:
+            wants = s.history_minutes()
+            if wants:
+                self.eng.warming[s.magic] = 0
+            for sym, n in wants.items():
+                need[sym] = max(need.get(sym, 0), n)
+        if not need:
+            return False
+        self.active = True
+        for sym, n in need.items():
+            self.symbols[sym] = SymbolHistory(n, oldest_asked_ms=now_ms)
+            self._ask(sym, now_ms, n)
+        return True
+
+    def _ask(self, sym: str, to_ms: int, bars: int) -> None:
+        h = self.symbols[sym]
+        h.rounds += 1
+        span = int(bars * 60_000 * CALENDAR_FACTOR) + 3 * 86_400_000
+        h.oldest_asked_ms = to_ms - span
+        self._request(sym, to_ms - span, to_ms)
+
+    def _request(self, sym: str, from_ms: int, to_ms: int) -> None:
+        self.progress_wall = wall_ms()
+        req = self._next_request()
+        self.requests[req] = (sym, from_ms, to_ms)
+        self._send(ev.HistoryReq(req, sym, from_ms, to_ms))
+
+    def ask_again(self) -> None:
+        """Frames were lost while answers came (a gap): the ranges not ended are asked again
+        (bars already in are kept once: by their time)."""
+        for req, (sym, from_ms, to_ms) in list(self.requests.items()):
+            del self.requests[req]
+            self._request(sym, from_ms, to_ms)
+
+    # -- the answers -------------------------------------------------------------------------
+    def on_bar(self, b: ev.HistoryBar) -> None:
+        asked = self.requests.get(b.req_id)
+        if asked is not None:
+            self.symbols[asked[0]].bars.append(b)
+            self.progress_wall = wall_ms()
+
+    def on_end(self, e: ev.HistoryEnd) -> bool:
+        """A range has ended; True when every symbol's history is in."""
+        asked = self.requests.pop(e.req_id, None)
+        if asked is None:
+            return False
+        sym = asked[0]
+        h = self.symbols[sym]
+        got_here = e.bars
+        if e.status != ev.HISTORY_OK:
+            h.status, h.done = e.status, True
+        elif len(h.bars) < h.need and got_here > 0 and h.rounds < MAX_ROUNDS:
+            self._ask(sym, h.oldest_asked_ms, h.need - len(h.bars))
+        else:
+            h.done = True
+        return all(x.done for x in self.symbols.values())
+
+    # -- the end -----------------------------------------------------------------------------
+    def feed(self) -> None:
+        """The history through the engine as a replay sends it, with the warming strategies'
+        orders held back; then each strategy that got what it needs goes live."""
+        eng = self.eng
+        arrays = []
+        for sym in [s for s in eng.specs if s in self.symbols]:
+            h = self.symbols[sym]
+            rows = sorted({b.time_ms: b for b in h.bars}.values(), key=lambda b: b.time_ms)
+            rows = rows[-h.need :] if h.need else []
+            self.fed_bars[sym] = len(rows)
+            if not rows:
+                continue
+            self.last_bar_ms[sym] = rows[-1].time_ms
+            cols = list(
+                zip(*((b.time_ms, b.open, b.high, b.low, b.close) for b in rows), strict=True)
+            )
+            arr = BarArrays(
+                sym,
+                np.array(cols[0], np.int64),
+                np.array(cols[1]),
+                np.array(cols[2]),
+                np.array(cols[3]),
+                np.array(cols[4]),
+                np.array([b.tick_volume for b in rows], np.int64),
+                np.array([b.spread for b in rows], np.int64),
+            )
+            arrays.append((arr, eng.specs[sym].point))
+        # as the replay's quiet minutes: with no strategy listening to ticks and no timer (and,
+        # orders held back, no position or order of theirs), a minute's ticks before its last one
+        # change nothing the last one does not set
+        quiet = not eng.timers_pending() and not any(s.wants_ticks for s in eng.strategies)
+        handle = eng.handle
+        for e in bar_events(arrays):
+            if quiet and type(e) is ev.Tick and e.time_ms % 60_000 != LAST_TICK_MS:
+                continue
+            handle(e)
+        self.active = False
+        self.settle()
+
+    def settle(self) -> None:
+        """Every strategy goes live. One whose history fell short (the terminal had less) is
+        named in ``short``: its indicators build on the live bars as they would in a replay
+        started where the terminal's history starts, each strategy's own readiness checks
+        keeping it out until they are built."""
+        eng = self.eng
+        for s in eng.strategies:
+            if s.magic not in eng.warming:
+                continue
+            missing = {
+                sym: n - self.fed_bars.get(sym, 0)
+                for sym, n in s.history_minutes().items()
+                if self.fed_bars.get(sym, 0) < n
+            }
+            if missing:
+                self.short[s.name] = missing
+            del eng.warming[s.magic]
+
+    def is_old(self, msg: Any) -> bool:
+        """A live frame the history already covered (a bar in it, or a quote before its end)."""
+        last = self.last_bar_ms.get(msg.symbol)
+        if last is None:
+            return False
+        if type(msg) is ev.Bar:
+            return bool(msg.time_ms <= last)
+        return bool(msg.time_ms < last + 60_000)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            sym: {
+                "needed": h.need,
+                "got": self.fed_bars.get(sym, len(h.bars)),
+                "status": ev.HISTORY_STATUS.get(h.status, str(h.status)),
+            }
+            for sym, h in self.symbols.items()
+        }

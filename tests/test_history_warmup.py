@@ -1,0 +1,114 @@
+"""A live brain's strategies get their history before they trade: a session started in the
+middle of a fixture decides, from its first live minute, as a replay of the whole fixture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.config import parse_config
+from bridge.core import events as ev
+from bridge.core.timeutil import MS_PER_DAY
+from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
+from bridge.live.control import control_call
+from bridge.replay.backtest import run_backtest
+from bridge.sim.fake_terminal import FakeTerminal
+from bridge.sim.terminal import SimTerminal
+from tests.test_e2e import SECRET, STRATS, Brain, expected_trades
+
+pytestmark = pytest.mark.e2e
+
+
+def _opens(trades: Any, positions: Any, since_ms: int) -> list[tuple[Any, ...]]:
+    """Every position opened from ``since_ms`` on: closed (trades) or still open."""
+    out = [
+        (t.symbol, t.side, t.open_time, t.open_price, t.volume, t.close_time, t.profit)
+        for t in trades
+        if t.open_time >= since_ms
+    ]
+    out += [
+        (p.symbol, "buy" if p.is_buy else "sell", p.time_ms, p.price_open, p.volume, 0, 0.0)
+        for p in positions
+        if p.time_ms >= since_ms
+    ]
+    return sorted(out)
+
+
+def _day_start(n: int) -> int:
+    fx = load_fixture(DEMO_FIXTURE)
+    first = int(min(b.time_ms[0] for b in fx.bars.values()))
+    return (first // MS_PER_DAY + n) * MS_PER_DAY
+
+
+def test_the_strategies_declare_their_history_from_their_parameters() -> None:
+    cfg = parse_config({"strategies": STRATS})
+    needs = [s.history_minutes() for s in cfg.build_strategies()]
+    # EMA(20) of M5 closes settles (the start's weight below 1e-8) after 205 bars of M5
+    assert needs == [{"US100": 205 * 5}, {"XAUUSD": 205 * 5}]
+
+
+def test_the_simulated_terminal_answers_history_with_closed_bars_only() -> None:
+    fx = load_fixture(DEMO_FIXTURE)
+    term = SimTerminal(fx)
+    t0 = int(fx.bars["US100"].time_ms[100])
+    term.sim.now_ms = t0 + 60_000 * 10 + 30_000  # ten bars later, half a minute into the next
+    out = term.command(ev.HistoryReq(5, "US100", t0, t0 + 3_600_000))
+    *bars, end = out
+    assert [b.time_ms for b in bars] == [t0 + 60_000 * k for k in range(10)]
+    assert end == ev.HistoryEnd(5, "US100", 10, ev.HISTORY_OK)
+    assert term.command(ev.HistoryReq(6, "NOPE", t0, t0 + 1))[-1].status == ev.HISTORY_NO_SYMBOL
+
+
+def test_a_session_started_on_day_three_decides_as_the_replay_of_the_whole_week(
+    tmp_path: Path,
+) -> None:
+    start = _day_start(2)
+    cfg = parse_config({"strategies": STRATS})
+    replay = run_backtest(load_fixture(DEMO_FIXTURE), cfg.build_strategies(), cfg.risk.limits())
+    want = _opens(replay.portfolio.trades, replay.portfolio.positions.values(), start)
+    assert len(want) >= 4, "the scenario must trade after the start to prove anything"
+    b = Brain(tmp_path)
+    try:
+        FakeTerminal(load_fixture(DEMO_FIXTURE), b.endpoint, SECRET, start_ms=start).run()
+        eng = b.engine
+        got = _opens(eng.portfolio.trades, eng.portfolio.positions.values(), start)
+        warmed = [d for k, d in b.logs if k == "warmed"]
+    finally:
+        b.runner.stop()
+    assert got == want
+    (w,) = warmed
+    assert w["history"]["US100"]["got"] == w["history"]["US100"]["needed"] == 1025
+    assert w["short"] == {}
+
+
+def test_without_history_a_strategy_says_so_and_decides_as_a_replay_from_the_same_start(
+    tmp_path: Path, day_fixture: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The terminal has no bar before the session: the shortfall is reported (log, status), and
+    the strategies decide as a replay from the fixture's start, whose own readiness checks
+    keep them out until their indicators are built: never an order from warm-up."""
+    b = Brain(tmp_path)
+    ctl = b.runner.server.control
+    assert ctl is not None
+    seen: list[dict[str, Any]] = []
+
+    def ask_status(done: int, _total: int) -> None:  # in the session, between two steps
+        if done == 0:
+            reply = control_call(ctl.getsockopt_string(32), SECRET, "status")
+            seen.append(reply["engines"]["fake-1"])
+
+    try:
+        FakeTerminal(load_fixture(day_fixture), b.endpoint, SECRET).run(progress=ask_status)
+        trades = [tuple(t) for t in b.engine.portfolio.trades]
+        warmed = [d for k, d in b.logs if k == "warmed"]
+    finally:
+        b.runner.stop()
+    (early,) = seen
+    assert early["strategies"]["ema_us100"] == {"running": "live", "orders_held_back": 0}
+    assert early["history"]["US100"] == {"needed": 1025, "got": 0, "status": "complete"}
+    (w,) = warmed
+    assert w["short"] == {"ema_us100": {"US100": 1025}, "ema_gold": {"XAUUSD": 1025}}
+    assert any("fewer M1 bars of history" in r.getMessage() for r in caplog.records)
+    assert trades == expected_trades(day_fixture)
