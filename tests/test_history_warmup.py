@@ -3,6 +3,7 @@ middle of a fixture decides, from its first live minute, as a replay of the whol
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,10 @@ import pytest
 from bridge.config import parse_config
 from bridge.core import events as ev
 from bridge.core.timeutil import MS_PER_DAY
-from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
+from bridge.data.fixtures import DEMO_FIXTURE, load_fixture, market_events
 from bridge.live.control import control_call
 from bridge.replay.backtest import run_backtest
-from bridge.sim.fake_terminal import FakeTerminal
+from bridge.sim.fake_terminal import FakeTerminal, Faults
 from bridge.sim.terminal import SimTerminal
 from tests.test_e2e import SECRET, STRATS, Brain, expected_trades
 
@@ -112,3 +113,41 @@ def test_without_history_a_strategy_says_so_and_decides_as_a_replay_from_the_sam
     assert w["short"] == {"ema_us100": {"US100": 1025}, "ema_gold": {"XAUUSD": 1025}}
     assert any("fewer M1 bars of history" in r.getMessage() for r in caplog.records)
     assert trades == expected_trades(day_fixture)
+
+
+def test_bars_closed_while_the_terminal_was_away_are_filled_in_before_it_goes_on(
+    tmp_path: Path,
+) -> None:
+    """The terminal is gone for half an hour of market time (a brain restart, a network cut):
+    at its return the 30 bars are asked for and handled before the live frames, decisions on
+    them held back; from then on the decisions are the uninterrupted replay's."""
+    away_at, away = 20_000, 450  # market events: 30 minutes of three symbols (5 per bar)
+    events = list(itertools.islice(market_events(load_fixture(DEMO_FIXTURE)), away_at + away + 1))
+    back_ms = events[-1].time_ms
+    cfg = parse_config({"strategies": STRATS})
+    replay = run_backtest(load_fixture(DEMO_FIXTURE), cfg.build_strategies(), cfg.risk.limits())
+    b = Brain(tmp_path)
+    try:
+        ft = FakeTerminal(
+            load_fixture(DEMO_FIXTURE),
+            b.endpoint,
+            SECRET,
+            faults=Faults(away_at=away_at, away_events=away),
+        )
+        ft.run(limit=60_000)
+        eng = b.engine
+        got = _opens(eng.portfolio.trades, eng.portfolio.positions.values(), back_ms)
+        fills = [d for k, d in b.logs if k == "warmed"]
+    finally:
+        b.runner.stop()
+    end_ms = ft.term.sim.now_ms
+    want = [
+        o
+        for o in _opens(replay.portfolio.trades, replay.portfolio.positions.values(), back_ms)
+        if o[2] < end_ms - 60_000
+    ]
+    got = [o[:5] for o in got if o[2] < end_ms - 60_000]
+    assert len(want) >= 3, "the scenario must trade after the return to prove anything"
+    assert got == [o[:5] for o in want]
+    gap = fills[-1]["history"]
+    assert {s: v["got"] for s, v in gap.items()} == {"US100": 30, "SPX500": 30, "XAUUSD": 30}

@@ -55,6 +55,7 @@ class Warmup:
         self.requests: dict[int, tuple[str, int, int]] = {}  # request id -> symbol, range
         self.waiting: list[tuple[Any, bytes]] = []  # live market frames held until it ends
         self.active = False
+        self.gap = False  # filling the bars missed while the terminal was away (start_gap)
         self.progress_wall = 0  # wall ms of the last request or answer frame
         self.fed_bars: dict[str, int] = {}  # per symbol, the history bars fed
         self.short: dict[str, dict[str, int]] = {}  # strategy -> symbol -> bars it lacked
@@ -75,6 +76,28 @@ class Warmup:
         for sym, n in need.items():
             self.symbols[sym] = SymbolHistory(n, oldest_asked_ms=now_ms)
             self._ask(sym, now_ms, n)
+        return True
+
+    def start_gap(self, now_ms: int) -> bool:
+        """After the terminal was away (a restart from a checkpoint, a reconnect, lost frames):
+        ask for the M1 bars that closed since the last one the engine handled, per symbol; they
+        go through the engine before any newer live frame, every strategy's orders held back
+        meanwhile (decisions on bars of the past are not sent late). False if none is missing."""
+        closed_before = now_ms // 60_000 * 60_000  # the bar opened then is still open
+        missing = {
+            sym: last + 60_000
+            for sym, last in self.eng.last_bar_ms.items()
+            if last + 60_000 < closed_before
+        }
+        if not missing:
+            return False
+        self.gap = True
+        self.active = True
+        for s in self.eng.strategies:
+            self.eng.warming[s.magic] = 0
+        for sym, since in missing.items():
+            self.symbols[sym] = SymbolHistory(0, rounds=MAX_ROUNDS, oldest_asked_ms=since)
+            self._request(sym, since, closed_before)
         return True
 
     def _ask(self, sym: str, to_ms: int, bars: int) -> None:
@@ -129,7 +152,8 @@ class Warmup:
         for sym in [s for s in eng.specs if s in self.symbols]:
             h = self.symbols[sym]
             rows = sorted({b.time_ms: b for b in h.bars}.values(), key=lambda b: b.time_ms)
-            rows = rows[-h.need :] if h.need else []
+            if not self.gap:
+                rows = rows[-h.need :] if h.need else []
             self.fed_bars[sym] = len(rows)
             if not rows:
                 continue
@@ -168,6 +192,9 @@ class Warmup:
         eng = self.eng
         for s in eng.strategies:
             if s.magic not in eng.warming:
+                continue
+            if self.gap:
+                del eng.warming[s.magic]
                 continue
             missing = {
                 sym: n - self.fed_bars.get(sym, 0)

@@ -78,11 +78,15 @@ def snapshot_done(host: Host, link: Link) -> None:
     eng.gate.resyncing = ""
     eng.start()
     sess.accounted()  # everything up to now is accounted for
-    if cold and sess.warmup is None:  # a new engine: its strategies get their history first
+    if sess.warmup is None or not sess.warmup.active:
         w = Warmup(eng, lambda cmd: host.send(link, cmd), link.next_request)
-        if w.start(sess.last_ms):
+        if cold and sess.warmup is None:  # a new engine: its strategies get their history first
+            if w.start(sess.last_ms):
+                sess.warmup = w
+                host.log("warming", terminal=link.terminal_id, needs=w.report())
+        elif w.start_gap(sess.last_ms):  # bars closed while the terminal was away
             sess.warmup = w
-            host.log("warming", terminal=link.terminal_id, needs=w.report())
+            host.log("filling_gap", terminal=link.terminal_id, since=w.report())
     host.checkpoint_now(link.terminal_id)
 
 

@@ -52,6 +52,8 @@ class Faults:
     only_market: bool = True  # apply drop/dup/reorder/delay to market frames only
     reject: float = 0.0  # a trade command is refused by the broker, with each retcode in turn
     lose_at: tuple[int, ...] = ()  # the frames of these market events (by index) are lost
+    away_at: int = 0  # at this market event the terminal goes away (its connection closed)...
+    away_events: int = 0  # ...the market moves on this many events, then it connects again
     spoil_answers: int = 0  # the first n answers to SNAPSHOT lose their first POS frame
     cut_answers: int = 0  # the first n answers to SNAPSHOT lose their SNAPEND
 
@@ -359,6 +361,8 @@ class FakeTerminal:
         start = time.monotonic()
         total = sum(len(b) for b in self.fx.bars.values()) * 5
         for i, me in enumerate(stream):
+            if f.away_at and i == f.away_at:
+                self._away(stream)
             if limit is not None and i >= limit:
                 break
             if f.silence_after and i == f.silence_after:
@@ -403,6 +407,17 @@ class FakeTerminal:
                 return itertools.chain((me,), stream)
             self.term.market(me)
         return iter(())
+
+    def _away(self, stream: Iterator[ev.Tick | ev.Bar]) -> None:
+        """Gone for ``away_events`` market events (the brain restarting, a network cut): the
+        terminal's books and clock move on, nothing is sent; then a new connection."""
+        self.close()
+        for _ in range(self.faults.away_events):
+            me = next(stream, None)
+            if me is None:
+                break
+            self.term.market(me)
+        self.connect()
 
     def _go_silent(self) -> None:
         time.sleep(self.faults.silence_s)
