@@ -56,6 +56,7 @@ class Warmup:
         self.waiting: list[tuple[Any, bytes]] = []  # live market frames held until it ends
         self.active = False
         self.gap = False  # filling the bars missed while the terminal was away (start_gap)
+        self.live_from_ms = 1 << 62  # history bars opened from then on are decided live
         self.progress_wall = 0  # wall ms of the last request or answer frame
         self.fed_bars: dict[str, int] = {}  # per symbol, the history bars fed
         self.short: dict[str, dict[str, int]] = {}  # strategy -> symbol -> bars it lacked
@@ -93,6 +94,7 @@ class Warmup:
             return False
         self.gap = True
         self.active = True
+        self.live_from_ms = closed_before - 60_000
         for s in self.eng.strategies:
             self.eng.warming[s.magic] = 0
         for sym, since in missing.items():
@@ -177,7 +179,11 @@ class Warmup:
         # change nothing the last one does not set
         quiet = not eng.timers_pending() and not any(s.wants_ticks for s in eng.strategies)
         handle = eng.handle
+        live = False
         for e in bar_events(arrays):
+            if not live and e.time_ms >= self.live_from_ms:
+                self.settle()  # the bar that closed last is the present: decided live
+                live = True
             if quiet and type(e) is ev.Tick and e.time_ms % 60_000 != LAST_TICK_MS:
                 continue
             handle(e)
