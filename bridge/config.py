@@ -106,6 +106,19 @@ class Config(_Strict):
     # a table named by a terminal id holds that terminal's own (they win over the shared ones)
     aliases: dict[str, str | dict[str, str]] = {}
 
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases_typed(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                table = isinstance(x, dict) and all(isinstance(y, str) for y in x.values())
+                if not isinstance(x, str) and not table:
+                    raise ValueError(
+                        f"{k} = {x!r}: give the broker's symbol name as a string "
+                        f'(US100 = "US100.cash"), or a table of them named by a terminal id'
+                    )
+        return v
+
     @field_validator("aliases")
     @classmethod
     def _aliases_valid(cls, v: dict[str, str | dict[str, str]]) -> dict[str, str | dict[str, str]]:

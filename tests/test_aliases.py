@@ -38,7 +38,7 @@ def test_two_aliases_of_one_broker_symbol_are_refused() -> None:
     [
         ({"A": "X", "B": "X"}, "aliases: Value error, aliases 'A' and 'B' both name"),
         ({"A": "X", "t1": {"B": "X"}}, "t1: aliases 'A' and 'B' both name"),
-        ({"A": 3}, "aliases.A"),
+        ({"A": 3}, "aliases: Value error, A = 3: give the broker's symbol name as a string"),
     ],
 )
 def test_bad_aliases_in_a_config_name_the_key(aliases: dict[str, object], error: str) -> None:
