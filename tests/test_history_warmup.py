@@ -151,3 +151,47 @@ def test_bars_closed_while_the_terminal_was_away_are_filled_in_before_it_goes_on
     assert got == [o[:5] for o in want]
     gap = fills[-1]["history"]
     assert {s: v["got"] for s, v in gap.items()} == {"US100": 30, "SPX500": 30, "XAUUSD": 30}
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_the_range_breakout_started_mid_quarter_decides_as_the_replay_of_the_quarter(
+    tmp_path: Path,
+) -> None:
+    """US100.cash with US30.cash (3.5 months of real M1 bars): a session started on the 40th
+    day, fed its three weeks of history (the H1 EMA(50) settled), opens what the replay of the
+    whole quarter opens over the same days. Its orders held back during the warm-up are told
+    to it as refusals: before that, the range breakout waited for an entry that never came and
+    made no trade at all."""
+    from tests.conftest import ROOT, shared_file
+
+    shared_file("mt5_ftmo/US100.cash_M1.csv.gz")
+    shared_file("mt5_ftmo/US30.cash_M1.csv.gz")
+    cfg_path = ROOT / "configs" / "range_breakout_us100_us30_hedged.toml"
+    from bridge.config import load_config
+
+    cfg = load_config(cfg_path)
+    fx = load_fixture(cfg.replay.fixture)
+    start = (int(fx.bars["US100.cash"].time_ms[0]) // MS_PER_DAY + 40) * MS_PER_DAY
+    replay = run_backtest(fx, cfg.build_strategies(), cfg.risk.limits())
+    strat = {"kind": "range_breakout", "name": "us100_breakout", "magic": 2002}
+    strat["params"] = {"main_symbol": "US100.cash", "hedge_symbol": "US30.cash", "hedge": True}
+    b = Brain(tmp_path, extra={"strategies": [strat]})
+    try:
+        ft = FakeTerminal(load_fixture(cfg.replay.fixture), b.endpoint, SECRET, start_ms=start)
+        ft.run(limit=60_000)  # about four trading days of two symbols
+        end = ft.term.sim.now_ms
+        got = _opens(b.engine.portfolio.trades, b.engine.portfolio.positions.values(), start)
+        warmed = [d for k, d in b.logs if k == "warmed"]
+    finally:
+        b.runner.stop()
+    want = [
+        o
+        for o in _opens(replay.portfolio.trades, replay.portfolio.positions.values(), start)
+        if o[2] < end
+    ]
+    assert len(want) >= 2, "the scenario must trade after the start to prove anything"
+    # the same entries at the same prices; the lots follow each account's balance (1 % risk),
+    # and the terminal's did not trade the 39 days before the session as the replay's did
+    assert [o[:4] for o in got] == [o[:4] for o in want]
+    assert warmed[0]["short"] == {}

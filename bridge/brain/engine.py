@@ -67,6 +67,9 @@ class _Ctx:
         )
 
 
+HELD_BACK = "held back: decided on history while the strategy is being fed it"
+
+
 def _renaming(send: Callable[[Any], None], aliases: SymbolAliases) -> Callable[[Any], None]:
     def renamed(cmd: Any) -> None:
         send(aliases.outbound(cmd))
@@ -478,7 +481,11 @@ class Engine:
         warming = s.magic in self.warming
         for it in intents:
             if warming and not isinstance(it, SetTimer):
-                self.warming[s.magic] += 1  # decided on history: not sent, not recorded
+                # decided on history: not sent, not recorded; told as a refusal, so that the
+                # strategy does not wait for an order that will never come
+                self.warming[s.magic] += 1
+                if not isinstance(it, Record):
+                    self._rejected(s, Rejection(it, HELD_BACK, 0, self.now_ms), depth)
                 continue
             if isinstance(it, Record):
                 if self.audit is not None:
