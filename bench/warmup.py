@@ -48,17 +48,10 @@ def main() -> None:
             continue
         for req in list(sent):
             assert isinstance(req, ev.HistoryReq)
-            b = fx.bars[req.symbol]
-            keep = (b.time_ms >= req.from_ms) & (b.time_ms < req.to_ms)
-            for row in zip(
-                *(
-                    c[keep].tolist()
-                    for c in (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread)
-                ),
-                strict=True,
-            ):
+            got = fx.bars[req.symbol].between(req.from_ms, req.to_ms)
+            for row in got.rows():
                 w.on_bar(ev.HistoryBar(req.req_id, req.symbol, *row))
-            w.on_end(ev.HistoryEnd(req.req_id, req.symbol, int(keep.sum()), ev.HISTORY_OK))
+            w.on_end(ev.HistoryEnd(req.req_id, req.symbol, len(got), ev.HISTORY_OK))
         t0 = time.perf_counter()
         w.feed()
         secs = time.perf_counter() - t0

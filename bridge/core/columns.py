@@ -3,7 +3,7 @@ server time (bridge/core/timeutil.py). Fixtures load into them; the replay tape 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,38 @@ class BarArrays:
 
     def __len__(self) -> int:
         return len(self.time_ms)
+
+    @classmethod
+    def from_rows(
+        cls, symbol: str, rows: Sequence[tuple[int, float, float, float, float, int, int]]
+    ) -> BarArrays:
+        """The columns of rows in the order ``rows`` yields them."""
+        cols = list(zip(*rows, strict=True)) if rows else [()] * 7
+        t, o, h, lo, c, tv, sp = cols
+        return cls(
+            symbol,
+            np.array(t, np.int64),
+            np.array(o, np.float64),
+            np.array(h, np.float64),
+            np.array(lo, np.float64),
+            np.array(c, np.float64),
+            np.array(tv, np.int64),
+            np.array(sp, np.int64),
+        )
+
+    def between(self, lo_ms: int, hi_ms: int) -> BarArrays:
+        """The bars opened in [lo_ms, hi_ms)."""
+        a, b = np.searchsorted(self.time_ms, (lo_ms, hi_ms), "left").tolist()
+        return BarArrays(
+            self.symbol,
+            self.time_ms[a:b],
+            self.open[a:b],
+            self.high[a:b],
+            self.low[a:b],
+            self.close[a:b],
+            self.tick_volume[a:b],
+            self.spread[a:b],
+        )
 
     def rows(self) -> Iterator[tuple[int, float, float, float, float, int, int]]:
         """(open time ms, open, high, low, close, tick volume, spread) per bar."""

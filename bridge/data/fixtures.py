@@ -319,19 +319,7 @@ def _window(
         hi = parse(str(end)) if end is not None else 2**62
     except ValueError as exc:
         raise FixtureError(f"{where}: start/end: {exc}") from exc
-    out_b = {}
-    for sym, b in bars.items():
-        m = (b.time_ms >= lo) & (b.time_ms < hi)
-        out_b[sym] = BarArrays(
-            sym,
-            b.time_ms[m],
-            b.open[m],
-            b.high[m],
-            b.low[m],
-            b.close[m],
-            b.tick_volume[m],
-            b.spread[m],
-        )
+    out_b = {sym: b.between(lo, hi) for sym, b in bars.items()}  # times strictly increasing
     out_t = {}
     for sym, t in ticks.items():
         m = (t.time_ms >= lo) & (t.time_ms < hi)

@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from bridge.brain.engine import Engine
 from bridge.core import events as ev
 from bridge.core.columns import BarArrays
@@ -98,7 +96,7 @@ class Warmup:
         for s in self.eng.strategies:
             self.eng.warming[s.magic] = 0
         for sym, since in missing.items():
-            self.symbols[sym] = SymbolHistory(0, rounds=MAX_ROUNDS, oldest_asked_ms=since)
+            self.symbols[sym] = SymbolHistory(0, oldest_asked_ms=since)  # all of the range
             self._request(sym, since, closed_before)
         return True
 
@@ -136,10 +134,9 @@ class Warmup:
             return False
         sym = asked[0]
         h = self.symbols[sym]
-        got_here = e.bars
         if e.status != ev.HISTORY_OK:
             h.status, h.done = e.status, True
-        elif len(h.bars) < h.need and got_here > 0 and h.rounds < MAX_ROUNDS:
+        elif len(h.bars) < h.need and e.bars > 0 and h.rounds < MAX_ROUNDS:
             self._ask(sym, h.oldest_asked_ms, h.need - len(h.bars))
         else:
             h.done = True
@@ -160,19 +157,7 @@ class Warmup:
             if not rows:
                 continue
             self.last_bar_ms[sym] = rows[-1].time_ms
-            cols = list(
-                zip(*((b.time_ms, b.open, b.high, b.low, b.close) for b in rows), strict=True)
-            )
-            arr = BarArrays(
-                sym,
-                np.array(cols[0], np.int64),
-                np.array(cols[1]),
-                np.array(cols[2]),
-                np.array(cols[3]),
-                np.array(cols[4]),
-                np.array([b.tick_volume for b in rows], np.int64),
-                np.array([b.spread for b in rows], np.int64),
-            )
+            arr = BarArrays.from_rows(sym, [b[2:] for b in rows])
             arrays.append((arr, eng.specs[sym].point))
         # as the replay's quiet minutes: with no strategy listening to ticks and no timer (and,
         # orders held back, no position or order of theirs), a minute's ticks before its last one

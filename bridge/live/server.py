@@ -404,11 +404,7 @@ class BrainServer:
             self.record(msg)
         ck = self.checkpoints
         warm = sess.warmup
-        if (
-            warm is not None
-            and (warm.active or eng.warming)
-            and self._warming_frame(link, sess, warm, msg, frame)
-        ):
+        if warm is not None and warm.active and self._warming_frame(link, sess, warm, msg, frame):
             self._after_frame(link, seq)
             return
         if t is ev.Tick and (link.snapshot is None or not eng.is_last_quote(msg)):

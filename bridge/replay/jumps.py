@@ -158,9 +158,10 @@ class Skipper:
             spec = pf.specs[p.symbol]
             px = self._quotes(p.symbol, m, j, p.is_buy)
             diff = px - p.price_open if p.is_buy else p.price_open - px
-            u = diff / spec.tick_size * spec.tick_value * p.volume + p.swap
-            total = total + diff / spec.tick_size * spec.tick_value * p.volume
+            pnl = diff / spec.tick_size * spec.tick_value * p.volume
+            total = total + pnl  # in Portfolio.mark's order: the same curve to the last bit
             total = total + p.swap
+            u = pnl + p.swap
             o = pf.owner(p)
             by[o] = by[o] + u if o in by else u
         n = len(pf.curve)

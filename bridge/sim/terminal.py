@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from bridge.core import events as ev
 from bridge.data.fixtures import Fixture
 from bridge.sim.broker import BrokerSim
@@ -63,22 +61,8 @@ class SimTerminal:
         if bars is None:
             return [ev.HistoryEnd(req.req_id, req.symbol, 0, ev.HISTORY_NO_SYMBOL)]
         closed_by = self.sim.now_ms - 60_000  # the open time of the last bar closed by now
-        t = bars.time_ms
-        lo = int(np.searchsorted(t, req.from_ms, "left"))
-        hi = int(np.searchsorted(t, min(req.to_ms, closed_by + 1), "left"))
-        out: list[Any] = [
-            ev.HistoryBar(req.req_id, req.symbol, *row)
-            for row in zip(
-                t[lo:hi].tolist(),
-                bars.open[lo:hi].tolist(),
-                bars.high[lo:hi].tolist(),
-                bars.low[lo:hi].tolist(),
-                bars.close[lo:hi].tolist(),
-                bars.tick_volume[lo:hi].tolist(),
-                bars.spread[lo:hi].tolist(),
-                strict=True,
-            )
-        ]
+        got = bars.between(req.from_ms, min(req.to_ms, closed_by + 1))
+        out: list[Any] = [ev.HistoryBar(req.req_id, req.symbol, *row) for row in got.rows()]
         out.append(ev.HistoryEnd(req.req_id, req.symbol, len(out), ev.HISTORY_OK))
         return out
 
