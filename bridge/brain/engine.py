@@ -120,6 +120,8 @@ class Engine:
         # strategies still being fed their history (bridge/live/history.py), by magic: their
         # orders are held back, and counted here
         self.warming: dict[int, int] = {}
+        # the history warm-up was asked for and not yet fed: a brain killed meanwhile warms again
+        self.history_pending = False
         # after a restart from a checkpoint: per symbol the (tick, bar) times already handled;
         # the terminal's frames at or before them are sent again and skipped once
         self.resume_guard: dict[str, tuple[int, int]] = {}
@@ -266,6 +268,7 @@ class Engine:
             "resume_guard": dict(self.resume_guard),
             "seen_deals": {t: ms for t, ms in self.seen_deals.items() if ms >= since},
             "account_key": self.account_key,
+            "history_pending": self.history_pending,
         }
 
     def restore(self, st: dict[str, Any]) -> list[str]:
@@ -303,6 +306,7 @@ class Engine:
         self.orders.restore(st)
         self.gate.restore(st["gate"])
         self.seen_deals.update(st["seen_deals"])
+        self.history_pending = bool(st.get("history_pending", False))
         self.dirty = False
         return problems
 

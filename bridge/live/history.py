@@ -71,7 +71,7 @@ class Warmup:
                 need[sym] = max(need.get(sym, 0), n)
         if not need:
             return False
-        self.active = True
+        self.active = self.eng.history_pending = True
         for sym, n in need.items():
             self.symbols[sym] = SymbolHistory(n, oldest_asked_ms=now_ms)
             self._ask(sym, now_ms, n)
@@ -173,6 +173,8 @@ class Warmup:
                 continue
             handle(e)
         self.active = False
+        if not self.gap:
+            eng.history_pending = False
         self.settle()
 
     def settle(self) -> None:

@@ -80,7 +80,9 @@ def snapshot_done(host: Host, link: Link) -> None:
     sess.accounted()  # everything up to now is accounted for
     if sess.warmup is None or not sess.warmup.active:
         w = Warmup(eng, lambda cmd: host.send(link, cmd), link.next_request)
-        if cold and sess.warmup is None:  # a new engine: its strategies get their history first
+        # a new engine, or one restored from a checkpoint made before its warm-up ended: its
+        # strategies get their history first
+        if (cold or eng.history_pending) and sess.warmup is None:
             if w.start(sess.last_ms):
                 sess.warmup = w
                 host.log("warming", terminal=link.terminal_id, needs=w.report())

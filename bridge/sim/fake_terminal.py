@@ -89,6 +89,7 @@ class FakeTerminal:
         server: str = "mt5bridge-sim",
         plain: bool = False,
         start_ms: int = 0,
+        on_away: Callable[[], None] | None = None,
     ) -> None:
         """``rejoin_s`` > 0: in lockstep, a brain that has not answered within
         ``ready_timeout_s`` is taken for dead (killed, restarted): the terminal reconnects,
@@ -97,8 +98,11 @@ class FakeTerminal:
         ``plain``: speak ZMTP on a plain socket as the EA does, instead of through a ZeroMQ
         DEALER (bridge/sim/terminal_wire.py). ``start_ms``: the session starts at this server
         time: the fixture before it is the terminal's past (its history, the state of its
-        books), as when a brain is started in the middle of a trading week."""
+        books), as when a brain is started in the middle of a trading week. ``on_away``: called
+        when the terminal has gone away (``Faults.away_at``), before the market moves on: a
+        test kills or restarts the brain there."""
         self.plain = plain
+        self.on_away = on_away
         self.start_ms = start_ms
         self.fx = fx
         self.term = SimTerminal(fx)
@@ -256,8 +260,13 @@ class FakeTerminal:
                     continue
                 if isinstance(out, ev.Deal) and not isinstance(msg, ev.DealsSinceReq):
                     self.summary.deals.append(out)  # made now, not a replay of an earlier one
-                # answers are lost too when only_market is off
-                self._out(out, market=False, replay=isinstance(msg, ev.DealsSinceReq))
+                try:  # answers are lost too when only_market is off
+                    self._out(out, market=False, replay=isinstance(msg, ev.DealsSinceReq))
+                except BrainUnreachable:
+                    if self.rejoin_s <= 0:
+                        raise
+                    self._forgotten = True  # the brain died mid-answer: the next one asks again
+                    return
 
     def _answer_losses(self, cmd: Any) -> set[type]:
         """The frame kinds the answer to ``cmd`` loses (once each) by the deterministic faults."""
@@ -412,12 +421,14 @@ class FakeTerminal:
         """Gone for ``away_events`` market events (the brain restarting, a network cut): the
         terminal's books and clock move on, nothing is sent; then a new connection."""
         self.close()
+        if self.on_away is not None:
+            self.on_away()
         for _ in range(self.faults.away_events):
             me = next(stream, None)
             if me is None:
                 break
             self.term.market(me)
-        self.connect()
+        self._connect_patiently() if self.rejoin_s > 0 else self.connect()
 
     def _go_silent(self) -> None:
         time.sleep(self.faults.silence_s)

@@ -25,14 +25,26 @@ class BrainUnreachable(TerminalRefused):
     """No brain answered at the endpoint in time (not started yet, or killed)."""
 
 
+SEND_TIMEOUT_MS = 5000  # a brain that takes nothing for this long is gone
+
+
 class ZmqWire:
     def __init__(self, ctx: zmq.Context[zmq.Socket[bytes]], endpoint: str) -> None:
         self.sock = ctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 0)
+        # a DEALER whose peer died blocks a send for good once its queue is full (a long history
+        # answer): the EA's socket send fails instead, and so does this one
+        self.sock.setsockopt(zmq.SNDTIMEO, SEND_TIMEOUT_MS)
+        self.endpoint = endpoint
         self.sock.connect(endpoint)
 
     def send(self, frame: bytes) -> None:
-        self.sock.send(frame)
+        try:
+            self.sock.send(frame)
+        except zmq.Again:
+            raise BrainUnreachable(
+                f"the brain at {self.endpoint} took no frame for {SEND_TIMEOUT_MS} ms"
+            ) from None
 
     def poll(self, timeout_ms: int) -> bool:
         """Whether a message is waiting (waits up to ``timeout_ms``)."""

@@ -1,0 +1,168 @@
+"""A brain process killed and started again, with history: its decisions are those of a brain
+never stopped. Killed in the middle of its warm-up, the new brain warms up again; killed and
+started half an hour of market time later, it fills the bars it missed before it goes on."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import sqlite3
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.config import DEMO, load_config
+from bridge.data.fixtures import DEMO_FIXTURE, load_fixture, market_events
+from bridge.replay.backtest import run_backtest
+from bridge.sim.fake_terminal import FakeSummary, FakeTerminal, Faults
+from tests.test_crash_recovery import SECRET, STRATS, _brain, _free_port
+from tests.test_history_warmup import _day_start, _opens
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    return f'"{v}"' if isinstance(v, str) else repr(v)
+
+
+# the three shipped strategies as the demo runs them (range breakout, compression, two-bucket)
+SHIPPED = "".join(
+    "[[strategies]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in s.items())
+    for s in DEMO["strategies"]  # type: ignore[attr-defined]
+)
+
+
+def _config(folder: Path, strategies: str = STRATS) -> tuple[Path, str, Path]:
+    port = _free_port()
+    db = folder / "audit.sqlite"
+    cfg = folder / "brain.toml"
+    cfg.write_text(
+        f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\n'
+        f'control_endpoint = "tcp://127.0.0.1:{_free_port()}"\n'
+        f'secret_env = "CRASH_SECRET"\nheartbeat_ms = 200\nsilence_ms = 2000\n'
+        f'[store]\nurl = "sqlite:///{db}"\n' + strategies
+    )
+    return cfg, f"tcp://127.0.0.1:{port}", db
+
+
+def _replay_opens(cfg: Path, since_ms: int, until_ms: int) -> list[tuple[Any, ...]]:
+    c = load_config(cfg)
+    replay = run_backtest(load_fixture(DEMO_FIXTURE), c.build_strategies(), c.risk.limits())
+    opens = _opens(replay.portfolio.trades, replay.portfolio.positions.values(), since_ms)
+    return [o[:5] for o in opens if o[2] < until_ms]
+
+
+def _terminal_opens(summary: FakeSummary, since_ms: int, until_ms: int) -> list[tuple[Any, ...]]:
+    return sorted(
+        (d.symbol, "buy" if d.is_buy else "sell", d.time_ms, d.price, d.volume)
+        for d in summary.deals
+        if d.entry == 0 and since_ms <= d.time_ms < until_ms
+    )
+
+
+def _kinds_by_run(db: Path) -> list[list[str]]:
+    con = sqlite3.connect(db)
+    runs = [r for (r,) in con.execute("select id from runs order by id")]
+    return [
+        [k for (k,) in con.execute("select kind from event_log where run_id = ? order by id", (r,))]
+        for r in runs
+    ]
+
+
+def _stop(p: subprocess.Popen[bytes]) -> None:
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)  # a clean stop: the store writes everything
+        p.wait(timeout=30)
+
+
+def test_a_brain_killed_during_its_warm_up_warms_up_again(tmp_path: Path) -> None:
+    """The first brain is killed while the history's bars arrive (its checkpoint was made as the
+    warm-up began); the one started in its place asks for the history again and, from the
+    session's first live minute, decides as the replay of the whole week."""
+    cfg, endpoint, db = _config(tmp_path)
+    start = _day_start(2)
+    log = tmp_path / "brain.log"
+    first = _brain(cfg, "frame:1000", log)  # the history answer is thousands of frames long
+    restarted: list[subprocess.Popen[bytes]] = []
+
+    def supervise() -> None:
+        first.wait()
+        if first.returncode == -signal.SIGKILL:
+            restarted.append(_brain(cfg, "", log))
+
+    watcher = threading.Thread(target=supervise, daemon=True)
+    watcher.start()
+    ft = FakeTerminal(
+        load_fixture(DEMO_FIXTURE), endpoint, SECRET, start_ms=start,
+        ready_timeout_s=1.0, rejoin_s=30.0,
+    )  # fmt: skip
+    try:
+        summary = ft.run(limit=4_000)
+    finally:
+        ft.close()
+        watcher.join(timeout=10)
+        _stop(restarted[-1] if restarted else first)
+    assert first.returncode == -signal.SIGKILL, "the first brain was not killed"
+    killed, again = _kinds_by_run(db)
+    assert "warming" in killed and "warmed" not in killed, "killed outside its warm-up"
+    assert "warming" in again and "warmed" in again, "the new brain did not warm up again"
+    end_ms = ft.term.sim.now_ms - 60_000
+    want = _replay_opens(cfg, start, end_ms)
+    assert len(want) >= 2, "the scenario must trade after the start to prove anything"
+    print(f"killed during warm-up: {len(want)} positions opened after the start, as replayed")
+    assert _terminal_opens(summary, start, end_ms) == want
+
+
+@pytest.mark.parametrize(
+    ("strategies", "away_at", "limit"),
+    [(STRATS, 20_000, 26_000), (SHIPPED, 9_000, 15_000)],
+    ids=["ema_cross", "shipped"],
+)
+def test_a_brain_killed_and_started_30_market_minutes_later_decides_as_one_never_stopped(
+    tmp_path: Path, strategies: str, away_at: int, limit: int
+) -> None:
+    """SIGKILL while the terminal is connected; the terminal's market moves on 30 minutes
+    (three symbols, five events a bar) before the new brain, resumed from its checkpoint, takes
+    it back: the 30 bars are filled in, their decisions held back, and from the return on the
+    positions opened are the replay's. The shipped strategies' gap is one in which the replay
+    sends no order (a decision held back would change what follows)."""
+    cfg, endpoint, db = _config(tmp_path, strategies)
+    log = tmp_path / "brain.log"
+    away = 450
+    events = list(itertools.islice(market_events(load_fixture(DEMO_FIXTURE)), away_at + away + 1))
+    back_ms = events[-1].time_ms
+    brains = [_brain(cfg, "", log)]
+
+    def kill_and_restart() -> None:  # the terminal has just lost the brain
+        brains[-1].send_signal(signal.SIGKILL)
+        brains[-1].wait(timeout=10)
+        brains.append(_brain(cfg, "", log))
+
+    ft = FakeTerminal(
+        load_fixture(DEMO_FIXTURE), endpoint, SECRET,
+        faults=Faults(away_at=away_at, away_events=away), on_away=kill_and_restart, rejoin_s=30.0,
+    )  # fmt: skip
+    try:
+        summary = ft.run(limit=26_000)
+    finally:
+        ft.close()
+        _stop(brains[-1])
+    assert brains[0].returncode == -signal.SIGKILL
+    _killed, again = _kinds_by_run(db)
+    assert "filling_gap" in again and "warmed" in again, "the new brain filled no gap"
+    end_ms = ft.term.sim.now_ms - 60_000
+    want = _replay_opens(cfg, back_ms, end_ms)
+    assert len(want) >= 3, "the scenario must trade after the return to prove anything"
+    per_symbol = {sym: sum(o[0] == sym for o in want) for sym in sorted({o[0] for o in want})}
+    print(f"killed, back 30 minutes later: positions opened after it, as replayed: {per_symbol}")
+    assert _terminal_opens(summary, back_ms, end_ms) == want
+    con = sqlite3.connect(db)
+    (gap,) = con.execute(
+        "select detail from event_log where kind = 'warmed' and run_id = 2"
+    ).fetchone()
+    assert '"got": 30' in gap, gap
