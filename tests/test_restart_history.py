@@ -148,7 +148,7 @@ def test_a_brain_killed_and_started_30_market_minutes_later_decides_as_one_never
         faults=Faults(away_at=away_at, away_events=away), on_away=kill_and_restart, rejoin_s=30.0,
     )  # fmt: skip
     try:
-        summary = ft.run(limit=26_000)
+        summary = ft.run(limit=limit)
     finally:
         ft.close()
         _stop(brains[-1])
@@ -166,3 +166,41 @@ def test_a_brain_killed_and_started_30_market_minutes_later_decides_as_one_never
         "select detail from event_log where kind = 'warmed' and run_id = 2"
     ).fetchone()
     assert '"got": 30' in gap, gap
+
+
+def test_a_brain_stopped_and_started_again_later_decides_as_one_never_stopped(
+    tmp_path: Path,
+) -> None:
+    """A clean stop (an update, a weekend) ends the run: the next brain starts without a
+    checkpoint, takes each strategy's decision state from the store (the compression engine's
+    bank, the plan's phase) and its history from the terminal, and from its first live minute
+    opens what the replay of the whole week opens, 30 market minutes later."""
+    cfg, endpoint, db = _config(tmp_path, SHIPPED)
+    log = tmp_path / "brain.log"
+    away_at, away = 9_000, 450
+    events = list(itertools.islice(market_events(load_fixture(DEMO_FIXTURE)), away_at + away + 1))
+    back_ms = events[-1].time_ms
+    brains = [_brain(cfg, "", log)]
+
+    def stop_and_start() -> None:
+        _stop(brains[-1])
+        brains.append(_brain(cfg, "", log))
+
+    ft = FakeTerminal(
+        load_fixture(DEMO_FIXTURE), endpoint, SECRET,
+        faults=Faults(away_at=away_at, away_events=away), on_away=stop_and_start, rejoin_s=30.0,
+    )  # fmt: skip
+    try:
+        summary = ft.run(limit=15_000)
+    finally:
+        ft.close()
+        _stop(brains[-1])
+    assert brains[0].returncode == 0
+    _first, again = _kinds_by_run(db)
+    assert "warming" in again and "warmed" in again, "the new brain took no history"
+    end_ms = ft.term.sim.now_ms - 60_000
+    want = _replay_opens(cfg, back_ms, end_ms)
+    assert len(want) >= 3, "the scenario must trade after the return to prove anything"
+    assert _terminal_opens(summary, back_ms, end_ms) == want
+    per_symbol = {sym: sum(o[0] == sym for o in want) for sym in sorted({o[0] for o in want})}
+    print(f"stopped, started 30 minutes later: opened after it, as replayed: {per_symbol}")
