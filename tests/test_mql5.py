@@ -35,6 +35,7 @@ def test_checker_self_tests_pass() -> None:
             *MQL5.glob("Experts/*.mq5"),
             *MQL5.glob("Include/**/*.mqh"),
             MQL5 / "Tests" / "ExecutorRun.mq5",  # Conformance.mq5 needs its generated vectors
+            MQL5 / "Tests" / "HistoryRun.mq5",
         ]
     ),
 )

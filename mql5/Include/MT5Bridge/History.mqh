@@ -23,6 +23,7 @@ struct BridgeHistoryJob
    bool              copied;
    int               next;      // the next bar of rates[] to send
    int               sent;
+   int               status;    // sent in the HISTEND
    MqlRates          rates[];
   };
 
@@ -53,6 +54,7 @@ public:
       m_jobs[n].copied = false;
       m_jobs[n].next = 0;
       m_jobs[n].sent = 0;
+      m_jobs[n].status = BRIDGE_HISTORY_OK;
      }
 
    //--- the first job's next chunk, sent; false when there was nothing to send
@@ -69,17 +71,25 @@ public:
          if(last_closed < to)
             to = last_closed;
          int n = to >= from ? CopyRates(m_jobs[0].symbol, PERIOD_M1, from, to, m_jobs[0].rates) : 0;
-         if(n < 0)
+         //--- -1: the terminal is still loading that history (ERR_HISTORY_NOT_FOUND 4401, or no
+         //--- error yet while it synchronises); a count while the series is not synchronised
+         //--- with the trade server: only what was ready when the call's wait ran out (the
+         //--- download goes on). Either way asked again at the next pump, then sent as it is
+         //--- with the status "not loaded yet"
+         bool synced = SeriesInfoInteger(m_jobs[0].symbol, PERIOD_M1, SERIES_SYNCHRONIZED) != 0;
+         if(n < 0 || !synced)
            {
-            //--- -1: the terminal is still loading that history (ERR_HISTORY_NOT_FOUND 4401, or
-            //--- no error yet while it synchronises): asked again at the next pump, then given up
             m_jobs[0].tries++;
             if(m_jobs[0].tries < BRIDGE_HISTORY_TRIES)
                return(false);
             Print("MT5Bridge: the history of ", m_jobs[0].symbol, " was still loading (error ", GetLastError(),
                   "): the brain is told so");
-            Finish(session, BRIDGE_HISTORY_NOT_READY);
-            return(true);
+            if(n <= 0)
+              {
+               Finish(session, BRIDGE_HISTORY_NOT_READY);
+               return(true);
+              }
+            m_jobs[0].status = BRIDGE_HISTORY_NOT_READY;   // what it has, then the status
            }
          if(n == 0)
             ArrayResize(m_jobs[0].rates, 0);
@@ -102,7 +112,7 @@ public:
          m_jobs[0].sent++;
         }
       if(m_jobs[0].next >= total)
-         Finish(session, BRIDGE_HISTORY_OK);
+         Finish(session, m_jobs[0].status);
       return(true);
      }
 
