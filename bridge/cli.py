@@ -73,7 +73,7 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     bar.done()
     source = Path(a.config).name if a.config else "the embedded demo config"
     title = f"backtest of {source} on {fx.name}"
-    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, title)
+    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, title, png=a.png)
     _print_summary(rep, Path(a.out))
     return EXIT_OK
 
@@ -366,7 +366,9 @@ def _print_summary(rep: dict[str, Any], out: Path) -> None:
     note = starting_positions_note(rep)
     if note:
         print(note)
-    print(f"outputs in {out}: trades.csv equity.csv report.json report.html equity.png")
+    files = ["trades.csv", "equity.csv", "report.json", "report.html"]
+    files += ["equity.png"] if (out / "equity.png").exists() else []
+    print(f"outputs in {out}: {' '.join(files)}")
 
 
 # -- parser ----------------------------------------------------------------------------------
@@ -429,6 +431,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", help="TOML config (default: the embedded demo config)")
     s.add_argument("--fixture", help="fixture folder (default: the config's replay.fixture)")
     s.add_argument("--out", required=True, help="folder for the trades, equity and report")
+    s.add_argument(
+        "--png", action="store_true", help="also draw equity.png (the report draws its own chart)"
+    )
     s.set_defaults(fn=cmd_backtest)
 
     s = sub.add_parser("demo", help="the bundled fixtures through the fake terminal over ZeroMQ")

@@ -18,7 +18,7 @@ from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Strategy
 from bridge.core.aliases import SymbolAliases
 from bridge.live.notify import ALL_EVENTS, DEFAULT_EVENTS
-from bridge.live.server import check_bind
+from bridge.wire.endpoints import check_bind
 
 
 class ConfigError(ValueError):

@@ -1,5 +1,5 @@
 """Run outputs and metrics (definitions in docs/metrics.md): trades.csv, equity.csv,
-report.json, report.html, equity.png, and the side-by-side comparison of two runs."""
+report.json, report.html (equity.png on request), and the side-by-side comparison of two runs."""
 
 from __future__ import annotations
 
@@ -161,9 +161,17 @@ def _owner_metrics(pf: Portfolio, owner: str, trades: Sequence[Trade]) -> dict[s
     return m
 
 
+def _times_text(ms: np.ndarray) -> np.ndarray:
+    """Server ms -> 'YYYY-MM-DD HH:MM:SS' for a whole column at once (as ``fmt``)."""
+    text = ms.astype("datetime64[ms]").astype("datetime64[s]").astype(str)
+    return np.char.replace(text, "T", " ")
+
+
 def write_outputs(
-    out: Path, pf: Portfolio, strategies: Sequence[Strategy], title: str
+    out: Path, pf: Portfolio, strategies: Sequence[Strategy], title: str, png: bool = False
 ) -> dict[str, Any]:
+    """trades.csv, equity.csv, report.json and report.html (its equity chart drawn inline, an
+    SVG); ``png``: equity.png too (matplotlib, imported only then)."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "trades.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -175,13 +183,51 @@ def write_outputs(
     with (out / "equity.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(("time", "balance", "equity"))
-        w.writerows((fmt(t), b, e) for t, b, e in pf.curve)
+        if pf.curve:
+            t, b, e = zip(*pf.curve, strict=True)
+            w.writerows(zip(_times_text(np.array(t, dtype=np.int64)).tolist(), b, e, strict=True))
     rep = metrics(pf, strategies)
     rep["title"] = title
     (out / "report.json").write_text(json.dumps(rep, indent=2))
-    _plot(out / "equity.png", pf, title)
-    (out / "report.html").write_text(_html(rep, title))
+    if png:
+        _plot(out / "equity.png", pf, title)
+    (out / "report.html").write_text(_html(rep, title, _svg_curve(pf)))
     return rep
+
+
+SVG_W, SVG_H, SVG_POINTS = 960, 300, 1200  # the chart's size; at most this many x positions
+
+
+def _svg_curve(pf: Portfolio) -> str:
+    """Balance and equity as an inline SVG: per x position the lowest and highest equity of the
+    minutes it covers (a drawdown is never smoothed away), the balance at its last minute."""
+    if len(pf.curve) < 2:
+        return ""
+    _t, bal, eq = (np.array(c, dtype=np.float64) for c in zip(*pf.curve, strict=True))
+    edges = np.linspace(0, len(eq), min(SVG_POINTS, len(eq)) + 1).astype(np.int64)
+    lo = np.minimum.reduceat(eq, edges[:-1])
+    hi = np.maximum.reduceat(eq, edges[:-1])
+    last_bal = bal[edges[1:] - 1]
+    top, bottom = max(hi.max(), last_bal.max()), min(lo.min(), last_bal.min())
+    span = (top - bottom) or 1.0
+    xs = np.linspace(0, SVG_W, len(lo))
+
+    def y(v: np.ndarray) -> np.ndarray:
+        return np.round(SVG_H - (v - bottom) / span * SVG_H, 1)
+
+    eq_pts = " ".join(f"{x:.1f},{a} {x:.1f},{b}" for x, a, b in zip(xs, y(lo), y(hi), strict=True))
+    bal_pts = " ".join(f"{x:.1f},{v}" for x, v in zip(xs, y(last_bal), strict=True))
+    first, last = fmt(pf.curve[0][0])[:16], fmt(pf.curve[-1][0])[:16]
+    return (
+        f"<figure><svg viewBox='0 -10 {SVG_W} {SVG_H + 20}' width='{SVG_W}' role='img' "
+        "aria-label='balance and equity'>"
+        f"<polyline fill='none' stroke='#e08a1e' stroke-width='1' points='{eq_pts}'/>"
+        f"<polyline fill='none' stroke='#1f5fa8' stroke-width='1.5' points='{bal_pts}'/>"
+        f"<text x='4' y='4' font-size='11'>{top:,.2f}</text>"
+        f"<text x='4' y='{SVG_H - 2}' font-size='11'>{bottom:,.2f}</text></svg>"
+        f"<figcaption>balance (blue) and equity (orange, its low and high per point), "
+        f"{html.escape(first)} to {html.escape(last)}</figcaption></figure>"
+    )
 
 
 def _plot(path: Path, pf: Portfolio, title: str) -> None:
@@ -227,7 +273,7 @@ def starting_positions_note(rep: dict[str, Any]) -> str:
     )
 
 
-def _html(rep: dict[str, Any], title: str) -> str:
+def _html(rep: dict[str, Any], title: str, chart: str = "") -> str:
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
     per = ""
     owners = dict(rep.get("per_strategy", {}))
@@ -245,7 +291,7 @@ def _html(rep: dict[str, Any], title: str) -> str:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
         "td{text-align:right}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1><img src='equity.png' alt='equity curve'>"
+        f"<h1>{html.escape(title)}</h1>{chart}"
         f"<table>{rows}</table>{per}</body></html>"
     )
 

@@ -123,8 +123,15 @@ def test_cli_backtest_writes_every_output_and_compare_prints_the_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["backtest", "--out", str(tmp_path / "a")]) == EXIT_OK
-    for f in ("trades.csv", "equity.csv", "report.json", "report.html", "equity.png"):
+    for f in ("trades.csv", "equity.csv", "report.json", "report.html"):
         assert (tmp_path / "a" / f).stat().st_size > 0
+    assert not (tmp_path / "a" / "equity.png").exists()  # drawn only when asked for
+    page = (tmp_path / "a" / "report.html").read_text()
+    assert page.count("<polyline") == 2 and "src=" not in page  # its chart inline, no file
+    first = (tmp_path / "a" / "equity.csv").read_text().splitlines()[1]
+    assert first.startswith("2026-01-05 01:06:00,"), first  # the first bar closed, server time
+    assert main(["backtest", "--out", str(tmp_path / "p"), "--png"]) == EXIT_OK
+    assert (tmp_path / "p" / "equity.png").stat().st_size > 0
     rep = json.loads((tmp_path / "a" / "report.json").read_text())
     assert set(rep["per_strategy"]) == {"us100_breakout", "xauusd_compression", "us100_plan"}
     header = (tmp_path / "a" / "trades.csv").read_text().splitlines()[0]

@@ -32,28 +32,15 @@ from bridge.live.trade_log import SUMMARY_EVERY_MS, summary
 from bridge.live.warm import OrderPathWarmer
 from bridge.persist.recovery import Checkpoints
 from bridge.wire import codec
+from bridge.wire.endpoints import check_bind
 from bridge.wire.transport import AUTH_MS, open_endpoint
 
 log = logging.getLogger("mt5bridge.server")
 
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
 DB_HALT = "audit trail cannot be written (database down or disk full): no new position"
 CONTROL_MAX_BYTES = 4096  # a control request: a verb, an argument, a time, a nonce and a MAC
 MAX_UNTRUSTED_LINKS = 256  # connections not yet authenticated the brain keeps state for
 MAX_UNTRUSTED_BAD = 8  # bad frames an unauthenticated connection may send before it is dropped
-
-
-def check_bind(endpoint: str, allow_remote: bool) -> None:
-    if not endpoint.startswith("tcp://"):
-        if endpoint.startswith(("ipc://", "inproc://")):
-            return
-        raise ValueError(f"endpoint {endpoint!r}: expected tcp://HOST:PORT")
-    host = endpoint[6:].rsplit(":", 1)[0]
-    if host not in LOOPBACK and not allow_remote:
-        raise ValueError(
-            f"endpoint {endpoint!r} is not loopback: binding {host} exposes the brain "
-            "to the network; set allow_remote = true in [brain] to do it on purpose"
-        )
 
 
 class BrainServer:
