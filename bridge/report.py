@@ -184,8 +184,9 @@ def write_outputs(
         w = csv.writer(fh)
         w.writerow(("time", "balance", "equity"))
         if pf.curve:
-            t, b, e = zip(*pf.curve, strict=True)
-            w.writerows(zip(_times_text(np.array(t, dtype=np.int64)).tolist(), b, e, strict=True))
+            ms, bal, eq = zip(*pf.curve, strict=True)
+            times = _times_text(np.array(ms, dtype=np.int64)).tolist()
+            w.writerows(zip(times, bal, eq, strict=True))
     rep = metrics(pf, strategies)
     rep["title"] = title
     (out / "report.json").write_text(json.dumps(rep, indent=2))
@@ -212,8 +213,8 @@ def _svg_curve(pf: Portfolio) -> str:
     span = (top - bottom) or 1.0
     xs = np.linspace(0, SVG_W, len(lo))
 
-    def y(v: np.ndarray) -> np.ndarray:
-        return np.round(SVG_H - (v - bottom) / span * SVG_H, 1)
+    def y(v: np.ndarray) -> list[float]:
+        return [round(float(x), 1) for x in SVG_H - (v - bottom) / span * SVG_H]
 
     eq_pts = " ".join(f"{x:.1f},{a} {x:.1f},{b}" for x, a, b in zip(xs, y(lo), y(hi), strict=True))
     bal_pts = " ".join(f"{x:.1f},{v}" for x, v in zip(xs, y(last_bal), strict=True))
