@@ -116,6 +116,7 @@ class _Baskets:
 
 
 class Compression(Strategy):
+    needs_hedging = True  # the locked long and short it compresses
     Params = CompressionParams  # the dataclass a config's params are checked against
 
     def __init__(

@@ -40,6 +40,7 @@ class TwoBucketParams:
 
 
 class TwoBucket(Strategy):
+    needs_hedging = True  # the long bucket and its hedge on one symbol
     Params = TwoBucketParams  # the dataclass a config's params are checked against
 
     def __init__(

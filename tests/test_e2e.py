@@ -368,7 +368,7 @@ def test_wrong_secret_is_refused_and_not_logged(brain: Brain, day_fixture: Path)
 def test_other_major_version_is_refused_with_a_clear_error(brain: Brain, day_fixture: Path) -> None:
     ft = FakeTerminal(load_fixture(day_fixture), brain.endpoint, SECRET, version="3.0")
     with pytest.raises(
-        TerminalRefused, match=r"protocol version 3.0 not supported \(brain speaks 2.0\)"
+        TerminalRefused, match=r"protocol version 3.0 not supported \(brain speaks 2.1\)"
     ):
         ft.connect()
 

@@ -52,6 +52,21 @@ ENCODE = {
         ["req_id", "symbol", "time_ms", "open", "high", "low", "close", "tick_volume", "spread"],
     ),
     "HISTEND": ("FrameHistoryEnd", ["req_id", "symbol", "bars", "status"]),
+    "TERMINFO": (
+        "FrameTerminalInfo",
+        [
+            "build",
+            "connected",
+            "trade_allowed",
+            "ea_trade_allowed",
+            "account_trade_allowed",
+            "account_trade_expert",
+            "trade_mode",
+            "server_ms",
+            "gmt_ms",
+            "company",
+        ],
+    ),
     "BAR": (
         "FrameBar",
         ["symbol", "time_ms", "open", "high", "low", "close", "tick_volume", "spread"],
@@ -413,7 +428,7 @@ def test_the_ea_takes_no_command_from_a_peer_that_cannot_prove_the_secret(
                 return
             ident, hello = sock.recv_multipart()
             got.append(hello)
-            challenge = f"CHALLENGE|1|2.0|{hs['brain_nonce']}|{proof}".encode()
+            challenge = f"CHALLENGE|1|{codec.PROTOCOL_VERSION}|{hs['brain_nonce']}|{proof}".encode()
             sock.send_multipart([ident, challenge])
             if sock.poll(5_000):
                 got.append(sock.recv_multipart()[-1])
@@ -428,7 +443,7 @@ def test_the_ea_takes_no_command_from_a_peer_that_cannot_prove_the_secret(
         assert out.returncode == 1, out.stdout
         assert "FAIL handshake: the peer at the brain's address did not prove" in out.stdout
         hello = got[0].decode().split("|")
-        assert hello[:3] == ["HELLO", "1", "2.0"] and hello[6] == "Conformance-Demo"
+        assert hello[:3] == ["HELLO", "1", codec.PROTOCOL_VERSION] and hello[6] == "Conformance-Demo"
         assert len(hello[7]) == 32 and hello[7] != hs["terminal_nonce"]  # its own, fresh
         (answer,) = got[1:]
         assert answer.startswith(b"ERROR|2|2|the brain's proof failed"), answer

@@ -132,6 +132,8 @@ class Strategy:
     symbols: tuple[str, ...] = ()
     timeframes: tuple[int, ...] = ()
     wants_ticks: bool = False
+    # holds a long and a short on one symbol at once: needs a hedging account
+    needs_hedging: bool = False
     extra_magics: tuple[int, ...] = ()  # other magic numbers its positions carry (e.g. legs)
 
     def on_start(self, ctx: Context) -> Intents:

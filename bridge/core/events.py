@@ -67,6 +67,27 @@ class Account(NamedTuple):
     time_ms: int
 
 
+class TerminalInfo(NamedTuple):
+    """What the terminal says of itself at each connection and whenever it changes: its build,
+    whether it is connected to the trade server, whether algorithmic trading is allowed (the
+    terminal's Algo Trading button, the EA's own "Allow Algo Trading", the account, the account
+    for experts), the account's trade mode, and its clocks (the trade server's and UTC)."""
+
+    build: int
+    connected: bool  # TERMINAL_CONNECTED: to the broker's trade server
+    trade_allowed: bool  # TERMINAL_TRADE_ALLOWED: the Algo Trading button
+    ea_trade_allowed: bool  # MQL_TRADE_ALLOWED: the EA's own permission
+    account_trade_allowed: bool  # ACCOUNT_TRADE_ALLOWED
+    account_trade_expert: bool  # ACCOUNT_TRADE_EXPERT: the broker lets experts trade
+    trade_mode: int  # ACCOUNT_TRADE_MODE: 0 demo, 1 contest, 2 real
+    server_ms: int  # TimeTradeServer(): the broker's server clock
+    gmt_ms: int  # TimeGMT(): UTC by the computer's clock
+    company: str  # ACCOUNT_COMPANY: the broker
+
+
+ACCOUNT_DEMO, ACCOUNT_CONTEST, ACCOUNT_REAL = 0, 1, 2
+
+
 class Position(NamedTuple):
     ticket: int
     symbol: str

@@ -16,6 +16,8 @@ class AccountSettings:
     hedging: bool = True
     commission: dict[str, float] = field(default_factory=dict)  # money per lot per deal
     slippage_points: int = 0
+    trade_mode: int = 0  # the account's ACCOUNT_TRADE_MODE: 0 demo, 1 contest, 2 real
+    server_utc_hours: float = 0.0  # the broker's server clock ahead of UTC
 
     def __post_init__(self) -> None:
         problems = []
@@ -31,6 +33,10 @@ class AccountSettings:
             problems.append(f"leverage must be a whole number >= 1, got {self.leverage!r}")
         if not isinstance(self.hedging, bool):
             problems.append(f"hedging must be true or false, got {self.hedging!r}")
+        if self.trade_mode not in (0, 1, 2):
+            problems.append(
+                f"trade_mode must be 0 (demo), 1 (contest) or 2 (real), got {self.trade_mode!r}"
+            )
         if self.slippage_points < 0:
             problems.append(f"slippage_points must be >= 0, got {self.slippage_points}")
         for sym, c in self.commission.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 import zmq
 
+from bridge.live import doctor
 from bridge.live.terminal_session import Host
 from bridge.wire import auth
 
@@ -82,6 +83,10 @@ def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
             host.settle()
         host.log("strategy_control", strategy=name, verb=sverb, arg=sarg)
         return {"ok": True}
+    if verb == "doctor":  # read only; "ping" times a QUERY of a never-used id per terminal
+        if arg == "ping":
+            return {"ok": True, "pings": doctor.send_pings(host)}
+        return {"ok": True, **doctor.report(host)}
     if verb == "stop":
         host.stop_event.set()
         return {"ok": True}

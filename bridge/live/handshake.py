@@ -37,7 +37,7 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
             return
         link.terminal_id = msg.terminal_id or link.identity.hex()
         link.lockstep = bool(msg.flags & HELLO_FLAG_LOCKSTEP)
-        link.login, link.server = msg.login, msg.server
+        link.login, link.server, link.version = msg.login, msg.server, msg.version
         link.peer_nonce = msg.nonce
         link.nonce = auth.new_nonce()
         link.state = "challenged"
@@ -101,6 +101,7 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
         return
     if isinstance(msg, ev.Error) and link.state == "challenged":  # the brain's proof failed
         host.stats.refused += 1
+        host.stats.last_refusal = f"terminal {link.terminal_id} refused the brain: {msg.text}"
         host.noisy(link, "refused_by_terminal", terminal=link.terminal_id, reason=msg.text)
         host.forget(link, f"the terminal refused the brain: {msg.text}")
         return
@@ -109,6 +110,7 @@ def handshake(host: Host, link: Link, seq: int, msg: Any) -> None:
 
 def refuse(host: Host, link: Link, code: int, text: str) -> None:
     host.stats.refused += 1
+    host.stats.last_refusal = f"the brain refused terminal {link.terminal_id or '?'}: {text}"
     host.noisy(link, "refused", terminal=link.terminal_id, code=code, reason=text)
     host.send(link, ev.Error(code, text))
     host.forget(link, text)

@@ -21,6 +21,7 @@ from bridge.core import crashpoint
 from bridge.core import events as ev
 from bridge.core.wallclock import wall_ms
 from bridge.live import control
+from bridge.live.doctor import PING_PREFIX, ping_answered
 from bridge.live.handshake import handshake
 from bridge.live.history import Warmup
 from bridge.live.ledger import Ledger, store_fill
@@ -420,6 +421,12 @@ class BrainServer:
             link.state = "hello"
             handshake(self, link, seq, msg)
             return
+        elif t is ev.TerminalInfo:
+            if sess.info is None or sess.info[:7] != msg[:7]:  # a flag, the build or the mode
+                self.log("terminal_info", terminal=link.terminal_id, **msg._asdict())
+            sess.info = msg
+        elif t is ev.OrderResult and msg.client_id.startswith(PING_PREFIX):
+            ping_answered(sess, msg.client_id, wall_ms())  # the doctor's: not an order
         elif t is ev.Deal and link.store_fills and self.ledger is not None:
             fill = eng.aliases.inbound(msg) if eng.aliases is not None else msg
             store_fill(self.ledger, eng.account_key, eng, fill)  # a cold start's: stored only

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bridge.brain.engine import Engine
+from bridge.core import events as ev
 from bridge.live.history import Warmup
 from bridge.live.ledger import Ledger, OpenRows
 from bridge.live.noise import NoiseStats
@@ -35,6 +36,7 @@ class Link:
     peer_nonce: str = ""  # the terminal's, from HELLO
     login: int = 0  # the account: login and trade server (from HELLO)
     server: str = ""
+    version: str = ""  # the protocol version the terminal speaks (from HELLO)
     lockstep: bool = False
     seq_out: int = 0
     seq_in: int = 0
@@ -69,9 +71,11 @@ class TerminalSession:
         "engine",
         "floor_ms",
         "identity",
+        "info",
         "known",
         "last_ms",
         "open_rows",
+        "pings",
         "terminal_id",
         "warmup",
     )
@@ -92,6 +96,9 @@ class TerminalSession:
             self.last_ms = self.floor_ms = engine.restored_floor_ms
         self.open_rows: OpenRows | None = None  # order rows earlier brains left open
         self.warmup: Warmup | None = None  # the history warm-up of its first connection
+        self.info: ev.TerminalInfo | None = None  # what the terminal last said of itself
+        # doctor's round trips: ping id -> wall ms sent, then the round trip in ms once answered
+        self.pings: dict[str, tuple[int, float | None]] = {}
 
     def saw(self, time_ms: int) -> None:
         if time_ms > self.last_ms:
@@ -124,6 +131,7 @@ class Stats:
     gaps: int = 0
     dups: int = 0
     refused: int = 0
+    last_refusal: str = ""  # who refused whom at the last failed handshake, and why
     halts: int = 0
     event_errors: int = 0
     reconciliations: list[dict[str, Any]] = field(default_factory=list)

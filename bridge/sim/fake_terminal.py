@@ -56,6 +56,7 @@ class Faults:
     away_events: int = 0  # ...the market moves on this many events, then it connects again
     spoil_answers: int = 0  # the first n answers to SNAPSHOT lose their first POS frame
     cut_answers: int = 0  # the first n answers to SNAPSHOT lose their SNAPEND
+    algo_trading_off: bool = False  # the terminal's Algo Trading button is off
 
 
 @dataclass(slots=True)
@@ -112,6 +113,7 @@ class FakeTerminal:
         self.server = server  # the trade server's name: with the login, the account
         self.lockstep = lockstep
         self.faults = faults or Faults()
+        self.term.algo_trading = not self.faults.algo_trading_off
         self.rng = random.Random(self.faults.seed)
         self._deals_out = 0  # DEAL frames sent through the faults, for drop_deal_every
         self._answers = 0  # SNAPSHOT requests answered, for spoil_answers and cut_answers

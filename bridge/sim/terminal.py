@@ -15,8 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.core import events as ev
+from bridge.core import retcodes as rc
 from bridge.data.fixtures import Fixture
 from bridge.sim.broker import BrokerSim
+
+SIM_BUILD = 5000  # the build the simulated terminal reports
+SIM_COMPANY = "mt5bridge simulator"
 
 
 class SimTerminal:
@@ -26,9 +30,18 @@ class SimTerminal:
         for p in fx.positions:
             self.sim.seed_position(p)
         self._flat_cents: int | None = None  # the balance last reported while flat, in cents
+        self.algo_trading = True  # the terminal's Algo Trading button: off, orders are refused
+
+    def terminal_info(self) -> ev.TerminalInfo:
+        acc, now = self.fixture.account, self.sim.now_ms
+        utc = now - round(acc.server_utc_hours * 3_600_000)
+        on = self.algo_trading
+        return ev.TerminalInfo(
+            SIM_BUILD, True, on, on, True, True, acc.trade_mode, now, utc, SIM_COMPANY
+        )
 
     def connect_events(self) -> list[Any]:
-        out: list[Any] = [self.sim.account()]
+        out: list[Any] = [self.sim.account(), self.terminal_info()]
         out += [ev.SymbolInfo(s) for s in self.sim.specs.values()]
         sim = self.sim  # the current quotes, as the EA sends them on connect
         out += [ev.Tick(s, sim.quote_ms[s], sim.bid[s], sim.ask[s], 0.0, 1, 6) for s in sim.bid]
@@ -88,4 +101,6 @@ class SimTerminal:
             return []
         if isinstance(cmd, ev.HistoryReq):
             return self.history(cmd)
+        if not self.algo_trading:  # the terminal refuses before anything reaches the broker
+            return [self.sim.refuse(cmd, rc.CLIENT_DISABLES_AT), self.sim.account()]
         return [*self.sim.execute(cmd), self.sim.account()]

@@ -15,7 +15,7 @@ from typing import Any
 from bridge.core import events as ev
 from bridge.core.symbols import SymbolSpec, format_sessions, parse_sessions
 
-PROTOCOL_VERSION = "2.0"
+PROTOCOL_VERSION = "2.1"
 MAX_FRAME_BYTES = 4096
 
 
@@ -38,6 +38,7 @@ SCHEMA: dict[str, tuple[type[Any], str]] = {
     "TICK": (ev.Tick, "sifffii"),
     "BAR": (ev.Bar, "siiffffii"),
     "ACCOUNT": (ev.Account, "iffffisbi"),
+    "TERMINFO": (ev.TerminalInfo, "ibbbbbiiis"),
     "POS": (ev.Position, "isbffffiffis"),
     "ORD": (ev.PendingOrder, "issiffffii"),
     "DEAL": (ev.Deal, "iiissbifffffiii"),

@@ -243,10 +243,38 @@ void SendOrder(const ulong ticket)
                              OrderGetInteger(ORDER_TIME_SETUP_MSC)));
   }
 
+//--- what the terminal says of itself (TERMINFO): at each state, and when a flag changes
+string g_terminfo = "";
+
+string TerminalInfoBody(void)
+  {
+   return(IntegerToString(TerminalInfoInteger(TERMINAL_BUILD)) + "|" +
+          IntegerToString(TerminalInfoInteger(TERMINAL_CONNECTED)) + "|" +
+          IntegerToString(TerminalInfoInteger(TERMINAL_TRADE_ALLOWED)) + "|" +
+          IntegerToString(MQLInfoInteger(MQL_TRADE_ALLOWED)) + "|" +
+          IntegerToString(AccountInfoInteger(ACCOUNT_TRADE_ALLOWED)) + "|" +
+          IntegerToString(AccountInfoInteger(ACCOUNT_TRADE_EXPERT)) + "|" +
+          IntegerToString(AccountInfoInteger(ACCOUNT_TRADE_MODE)));
+  }
+
+void SendTerminalInfo(void)
+  {
+   g_terminfo = TerminalInfoBody();
+   g_session.Send(FrameTerminalInfo(g_session.NextSeq(), TerminalInfoInteger(TERMINAL_BUILD),
+                                    TerminalInfoInteger(TERMINAL_CONNECTED) != 0,
+                                    TerminalInfoInteger(TERMINAL_TRADE_ALLOWED) != 0,
+                                    MQLInfoInteger(MQL_TRADE_ALLOWED) != 0,
+                                    AccountInfoInteger(ACCOUNT_TRADE_ALLOWED) != 0,
+                                    AccountInfoInteger(ACCOUNT_TRADE_EXPERT) != 0,
+                                    AccountInfoInteger(ACCOUNT_TRADE_MODE), NowMs(),
+                                    (long)TimeGMT() * 1000, AccountInfoString(ACCOUNT_COMPANY)));
+  }
+
 //--- the whole state: on connect (req_id 0) and for every SNAPREQ
 void SendState(const long req_id)
   {
    SendAccount();
+   SendTerminalInfo();
    for(int i = 0; i < ArraySize(g_symbols); i++)
       SendSpec(g_symbols[i]);
    if(req_id == 0)   // on connect: the current quotes, so the brain prices at once
@@ -444,6 +472,8 @@ void OnTimer(void)
       shown = GetMicrosecondCount();
       TradeAllowed();
       ShowStatus();
+      if(g_session.IsOpen() && TerminalInfoBody() != g_terminfo)
+         SendTerminalInfo();   // algo trading switched, the broker connection lost or back
      }
    if(!g_session.IsOpen())
      {

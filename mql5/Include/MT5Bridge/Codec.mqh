@@ -7,7 +7,7 @@
 #ifndef MT5BRIDGE_CODEC_MQH
 #define MT5BRIDGE_CODEC_MQH
 
-#define BRIDGE_PROTOCOL_VERSION "2.0"
+#define BRIDGE_PROTOCOL_VERSION "2.1"
 
 string BridgeNum(const double x)
   {
@@ -170,6 +170,17 @@ string FrameHistoryBar(const long seq, const long req_id, const string symbol, c
    return("HBAR|" + BridgeInt(seq) + "|" + BridgeInt(req_id) + "|" + symbol + "|" + BridgeInt(time_ms) + "|" +
           BridgeNum(open) + "|" + BridgeNum(high) + "|" + BridgeNum(low) + "|" + BridgeNum(close) + "|" +
           BridgeInt(tick_volume) + "|" + BridgeInt(spread));
+  }
+
+string FrameTerminalInfo(const long seq, const long build, const bool connected, const bool trade_allowed,
+                         const bool ea_trade_allowed, const bool account_trade_allowed,
+                         const bool account_trade_expert, const long trade_mode, const long server_ms,
+                         const long gmt_ms, const string company)
+  {
+   return("TERMINFO|" + BridgeInt(seq) + "|" + BridgeInt(build) + "|" + BridgeBool(connected) + "|" +
+          BridgeBool(trade_allowed) + "|" + BridgeBool(ea_trade_allowed) + "|" + BridgeBool(account_trade_allowed) +
+          "|" + BridgeBool(account_trade_expert) + "|" + BridgeInt(trade_mode) + "|" + BridgeInt(server_ms) + "|" +
+          BridgeInt(gmt_ms) + "|" + BridgeText(company));
   }
 
 string FrameHistoryEnd(const long seq, const long req_id, const string symbol, const int bars, const int status)
