@@ -297,6 +297,33 @@ def _control(a: argparse.Namespace, verb: str, arg: str = "") -> int:
     return EXIT_INPUT if reply.get("bad_input") else EXIT_PEER
 
 
+def cmd_doctor(a: argparse.Namespace) -> int:
+    from bridge import doctor
+    from bridge.config import load_config
+    from bridge.wire.auth import SecretMissing, secret_from_env
+
+    cfg = load_config(a.config)  # an invalid config: its errors, exit code 2
+    lines = [
+        doctor.Line(doctor.OK, "config", f"{a.config}: valid, {len(cfg.strategies)} strategies")
+    ]
+    var = cfg.brain.secret_env
+    try:
+        secret = secret_from_env(var)
+        lines.append(doctor.Line(doctor.OK, "secret", f"set in ${var} (not shown)"))
+    except SecretMissing as exc:
+        lines.append(doctor.Line(doctor.FAIL, "secret", str(exc), f"export {var}=... first"))
+        print(doctor.summary(lines)[0])
+        return EXIT_INPUT
+    endpoint = a.endpoint or cfg.brain.control_endpoint
+    lines += doctor.check_brain(cfg, doctor.brain_asker(endpoint, secret), endpoint)
+    text, verdict = doctor.summary(lines)
+    print(f"mt5bridge doctor, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+    print(text)
+    if any(ln.what == "brain" and ln.verdict == doctor.FAIL for ln in lines):
+        return EXIT_PEER
+    return EXIT_FAIL if verdict else EXIT_OK
+
+
 def cmd_notify_test(a: argparse.Namespace) -> int:
     from bridge.config import load_config
     from bridge.live.notify import NotifyError, apprise_sender
@@ -473,6 +500,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True, help="the running brain's config")
     s.add_argument("--endpoint", help="control endpoint (default: the config's)")
     s.set_defaults(fn=lambda a: _control(a, "strategy", f"{a.name}:{a.verb}:{a.arg}"))
+
+    s = sub.add_parser(
+        "doctor",
+        help="check a live set-up against a running brain: terminal, account, algo trading, "
+        "symbols, clocks, round trip (one line each, with the fix)",
+    )
+    s.add_argument("--config", required=True, help="the config the brain runs with")
+    s.add_argument("--endpoint", help="the brain's control endpoint (default: the config's)")
+    s.set_defaults(fn=cmd_doctor)
 
     s = sub.add_parser(
         "notify-test", help="send one test notification to every URL of the config's [notify]"

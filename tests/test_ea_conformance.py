@@ -443,7 +443,9 @@ def test_the_ea_takes_no_command_from_a_peer_that_cannot_prove_the_secret(
         assert out.returncode == 1, out.stdout
         assert "FAIL handshake: the peer at the brain's address did not prove" in out.stdout
         hello = got[0].decode().split("|")
-        assert hello[:3] == ["HELLO", "1", codec.PROTOCOL_VERSION] and hello[6] == "Conformance-Demo"
+        assert (
+            hello[:3] == ["HELLO", "1", codec.PROTOCOL_VERSION] and hello[6] == "Conformance-Demo"
+        )
         assert len(hello[7]) == 32 and hello[7] != hs["terminal_nonce"]  # its own, fresh
         (answer,) = got[1:]
         assert answer.startswith(b"ERROR|2|2|the brain's proof failed"), answer

@@ -50,6 +50,8 @@ def report(host: Host) -> dict[str, Any]:
         acc = eng.portfolio.account
         symbols = sorted({sym for s in eng.strategies for sym in s.symbols})
         rtts = [rtt for _sent, rtt in sess.pings.values() if rtt is not None]
+        # the terminal's time now: its latest frame's, or its clock's as it last said
+        server_now = max(sess.last_ms, sess.info.server_ms if sess.info is not None else 0)
         terminals[link.terminal_id] = {
             "version": link.version,
             "login": link.login,
@@ -59,6 +61,9 @@ def report(host: Host) -> dict[str, Any]:
             "account": acc._asdict() if acc is not None else None,
             "specs": {
                 sym: dataclasses.asdict(eng.specs[sym]) for sym in symbols if sym in eng.specs
+            },
+            "open_now": {
+                sym: eng.specs[sym].is_open(server_now) for sym in symbols if sym in eng.specs
             },
             "offered": sorted(eng.specs),
             "strategies": [
@@ -71,7 +76,7 @@ def report(host: Host) -> dict[str, Any]:
                 for s in eng.strategies
             ],
             "halted": eng.gate.halted,
-            "server_ms": sess.last_ms,
+            "server_ms": server_now,
             "round_trip_ms": min(rtts) if rtts else None,
             "pings": len(sess.pings),
         }

@@ -407,6 +407,17 @@ class FakeTerminal:
         self.summary.executed_ids = list(self.term.sim.executed_ids)
         return self.summary
 
+    def idle(self, seconds: float) -> None:
+        """Connected and quiet for ``seconds``: commands answered, heartbeats sent, the market
+        still (a terminal over a weekend; what ``mt5bridge doctor`` is tried against)."""
+        if self.sock is None:
+            self._past_skipped(market_events(self.fx))  # the books and clock at start_ms
+            self.connect()
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            self._pump(20)
+            self._heartbeat_if_due()
+
     def _past_skipped(self, stream: Iterator[ev.Tick | ev.Bar]) -> Iterator[ev.Tick | ev.Bar]:
         """The stream from ``start_ms`` on; what comes before it only moves the terminal's
         books and clock, unsent."""
