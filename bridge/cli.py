@@ -315,7 +315,15 @@ def cmd_doctor(a: argparse.Namespace) -> int:
         print(doctor.summary(lines)[0])
         return EXIT_INPUT
     endpoint = a.endpoint or cfg.brain.control_endpoint
-    lines += doctor.check_brain(cfg, doctor.brain_asker(endpoint, secret), endpoint)
+    ask = doctor.brain_asker(endpoint, secret)
+    lines += doctor.check_brain(cfg, ask, endpoint)
+    if a.trade_test and not any(ln.verdict == doctor.FAIL for ln in lines):
+        terminals = ask("doctor", "")["terminals"]
+        tid = sorted(terminals)[0]
+        symbol = a.symbol or next(iter(sorted(terminals[tid]["specs"])), "")
+        lines += doctor.trade_test(ask, tid, symbol, real_ok=a.i_understand_real)
+    elif a.trade_test:
+        lines.append(doctor.Line(doctor.NOTE, "trade test", "not tried: a check above failed"))
     text, verdict = doctor.summary(lines)
     print(f"mt5bridge doctor, {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
     print(text)
@@ -508,6 +516,18 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--config", required=True, help="the config the brain runs with")
     s.add_argument("--endpoint", help="the brain's control endpoint (default: the config's)")
+    s.add_argument(
+        "--trade-test",
+        action="store_true",
+        help="then trade: the smallest allowed buy, its SL/TP modified, part closed where its "
+        "volume allows, closed (demo accounts only)",
+    )
+    s.add_argument("--symbol", help="the trade test's symbol (default: the first one named)")
+    s.add_argument(
+        "--i-understand-real",
+        action="store_true",
+        help="allow the trade test on a real (or contest) account",
+    )
     s.set_defaults(fn=cmd_doctor)
 
     s = sub.add_parser(

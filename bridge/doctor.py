@@ -234,3 +234,73 @@ def summary(lines: list[Line]) -> tuple[str, int]:
     text = "\n".join(str(ln) for ln in lines)
     text += f"\n{len(lines)} checks: {failed} failed, {warned} warnings"
     return text, 1 if failed else 0
+
+
+STEP_WAIT_S = 10.0  # how long one trade-test step may take to be answered
+
+
+def trade_test(ask: Ask, tid: str, symbol: str, real_ok: bool = False) -> list[Line]:
+    """The smallest allowed buy on ``symbol``, its SL/TP modified, part of it closed where its
+    volume allows, then closed: a line per step (retcode, fill price, slippage, latency).
+    Whatever it opened is closed at the end, also after a failed step or Ctrl-C."""
+    out: list[Line] = []
+    ticket = 0
+    try:
+        done = _step(ask, tid, "open", f"{symbol}{':real' if real_ok else ''}", out)
+        if done is None or done["retcode"] not in (10008, 10009, 10010):
+            return out
+        ticket = _doctor_ticket(ask, tid, done["client_id"])
+        if not ticket:
+            out.append(Line(FAIL, "trade open", "filled, but no position came back", ""))
+            return out
+        for step in ("modify", "partial"):
+            _step(ask, tid, step, str(ticket), out)
+        if _step(ask, tid, "close", str(ticket), out) is not None:
+            ticket = 0
+        return out
+    finally:
+        if ticket and _doctor_ticket(ask, tid, ""):
+            ask("doctor", f"trade:close:{tid}:{ticket}")  # never left open, whatever happened
+            out.append(Line(WARN, "trade close", f"position {ticket} closed on the way out"))
+
+
+def _step(ask: Ask, tid: str, step: str, arg: str, out: list[Line]) -> dict[str, Any] | None:
+    what = f"trade {step}"
+    sent = ask("doctor", f"trade:{step}:{tid}:{arg}")
+    if not sent.get("ok"):
+        out.append(Line(FAIL, what, f"refused by the brain: {sent.get('error')}"))
+        return None
+    if "skipped" in sent:
+        out.append(Line(NOTE, what, f"skipped: {sent['skipped']}"))
+        return None
+    deadline = time.monotonic() + STEP_WAIT_S
+    while time.monotonic() < deadline:
+        t = next(
+            x
+            for x in ask("doctor", "")["terminals"][tid]["trials"]
+            if x["client_id"] == sent["client_id"]
+        )
+        if t["retcode"] is not None:
+            break
+        time.sleep(0.05)
+    else:
+        out.append(Line(FAIL, what, f"no answer within {STEP_WAIT_S:g} s"))
+        return None
+    if t["retcode"] not in (10008, 10009, 10010):
+        out.append(Line(FAIL, what, f"retcode {t['retcode']}: {t.get('text', '')}"))
+        return None
+    text = f"retcode {t['retcode']}, {t['latency_ms']:.1f} ms order to answer"
+    if step in ("open", "partial", "close") and t["price"]:
+        sign = 1 if step == "open" else -1  # a buy fills worse above the ask, closes below the bid
+        slip = sign * (t["price"] - t["quote"]) / t["point"]
+        text += f", filled at {t['price']:g} (quote {t['quote']:g}, slippage {slip:+.0f} points)"
+    out.append(Line(OK, what, text))
+    return dict(t)
+
+
+def _doctor_ticket(ask: Ask, tid: str, client_id: str) -> int:
+    """The trade test's position (opened by ``client_id``, or any when "")."""
+    for p in ask("doctor", "")["terminals"].get(tid, {}).get("doctor_positions", []):
+        if not client_id or p["client_id"] == client_id:
+            return int(p["ticket"])
+    return 0

@@ -6,6 +6,7 @@ only when every check passes."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import zmq
 from bridge import doctor
 from bridge.cli import EXIT_FAIL, EXIT_OK, EXIT_PEER, main
 from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
+from bridge.persist.store import Store
 from bridge.sim.fake_terminal import FakeTerminal, Faults
 from bridge.sim.terminal_wire import TerminalRefused
 from tests.test_e2e import SECRET, STRATS, Brain
@@ -184,3 +186,92 @@ def test_the_command_line_exit_codes(
         ft.close()
     finally:
         b.runner.stop()
+
+
+class _Session:
+    """A brain with a store and an idle fake terminal at a trading hour, for the trade test."""
+
+    def __init__(self, tmp: Path, fixture: Path = DEMO_FIXTURE) -> None:
+        self.store = Store(f"sqlite:///{tmp / 'doctor.sqlite'}")
+        self.brain = Brain(tmp, store=self.store)
+        ctl = self.brain.runner.server.control
+        assert ctl is not None
+        self.ask = doctor.brain_asker(ctl.getsockopt_string(zmq.LAST_ENDPOINT), SECRET)
+        self.ft = FakeTerminal(
+            load_fixture(fixture), self.brain.endpoint, SECRET, start_ms=_day_start(1) + 36_000_000
+        )
+        self.th = threading.Thread(target=lambda: self.ft.idle(8.0), daemon=True)
+        self.th.start()
+        _wait_ready(self.brain)
+
+    def close(self) -> None:
+        self.th.join(timeout=15)
+        self.ft.close()
+        self.brain.runner.stop()
+        self.store.close()
+
+
+def test_the_trade_test_opens_modifies_and_closes_the_smallest_order(tmp_path: Path) -> None:
+    s = _Session(tmp_path)
+    try:
+        lines = doctor.trade_test(s.ask, "fake-1", "US100")
+        left = s.ask("doctor", "")["terminals"]["fake-1"]["doctor_positions"]
+    finally:
+        s.close()
+    text = "\n".join(map(str, lines))
+    assert [(ln.verdict, ln.what) for ln in lines] == [
+        (doctor.OK, "trade open"),
+        (doctor.OK, "trade modify"),
+        (doctor.NOTE, "trade partial"),
+        (doctor.OK, "trade close"),
+    ], text
+    assert "retcode 10009" in lines[0].text and "slippage +0 points" in lines[0].text
+    assert "cannot be split" in lines[2].text
+    assert left == []
+    deals = [d for d in s.ft.summary.deals if d.magic == doctor_magic()]
+    assert [(d.entry, d.volume) for d in deals] == [(0, 0.01), (1, 0.01)]  # in, then out
+    con = sqlite3.connect(tmp_path / "doctor.sqlite")  # audited as any order, with its magic
+    states = con.execute(
+        "select state from orders where magic = ? order by id", (doctor_magic(),)
+    ).fetchall()
+    assert [st for (st,) in states] == ["sent", "filled", "sent", "done", "sent", "done"]
+    assert s.brain.kinds().count("doctor_trade") == 3  # open, modify, close: logged
+
+
+def doctor_magic() -> int:
+    from bridge.live.doctor import DOCTOR_MAGIC
+
+    return DOCTOR_MAGIC
+
+
+def test_the_trade_test_is_refused_on_a_real_account_unless_asked(tmp_path: Path) -> None:
+    fx = _fixture(tmp_path, real=("hedging = true", "hedging = true\ntrade_mode = 2"))
+    s = _Session(tmp_path, fx)
+    try:
+        refused = doctor.trade_test(s.ask, "fake-1", "US100")
+        allowed = doctor.trade_test(s.ask, "fake-1", "US100", real_ok=True)
+    finally:
+        s.close()
+    assert [str(ln) for ln in refused] == [
+        "FAIL  trade open: refused by the brain: not a demo account: the trade test is refused"
+    ]
+    assert [ln.verdict for ln in allowed] == [doctor.OK, doctor.OK, doctor.NOTE, doctor.OK]
+
+
+def test_the_trade_test_closes_what_it_opened_when_interrupted(tmp_path: Path) -> None:
+    s = _Session(tmp_path)
+
+    def interrupted(verb: str, arg: str) -> dict[str, Any]:
+        if arg.startswith("trade:modify"):
+            raise KeyboardInterrupt  # Ctrl-C while the position is open
+        return s.ask(verb, arg)
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            doctor.trade_test(interrupted, "fake-1", "US100")
+        time.sleep(0.5)  # the close's answer
+        left = s.ask("doctor", "")["terminals"]["fake-1"]["doctor_positions"]
+    finally:
+        s.close()
+    assert left == []
+    assert not [p for p in s.ft.term.sim.positions.values() if p.magic == doctor_magic()]

@@ -70,6 +70,7 @@ class Brain:
         transport: str = "zmq",
         keep_warm_ms: int = 0,
         extra: dict[str, Any] | None = None,
+        store: Any = None,
     ) -> None:
         self.logs: list[tuple[str, dict[str, Any]]] = []
         raw = {**cfg_dict(tmp / "brain.sqlite", silence_ms), **(extra or {})}
@@ -85,7 +86,7 @@ class Brain:
                 {**s, "params": {**s["params"], "fast": 3, "slow": 8}} for s in raw["strategies"]
             ]
         self.cfg = parse_config(raw)
-        self.runner = BrainRunner(self.cfg, SECRET, None)
+        self.runner = BrainRunner(self.cfg, SECRET, store)
         self.runner.server.on_log = lambda k, d: self.logs.append((k, d))
         self.runner.start_thread()
         self.endpoint = self.runner.server.endpoint

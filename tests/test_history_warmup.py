@@ -4,6 +4,8 @@ middle of a fixture decides, from its first live minute, as a replay of the whol
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +197,31 @@ def test_the_range_breakout_started_mid_quarter_decides_as_the_replay_of_the_qua
     # and the terminal's did not trade the 39 days before the session as the replay's did
     assert [o[:4] for o in got] == [o[:4] for o in want]
     assert warmed[0]["short"] == {}
+
+
+def test_after_the_warm_up_the_quote_is_the_terminals_latest(tmp_path: Path) -> None:
+    """The quotes a terminal sends with its state come before the history; once the history is
+    fed they are the present again (before: the history's last bar stayed the brain's quote,
+    and on a quiet market an order was priced a minute stale)."""
+    b = Brain(tmp_path)
+    ft = FakeTerminal(
+        load_fixture(DEMO_FIXTURE), b.endpoint, SECRET, start_ms=_day_start(1) + 36_000_000
+    )
+    th = threading.Thread(target=lambda: ft.idle(3.0), daemon=True)
+    th.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "warmed" not in b.kinds():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        sim, got = ft.term.sim, b.engine.last_tick
+        for sym in ("US100", "XAUUSD"):
+            assert (got[sym].time_ms, got[sym].bid, got[sym].ask) == (
+                sim.quote_ms[sym],
+                sim.bid[sym],
+                sim.ask[sym],
+            )
+    finally:
+        th.join(timeout=10)
+        ft.close()
+        b.runner.stop()

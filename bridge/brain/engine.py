@@ -193,6 +193,15 @@ class Engine:
             t = self.aliases.inbound(t)
         return self.last_tick.get(t.symbol) == t
 
+    def operator_order(self, intent: Intent, magic: int) -> tuple[str, list[Rejection]]:
+        """An order of the operator's (``mt5bridge doctor --trade-test``), through the same
+        risk gate and order manager as a strategy's: its client id ("" when refused here)."""
+        self.dirty = True
+        before = self.orders.last_sent
+        refused = self.orders.submit(intent, magic, self.now_ms)
+        sent = self.orders.last_sent
+        return (sent if sent != before else ""), refused
+
     def control(self, name: str, verb: str, arg: str = "") -> None:
         """Pass an operator command to the strategy called ``name``; ValueError if unknown."""
         s = self._named(name)

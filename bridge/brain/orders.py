@@ -112,6 +112,7 @@ class OrderManager:
         self.open_orders: dict[str, OrderRecord] = {}  # not final yet
         self._n = 0
         self.wall_ms: Callable[[], int] = lambda: 0
+        self.last_sent = ""  # the client id of the latest order sent
 
     # -- crash checkpoints -------------------------------------------------------------------
     def capture(self, keep: int) -> dict[str, Any]:
@@ -305,6 +306,7 @@ class OrderManager:
         return (self.portfolio.ask if is_buy else self.portfolio.bid).get(symbol, 0.0)
 
     def _send(self, rec: OrderRecord) -> None:
+        self.last_sent = rec.client_id
         self.orders[rec.client_id] = rec
         self.open_orders[rec.client_id] = rec
         self.gate.record_sent(rec.sent_ms)

@@ -86,6 +86,8 @@ def answer(host: Host, raw: bytes, seen: SeenRequests) -> dict[str, Any]:
     if verb == "doctor":  # read only; "ping" times a QUERY of a never-used id per terminal
         if arg == "ping":
             return {"ok": True, "pings": doctor.send_pings(host)}
+        if arg.startswith("trade:"):
+            return doctor.trade_step(host, arg[len("trade:") :])
         return {"ok": True, **doctor.report(host)}
     if verb == "stop":
         host.stop_event.set()

@@ -59,6 +59,9 @@ class Warmup:
         self.fed_bars: dict[str, int] = {}  # per symbol, the history bars fed
         self.short: dict[str, dict[str, int]] = {}  # strategy -> symbol -> bars it lacked
         self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last one
+        # the quotes handled before it began (those the terminal sent with its state): newer
+        # than the history, they are the present again once it is fed
+        self.present: dict[str, ev.Tick] = dict(eng.last_tick)
 
     def start(self, now_ms: int) -> bool:
         """Ask for the history the strategies need before ``now_ms``; False if none does."""
@@ -172,6 +175,10 @@ class Warmup:
             if quiet and type(e) is ev.Tick and e.time_ms % 60_000 != LAST_TICK_MS:
                 continue
             handle(e)
+        for sym, tick in self.present.items():
+            now = eng.last_tick.get(sym)
+            if now is not None and tick.time_ms > now.time_ms:  # the history ended before it
+                handle(eng.aliases.outbound(tick) if eng.aliases is not None else tick)
         self.active = False
         if not self.gap:
             eng.history_pending = False

@@ -21,7 +21,7 @@ from bridge.core import crashpoint
 from bridge.core import events as ev
 from bridge.core.wallclock import wall_ms
 from bridge.live import control
-from bridge.live.doctor import PING_PREFIX, ping_answered
+from bridge.live.doctor import PING_PREFIX, ping_answered, result_seen
 from bridge.live.handshake import handshake
 from bridge.live.history import Warmup
 from bridge.live.ledger import Ledger, store_fill
@@ -440,6 +440,8 @@ class BrainServer:
         else:
             if crashpoint.ARMED and t is ev.Deal:
                 crashpoint.hit("deal")
+            if t is ev.OrderResult and sess.trials:
+                result_seen(sess, msg, wall_ms())  # a trade-test order's answer, timed
             self._handle(link, eng, msg)
             if ck is not None:
                 ck.log_frame(link.terminal_id, frame)

@@ -77,6 +77,7 @@ class TerminalSession:
         "open_rows",
         "pings",
         "terminal_id",
+        "trials",
         "warmup",
     )
 
@@ -99,6 +100,7 @@ class TerminalSession:
         self.info: ev.TerminalInfo | None = None  # what the terminal last said of itself
         # doctor's round trips: ping id -> wall ms sent, then the round trip in ms once answered
         self.pings: dict[str, tuple[int, float | None]] = {}
+        self.trials: list[dict[str, Any]] = []  # the doctor's trade-test orders and answers
 
     def saw(self, time_ms: int) -> None:
         if time_ms > self.last_ms:
