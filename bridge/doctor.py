@@ -46,12 +46,24 @@ def check_brain(cfg: Config, ask: Ask, endpoint: str) -> list[Line]:
         err = str(status.get("error", ""))
         if "not authenticated" in err:
             fix = f"the secret in ${cfg.brain.secret_env} is not the one the brain was started with"
+            text = f"{endpoint} refused the request ({err})"
         else:
             fix = "start it (mt5bridge run --config ...) or correct [brain] control_endpoint"
-        return [Line(FAIL, "brain", f"no answer at {endpoint}: {err}", fix)]
-    out = [Line(OK, "brain", f"answering at {endpoint}; terminals connect to {cfg.brain.endpoint}")]
+            text = err if err.startswith("no answer") else f"no answer at {endpoint}: {err}"
+        return [Line(FAIL, "brain", text, fix)]
     ask("doctor", "ping")
     rep = _report_with_pings(ask)
+    bound, wanted = rep.get("endpoint", ""), cfg.brain.endpoint
+    out = [Line(OK, "brain", f"answering at {endpoint}; terminals connect to {bound}")]
+    if not wanted.endswith(":0") and bound != wanted:
+        out.append(
+            Line(
+                FAIL,
+                "endpoint",
+                f"the brain is bound to {bound}, but the config says {wanted}",
+                "the brain runs with another config: restart it with this one",
+            )
+        )
     terminals = rep.get("terminals", {})
     if not terminals:
         why = rep.get("last_refusal") or "no terminal has connected"

@@ -157,28 +157,34 @@ def test_the_command_line_exit_codes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cfg = tmp_path / "brain.toml"
-    cfg.write_text(
-        '[brain]\nsecret_env = "DOCTOR_SECRET"\ncontrol_endpoint = "tcp://127.0.0.1:9"\n'
-    )
+    head = '[brain]\nsecret_env = "DOCTOR_SECRET"\ncontrol_endpoint = "tcp://127.0.0.1:9"\n'
+    cfg.write_text(head + 'endpoint = "tcp://127.0.0.1:5999"\n')
     monkeypatch.delenv("DOCTOR_SECRET", raising=False)
     assert main(["doctor", "--config", str(cfg)]) == 2  # no secret: said, nothing asked
     assert "environment variable DOCTOR_SECRET is not set" in capsys.readouterr().out
     monkeypatch.setenv("DOCTOR_SECRET", "whatever")
     assert main(["doctor", "--config", str(cfg), "--endpoint", "tcp://127.0.0.1:9"]) == EXIT_PEER
-    assert "FAIL  brain: no answer at tcp://127.0.0.1:9" in capsys.readouterr().out
+    assert "FAIL  brain: no answer from tcp://127.0.0.1:9" in capsys.readouterr().out
     b = Brain(tmp_path / "b")
     ctl = b.runner.server.control
     assert ctl is not None
     endpoint = ctl.getsockopt_string(zmq.LAST_ENDPOINT)
-    monkeypatch.setenv("DOCTOR_SECRET", SECRET.decode())
+    args = ["doctor", "--config", str(cfg), "--endpoint", endpoint]
     try:
-        assert main(["doctor", "--config", str(cfg), "--endpoint", endpoint]) == EXIT_FAIL
-        assert "FAIL  terminal: no EA connected" in capsys.readouterr().out
+        assert main(args) == EXIT_PEER  # the brain's secret is another
+        assert "refused the request (not authenticated)" in capsys.readouterr().out
+        monkeypatch.setenv("DOCTOR_SECRET", SECRET.decode())
+        assert main(args) == EXIT_FAIL
+        out = capsys.readouterr().out
+        assert "FAIL  terminal: no EA connected" in out
+        bound = f"FAIL  endpoint: the brain is bound to {b.endpoint}, but the config says"
+        assert f"{bound} tcp://127.0.0.1:5999" in out
+        cfg.write_text(head + f'endpoint = "{b.endpoint}"\n')
         ft = FakeTerminal(load_fixture(DEMO_FIXTURE), b.endpoint, SECRET)
         th = threading.Thread(target=lambda: ft.idle(6.0), daemon=True)
         th.start()
         _wait_ready(b)
-        assert main(["doctor", "--config", str(cfg), "--endpoint", endpoint]) == EXIT_OK
+        assert main(args) == EXIT_OK
         out = capsys.readouterr().out
         assert out.startswith("mt5bridge doctor, ") and "checks: 0 failed" in out
         assert SECRET.decode() not in out

@@ -94,6 +94,7 @@ def report(host: Host) -> dict[str, Any]:
             ],
         }
     return {
+        "endpoint": host.endpoint,
         "terminals": terminals,
         "refused": host.stats.refused,
         "last_refusal": host.stats.last_refusal,

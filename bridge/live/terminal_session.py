@@ -143,6 +143,7 @@ class Host(Protocol):
     """What the handshake, resync and control code may use of the server."""
 
     secret: bytes
+    endpoint: str  # where terminals connect, as bound
     heartbeat_ms: int
     resync_timeout_ms: int
     stats: Stats
