@@ -304,7 +304,7 @@ def _step(ask: Ask, tid: str, step: str, arg: str, out: list[Line]) -> dict[str,
     text = f"retcode {t['retcode']}, {t['latency_ms']:.1f} ms order to answer"
     if step in ("open", "partial", "close") and t["price"]:
         sign = 1 if step == "open" else -1  # a buy fills worse above the ask, closes below the bid
-        slip = sign * (t["price"] - t["quote"]) / t["point"]
+        slip = round(sign * (t["price"] - t["quote"]) / t["point"]) + 0  # never "-0"
         text += f", filled at {t['price']:g} (quote {t['quote']:g}, slippage {slip:+.0f} points)"
     out.append(Line(OK, what, text))
     return dict(t)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bridge.config import parse_config
-from bridge.data.fixtures import load_fixture
+from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
 from bridge.live.control import control_call
 from bridge.replay.backtest import run_backtest
 from bridge.runner import BrainRunner
@@ -550,3 +550,23 @@ def test_lost_fills_are_recovered_no_fill_lost_no_fill_twice(
         assert len(s.executed_ids) == len(set(s.executed_ids))
     finally:
         b.runner.stop()
+
+
+def test_a_terminal_streaming_without_lockstep_is_served(tmp_path: Path) -> None:
+    """A terminal that does not wait for the brain (as the EA, and `fake-terminal
+    --no-lockstep`): its connection is not held up waiting for a READY that a brain sends only
+    to lockstep terminals (before: it waited 20 s, then gave up)."""
+    b = Brain(tmp_path)
+    try:
+        ft = FakeTerminal(load_fixture(DEMO_FIXTURE), b.endpoint, SECRET, lockstep=False)
+        began = time.monotonic()
+        summary = ft.run(limit=3_000, rate=3_000.0)
+        took = time.monotonic() - began
+        time.sleep(0.3)  # the last frames handled
+        last = b.engine.last_tick["US100"].time_ms
+        ft.close()
+    finally:
+        b.runner.stop()
+    assert summary.market_events == 3_000
+    assert took < 10, f"{took:.1f} s for one second of market events"
+    assert last >= ft.term.sim.now_ms - 60_000

@@ -165,7 +165,8 @@ class FakeTerminal:
         for e in self.term.connect_events():
             self._raw(e)
         self._raw(ev.SnapshotEnd(0, len(self.term.sim.positions), len(self.term.sim.orders)))
-        self._wait_ready()
+        if self.lockstep:  # the brain says READY to a lockstep terminal only
+            self._wait_ready()
 
     def _expect(self, kind: type) -> Any:
         assert self.sock is not None
