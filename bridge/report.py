@@ -17,6 +17,7 @@ import numpy as np
 from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
+from bridge.tester_stats import tester_stats
 
 METRICS = (
     "net_profit",
@@ -114,6 +115,8 @@ def metrics(pf: Portfolio, strategies: Sequence[Strategy] = ()) -> dict[str, Any
     eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
     out = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
     out["sharpe_ratio"] = round(sharpe(pf.curve), 3)
+    bal = [b for _t, b, _e in pf.curve]
+    out["tester"] = tester_stats(pf.trades, bal, eq if pf.curve else [], pf.initial_balance)
     per: dict[str, Any] = {}
     names = {s.name for s in strategies}
     for s in strategies:
@@ -293,8 +296,47 @@ def _html(rep: dict[str, Any], title: str, chart: str = "") -> str:
         "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
         "td{text-align:right}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{chart}"
-        f"<table>{rows}</table>{per}</body></html>"
+        f"<table>{rows}</table>{_tester_html(rep.get('tester'))}{per}</body></html>"
     )
+
+
+def _tester_html(st: dict[str, Any] | None) -> str:
+    """The Strategy Tester's statistics, under its own labels."""
+    if not st:
+        return ""
+    cw, cl = st["consecutive_wins"], st["consecutive_losses"]
+    bd, ed = st["balance_drawdown"], st["equity_drawdown"]
+    hours = st["average_holding_ms"] / 3_600_000
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.2f}%"
+
+    rows = [
+        ("Total trades", st["total_trades"]),
+        ("Expected payoff", st["expected_payoff"]),
+        ("Short trades (won %)", f"{st['short_trades']} ({pct(st['short_won_pct'])})"),
+        ("Long trades (won %)", f"{st['long_trades']} ({pct(st['long_won_pct'])})"),
+        ("Profit trades (% of total)", pct(st["profit_trades_pct"])),
+        ("Largest profit trade", st["largest_win"]),
+        ("Largest loss trade", st["largest_loss"]),
+        ("Average profit trade", st["average_win"]),
+        ("Average loss trade", st["average_loss"]),
+        ("Maximum consecutive wins ($)", f"{cw['longest']} ({cw['longest_money']})"),
+        ("Maximal consecutive profit (count)", f"{cw['extreme_money']} ({cw['extreme']})"),
+        ("Maximum consecutive losses ($)", f"{cl['longest']} ({cl['longest_money']})"),
+        ("Maximal consecutive loss (count)", f"{cl['extreme_money']} ({cl['extreme']})"),
+        ("Average consecutive wins", cw["average"]),
+        ("Average consecutive losses", cl["average"]),
+        ("Average holding time", f"{hours:.2f} h"),
+        ("Balance Drawdown Absolute", bd["absolute"]),
+        ("Balance Drawdown Maximal", f"{bd['maximal']} ({bd['maximal_pct']}%)"),
+        ("Balance Drawdown Relative", f"{bd['relative_pct']}% ({bd['relative']})"),
+        ("Equity Drawdown Absolute", ed["absolute"]),
+        ("Equity Drawdown Maximal", f"{ed['maximal']} ({ed['maximal_pct']}%)"),
+        ("Equity Drawdown Relative", f"{ed['relative_pct']}% ({ed['relative']})"),
+    ]
+    cells = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<h2>Strategy Tester statistics</h2><table>{cells}</table>"
 
 
 def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str = "B") -> str:
