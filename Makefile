@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 OUT     ?= out/demo
 
-.PHONY: all install demo test test-fast lint typecheck bench fixtures clean
+.PHONY: all install demo test test-fast lint typecheck bench fixtures clean chromium
 
 all: test
 
@@ -20,8 +20,15 @@ demo: $(STAMP)
 	$(BIN)/mt5bridge demo --out $(OUT)
 
 # The README's test command: lint and types first (both must be clean), then the suite.
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck chromium
 	$(BIN)/python -m pytest -n auto
+
+# The browser tests drive Debian's Chromium: installed here when missing and we are root (else
+# those tests skip and say why).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "make: chromium could not be installed; the browser tests will be skipped"; }
 
 # The suite without the slow crash, fault and real-data loops: for a developer's edit-test cycle.
 test-fast: $(STAMP)

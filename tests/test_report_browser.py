@@ -1,0 +1,52 @@
+"""report.html in a real browser (headless Chromium, driven by Playwright): it renders with no
+console error or page error, offline, its equity chart has data, and a screenshot is saved."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import EXIT_OK, main
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed (make test installs it)"
+    ),
+]
+
+
+def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert main(["backtest", "--out", str(tmp_path)]) == EXIT_OK
+    page_file = tmp_path / "report.html"
+    errors: list[str] = []
+    requests: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(page_file.as_uri())
+            page.wait_for_load_state("load")
+            points = page.eval_on_selector_all(
+                "svg polyline", "els => els.map(e => e.points.numberOfItems)"
+            )
+            headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+            tester_rows = page.locator("h2:text('Strategy Tester statistics') + table tr").count()
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file://")] == []  # offline: nothing fetched
+    equity, balance = points
+    assert equity > 1000 and balance > 500  # every x position drawn (low and high for equity)
+    assert "Strategy Tester statistics" in headings and tester_rows == 22
+    assert {"us100_breakout", "xauusd_compression", "us100_plan"} <= set(headings)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    print(f"screenshot: {tmp_path / 'report.png'}")
