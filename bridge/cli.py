@@ -349,7 +349,7 @@ def cmd_notify_test(a: argparse.Namespace) -> int:
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from bridge.report import METRICS
+    from bridge.report_html import METRICS
 
     rep = _load_report(a.dir)
     for k in METRICS:
@@ -395,7 +395,7 @@ def _print_summary(rep: dict[str, Any], out: Path) -> None:
         "trades",
         "win_rate",
     )
-    from bridge.report import starting_positions_note
+    from bridge.report_html import starting_positions_note
 
     print("  ".join(f"{k}={rep.get(k)}" for k in keys))
     note = starting_positions_note(rep)

@@ -4,7 +4,6 @@ report.json, report.html (equity.png on request), and the side-by-side compariso
 from __future__ import annotations
 
 import csv
-import html
 import itertools
 import json
 import math
@@ -17,22 +16,8 @@ import numpy as np
 from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
+from bridge.report_html import METRICS, page, svg_curve
 from bridge.tester_stats import tester_stats
-
-METRICS = (
-    "net_profit",
-    "gross_profit",
-    "gross_loss",
-    "profit_factor",
-    "max_drawdown",
-    "max_drawdown_pct",
-    "recovery_factor",
-    "sharpe_ratio",
-    "trades",
-    "win_rate",
-    "avg_win",
-    "avg_loss",
-)
 
 
 def _net(t: Trade) -> float:
@@ -195,43 +180,8 @@ def write_outputs(
     (out / "report.json").write_text(json.dumps(rep, indent=2))
     if png:
         _plot(out / "equity.png", pf, title)
-    (out / "report.html").write_text(_html(rep, title, _svg_curve(pf)))
+    (out / "report.html").write_text(page(rep, title, svg_curve(pf), pf.trades))
     return rep
-
-
-SVG_W, SVG_H, SVG_POINTS = 960, 300, 1200  # the chart's size; at most this many x positions
-
-
-def _svg_curve(pf: Portfolio) -> str:
-    """Balance and equity as an inline SVG: per x position the lowest and highest equity of the
-    minutes it covers (a drawdown is never smoothed away), the balance at its last minute."""
-    if len(pf.curve) < 2:
-        return ""
-    _t, bal, eq = (np.array(c, dtype=np.float64) for c in zip(*pf.curve, strict=True))
-    edges = np.linspace(0, len(eq), min(SVG_POINTS, len(eq)) + 1).astype(np.int64)
-    lo = np.minimum.reduceat(eq, edges[:-1])
-    hi = np.maximum.reduceat(eq, edges[:-1])
-    last_bal = bal[edges[1:] - 1]
-    top, bottom = max(hi.max(), last_bal.max()), min(lo.min(), last_bal.min())
-    span = (top - bottom) or 1.0
-    xs = np.linspace(0, SVG_W, len(lo))
-
-    def y(v: np.ndarray) -> list[float]:
-        return [round(float(x), 1) for x in SVG_H - (v - bottom) / span * SVG_H]
-
-    eq_pts = " ".join(f"{x:.1f},{a} {x:.1f},{b}" for x, a, b in zip(xs, y(lo), y(hi), strict=True))
-    bal_pts = " ".join(f"{x:.1f},{v}" for x, v in zip(xs, y(last_bal), strict=True))
-    first, last = fmt(pf.curve[0][0])[:16], fmt(pf.curve[-1][0])[:16]
-    return (
-        f"<figure><svg viewBox='0 -10 {SVG_W} {SVG_H + 20}' width='{SVG_W}' role='img' "
-        "aria-label='balance and equity'>"
-        f"<polyline fill='none' stroke='#e08a1e' stroke-width='1' points='{eq_pts}'/>"
-        f"<polyline fill='none' stroke='#1f5fa8' stroke-width='1.5' points='{bal_pts}'/>"
-        f"<text x='4' y='4' font-size='11'>{top:,.2f}</text>"
-        f"<text x='4' y='{SVG_H - 2}' font-size='11'>{bottom:,.2f}</text></svg>"
-        f"<figcaption>balance (blue) and equity (orange, its low and high per point), "
-        f"{html.escape(first)} to {html.escape(last)}</figcaption></figure>"
-    )
 
 
 def _plot(path: Path, pf: Portfolio, title: str) -> None:
@@ -254,89 +204,6 @@ def _plot(path: Path, pf: Portfolio, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-
-
-def starting_positions_note(rep: dict[str, Any]) -> str:
-    """One sentence on the positions open before any strategy acted, or ""."""
-    at_start = rep.get("positions_at_start") or []
-    if not at_start:
-        return ""
-    by: dict[str, list[str]] = {}
-    for p in at_start:
-        by.setdefault(p["owner"], []).append(f"{p['symbol']} {p['side']} {p['ticket']}")
-    parts = [
-        f"{', '.join(v)}: {'no strategy runs them' if o == OUTSIDE else 'adopted by ' + o}"
-        for o, v in by.items()
-    ]
-    return (
-        f"{len(at_start)} positions were open before any strategy acted (opened by hand or by "
-        f"another program: magic {sorted({p['magic'] for p in at_start})}); their open P&L is in "
-        f"the account's equity and drawdown, and in the equity of the strategy that adopts them. "
-        + "; ".join(parts)
-        + "."
-    )
-
-
-def _html(rep: dict[str, Any], title: str, chart: str = "") -> str:
-    rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
-    per = ""
-    owners = dict(rep.get("per_strategy", {}))
-    if "outside_strategies" in rep:
-        owners[OUTSIDE] = rep["outside_strategies"]
-    for name, m in owners.items():
-        cells = "".join(
-            f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items()
-        )
-        per += f"<h2>{html.escape(name)}</h2><table>{cells}</table>"
-    note = starting_positions_note(rep)
-    if note:
-        per = f"<p>{html.escape(note)}</p>" + per
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
-        "td{text-align:right}</style></head><body>"
-        f"<h1>{html.escape(title)}</h1>{chart}"
-        f"<table>{rows}</table>{_tester_html(rep.get('tester'))}{per}</body></html>"
-    )
-
-
-def _tester_html(st: dict[str, Any] | None) -> str:
-    """The Strategy Tester's statistics, under its own labels."""
-    if not st:
-        return ""
-    cw, cl = st["consecutive_wins"], st["consecutive_losses"]
-    bd, ed = st["balance_drawdown"], st["equity_drawdown"]
-    hours = st["average_holding_ms"] / 3_600_000
-
-    def pct(v: float | None) -> str:
-        return "n/a" if v is None else f"{v:.2f}%"
-
-    rows = [
-        ("Total trades", st["total_trades"]),
-        ("Expected payoff", st["expected_payoff"]),
-        ("Short trades (won %)", f"{st['short_trades']} ({pct(st['short_won_pct'])})"),
-        ("Long trades (won %)", f"{st['long_trades']} ({pct(st['long_won_pct'])})"),
-        ("Profit trades (% of total)", pct(st["profit_trades_pct"])),
-        ("Largest profit trade", st["largest_win"]),
-        ("Largest loss trade", st["largest_loss"]),
-        ("Average profit trade", st["average_win"]),
-        ("Average loss trade", st["average_loss"]),
-        ("Maximum consecutive wins ($)", f"{cw['longest']} ({cw['longest_money']})"),
-        ("Maximal consecutive profit (count)", f"{cw['extreme_money']} ({cw['extreme']})"),
-        ("Maximum consecutive losses ($)", f"{cl['longest']} ({cl['longest_money']})"),
-        ("Maximal consecutive loss (count)", f"{cl['extreme_money']} ({cl['extreme']})"),
-        ("Average consecutive wins", cw["average"]),
-        ("Average consecutive losses", cl["average"]),
-        ("Average holding time", f"{hours:.2f} h"),
-        ("Balance Drawdown Absolute", bd["absolute"]),
-        ("Balance Drawdown Maximal", f"{bd['maximal']} ({bd['maximal_pct']}%)"),
-        ("Balance Drawdown Relative", f"{bd['relative_pct']}% ({bd['relative']})"),
-        ("Equity Drawdown Absolute", ed["absolute"]),
-        ("Equity Drawdown Maximal", f"{ed['maximal']} ({ed['maximal_pct']}%)"),
-        ("Equity Drawdown Relative", f"{ed['relative_pct']}% ({ed['relative']})"),
-    ]
-    cells = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    return f"<h2>Strategy Tester statistics</h2><table>{cells}</table>"
 
 
 def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str = "B") -> str:

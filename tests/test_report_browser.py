@@ -3,6 +3,7 @@ console error or page error, offline, its equity chart has data, and a screensho
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,16 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
             points = page.eval_on_selector_all(
                 "svg polyline", "els => els.map(e => e.points.numberOfItems)"
             )
+            bar_counts = page.eval_on_selector_all(
+                "figure svg[aria-label]:not([aria-label='balance and equity'])",
+                "els => els.map(e => e.querySelectorAll('rect').length)",
+            )
+            net_col = "#trades tbody tr td:nth-child(9)"
+            page.click("#trades th:nth-child(9)")  # sort by net, largest first
+            first_net = float(page.locator(net_col).first.text_content() or "nan")
+            page.click("#trades th:nth-child(9)")  # again: smallest first
+            lowest_net = float(page.locator(net_col).first.text_content() or "nan")
+            trade_rows = page.locator("#trades tbody tr").count()
             headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
             tester_rows = page.locator("h2:text('Strategy Tester statistics') + table tr").count()
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
@@ -47,6 +58,11 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
     equity, balance = points
     assert equity > 1000 and balance > 500  # every x position drawn (low and high for equity)
     assert "Strategy Tester statistics" in headings and tester_rows == 22
+    assert bar_counts == [20, 24, 7]  # results in 20 bins, 24 hours, 7 weekdays
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert trade_rows == rep["trades"]
+    assert first_net == rep["tester"]["largest_win"]
+    assert lowest_net == rep["tester"]["largest_loss"]
     assert {"us100_breakout", "xauusd_compression", "us100_plan"} <= set(headings)
     assert (tmp_path / "report.png").stat().st_size > 10_000
     print(f"screenshot: {tmp_path / 'report.png'}")

@@ -1,0 +1,253 @@
+"""report.html: one self-contained page per run (no file beside it, nothing fetched): the
+balance and equity chart, the metrics, the Strategy Tester statistics, histograms of the trades'
+results and of their opening hour and weekday, each strategy's figures and the trades table,
+sortable by any column. Charts are inline SVG drawn from columns already reduced to what is
+drawn; the exact figures stay in the tables. Imports the brain's portfolio and core only."""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
+from bridge.core.timeutil import MS_PER_DAY, fmt
+
+METRICS = (
+    "net_profit",
+    "gross_profit",
+    "gross_loss",
+    "profit_factor",
+    "max_drawdown",
+    "max_drawdown_pct",
+    "recovery_factor",
+    "sharpe_ratio",
+    "trades",
+    "win_rate",
+    "avg_win",
+    "avg_loss",
+)
+
+SVG_W, SVG_H, SVG_POINTS = 960, 300, 1200  # the chart's size; at most this many x positions
+
+
+def svg_curve(pf: Portfolio) -> str:
+    """Balance and equity as an inline SVG: per x position the lowest and highest equity of the
+    minutes it covers (a drawdown is never smoothed away), the balance at its last minute."""
+    if len(pf.curve) < 2:
+        return ""
+    _t, bal, eq = (np.array(c, dtype=np.float64) for c in zip(*pf.curve, strict=True))
+    edges = np.linspace(0, len(eq), min(SVG_POINTS, len(eq)) + 1).astype(np.int64)
+    lo = np.minimum.reduceat(eq, edges[:-1])
+    hi = np.maximum.reduceat(eq, edges[:-1])
+    last_bal = bal[edges[1:] - 1]
+    top, bottom = max(hi.max(), last_bal.max()), min(lo.min(), last_bal.min())
+    span = (top - bottom) or 1.0
+    xs = np.linspace(0, SVG_W, len(lo))
+
+    def y(v: np.ndarray) -> list[float]:
+        return [round(float(x), 1) for x in SVG_H - (v - bottom) / span * SVG_H]
+
+    eq_pts = " ".join(f"{x:.1f},{a} {x:.1f},{b}" for x, a, b in zip(xs, y(lo), y(hi), strict=True))
+    bal_pts = " ".join(f"{x:.1f},{v}" for x, v in zip(xs, y(last_bal), strict=True))
+    first, last = fmt(pf.curve[0][0])[:16], fmt(pf.curve[-1][0])[:16]
+    return (
+        f"<figure><svg viewBox='0 -10 {SVG_W} {SVG_H + 20}' width='{SVG_W}' role='img' "
+        "aria-label='balance and equity'>"
+        f"<polyline fill='none' stroke='#e08a1e' stroke-width='1' points='{eq_pts}'/>"
+        f"<polyline fill='none' stroke='#1f5fa8' stroke-width='1.5' points='{bal_pts}'/>"
+        f"<text x='4' y='4' font-size='11'>{top:,.2f}</text>"
+        f"<text x='4' y='{SVG_H - 2}' font-size='11'>{bottom:,.2f}</text></svg>"
+        f"<figcaption>balance (blue) and equity (orange, its low and high per point), "
+        f"{html.escape(first)} to {html.escape(last)}</figcaption></figure>"
+    )
+
+
+def starting_positions_note(rep: dict[str, Any]) -> str:
+    """One sentence on the positions open before any strategy acted, or ""."""
+    at_start = rep.get("positions_at_start") or []
+    if not at_start:
+        return ""
+    by: dict[str, list[str]] = {}
+    for p in at_start:
+        by.setdefault(p["owner"], []).append(f"{p['symbol']} {p['side']} {p['ticket']}")
+    parts = [
+        f"{', '.join(v)}: {'no strategy runs them' if o == OUTSIDE else 'adopted by ' + o}"
+        for o, v in by.items()
+    ]
+    return (
+        f"{len(at_start)} positions were open before any strategy acted (opened by hand or by "
+        f"another program: magic {sorted({p['magic'] for p in at_start})}); their open P&L is in "
+        f"the account's equity and drawdown, and in the equity of the strategy that adopts them. "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def page(rep: dict[str, Any], title: str, chart: str = "", trades: Sequence[Trade] = ()) -> str:
+    """The whole self-contained page: no file or network it needs."""
+    rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
+    per = ""
+    owners = dict(rep.get("per_strategy", {}))
+    if "outside_strategies" in rep:
+        owners[OUTSIDE] = rep["outside_strategies"]
+    for name, m in owners.items():
+        cells = "".join(
+            f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items()
+        )
+        per += f"<h2>{html.escape(name)}</h2><table>{cells}</table>"
+    note = starting_positions_note(rep)
+    if note:
+        per = f"<p>{html.escape(note)}</p>" + per
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:2em}"
+        "td{text-align:right}th.sort{cursor:pointer;text-align:right}figure{display:inline-block;"
+        "margin:0 1em 1em 0}table.trades td{padding:0 .6em}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>{chart}"
+        f"<table>{rows}</table>{_tester_html(rep.get('tester'))}{histograms(trades)}{per}"
+        f"{trades_table(trades)}<script>{SORT_JS}</script></body></html>"
+    )
+
+
+def _tester_html(st: dict[str, Any] | None) -> str:
+    """The Strategy Tester's statistics, under its own labels."""
+    if not st:
+        return ""
+    cw, cl = st["consecutive_wins"], st["consecutive_losses"]
+    bd, ed = st["balance_drawdown"], st["equity_drawdown"]
+    hours = st["average_holding_ms"] / 3_600_000
+
+    def pct(v: float | None) -> str:
+        return "n/a" if v is None else f"{v:.2f}%"
+
+    rows = [
+        ("Total trades", st["total_trades"]),
+        ("Expected payoff", st["expected_payoff"]),
+        ("Short trades (won %)", f"{st['short_trades']} ({pct(st['short_won_pct'])})"),
+        ("Long trades (won %)", f"{st['long_trades']} ({pct(st['long_won_pct'])})"),
+        ("Profit trades (% of total)", pct(st["profit_trades_pct"])),
+        ("Largest profit trade", st["largest_win"]),
+        ("Largest loss trade", st["largest_loss"]),
+        ("Average profit trade", st["average_win"]),
+        ("Average loss trade", st["average_loss"]),
+        ("Maximum consecutive wins ($)", f"{cw['longest']} ({cw['longest_money']})"),
+        ("Maximal consecutive profit (count)", f"{cw['extreme_money']} ({cw['extreme']})"),
+        ("Maximum consecutive losses ($)", f"{cl['longest']} ({cl['longest_money']})"),
+        ("Maximal consecutive loss (count)", f"{cl['extreme_money']} ({cl['extreme']})"),
+        ("Average consecutive wins", cw["average"]),
+        ("Average consecutive losses", cl["average"]),
+        ("Average holding time", f"{hours:.2f} h"),
+        ("Balance Drawdown Absolute", bd["absolute"]),
+        ("Balance Drawdown Maximal", f"{bd['maximal']} ({bd['maximal_pct']}%)"),
+        ("Balance Drawdown Relative", f"{bd['relative_pct']}% ({bd['relative']})"),
+        ("Equity Drawdown Absolute", ed["absolute"]),
+        ("Equity Drawdown Maximal", f"{ed['maximal']} ({ed['maximal_pct']}%)"),
+        ("Equity Drawdown Relative", f"{ed['relative_pct']}% ({ed['relative']})"),
+    ]
+    cells = "".join(f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<h2>Strategy Tester statistics</h2><table>{cells}</table>"
+
+
+BAR_W, BAR_H = 420, 140  # a histogram's size
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def net_of(t: Trade) -> float:
+    return t.profit + t.commission + t.swap
+
+
+def bars(labels: Sequence[str], values: Sequence[float], caption: str) -> str:
+    """A bar chart as inline SVG: bars up for positive values, down for negative ones."""
+    top = max([0.0, *values])
+    bottom = min([0.0, *values])
+    span = (top - bottom) or 1.0
+    zero = BAR_H * top / span
+    w = BAR_W / max(1, len(values))
+    rects = []
+    every = max(1, len(values) // 8)  # axis labels: at most about eight
+    for i, (label, v) in enumerate(zip(labels, values, strict=True)):
+        if i % every == 0:
+            rects.append(
+                f"<text x='{i * w + 1:.1f}' y='{BAR_H + 12}' font-size='10'>"
+                f"{html.escape(label.split(' to ')[0])}</text>"
+            )
+        h = abs(v) / span * BAR_H
+        y = zero - h if v >= 0 else zero
+        color = "#2e8b57" if v >= 0 else "#c0392b"
+        rects.append(
+            f"<rect x='{i * w + 1:.1f}' y='{y:.1f}' width='{max(1.0, w - 2):.1f}' "
+            f"height='{h:.1f}' fill='{color}'><title>{html.escape(label)}: {v:,.2f}</title></rect>"
+        )
+    return (
+        f"<figure><svg viewBox='0 0 {BAR_W} {BAR_H + 16}' width='{BAR_W}' height='{BAR_H + 16}' "
+        f"role='img' aria-label='{html.escape(caption)}'>{''.join(rects)}"
+        f"<line x1='0' x2='{BAR_W}' y1='{zero:.1f}' y2='{zero:.1f}' stroke='#888'/></svg>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def histograms(trades: Sequence[Trade], bins: int = 20) -> str:
+    """The trades' net results in bins, and their net by opening hour and by weekday (server
+    time)."""
+    if not trades:
+        return ""
+    nets = np.array([net_of(t) for t in trades])
+    counts, edges = np.histogram(nets, bins=min(bins, max(1, len(nets))))
+    labels = [f"{a:,.0f} to {b:,.0f}" for a, b in itertools.pairwise(edges.tolist())]
+    by_hour = [0.0] * 24
+    by_day = [0.0] * 7
+    for t, x in zip(trades, nets.tolist(), strict=True):
+        by_hour[t.open_time % MS_PER_DAY // 3_600_000] += x
+        by_day[(t.open_time // MS_PER_DAY + 3) % 7] += x  # 1970-01-01 was a Thursday
+    return (
+        "<h2>Trades</h2>"
+        + bars(labels, counts.tolist(), f"trades by net result, {len(nets)} in {len(counts)} bins")
+        + bars([f"{h:02d}:00" for h in range(24)], by_hour, "net result by opening hour")
+        + bars(list(WEEKDAYS), by_day, "net result by opening weekday")
+    )
+
+
+TRADE_COLUMNS = ("strategy", "symbol", "side", "volume", "open_time", "open_price", "close_time",
+                 "close_price", "net", "reason")  # fmt: skip
+
+
+def trades_table(trades: Sequence[Trade]) -> str:
+    """Every trade, in closing order; a click on a heading sorts by that column."""
+    if not trades:
+        return ""
+    head = "".join(f"<th class='sort'>{c}</th>" for c in TRADE_COLUMNS)
+    rows = []
+    for t in trades:
+        cells = (t.strategy, t.symbol, t.side, f"{t.volume:g}", fmt(t.open_time),
+                 f"{t.open_price:g}", fmt(t.close_time), f"{t.close_price:g}", f"{net_of(t):.2f}",
+                 t.reason)  # fmt: skip
+        rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+    return (
+        f"<h2>All trades ({len(trades)})</h2><table class='trades' id='trades'>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+# sorts a table by the clicked heading's column: numbers as numbers, text as text; again: reversed
+SORT_JS = """
+document.querySelectorAll('th.sort').forEach(function (th) {
+  th.addEventListener('click', function () {
+    var table = th.closest('table'), body = table.tBodies[0];
+    var col = Array.prototype.indexOf.call(th.parentNode.children, th);
+    var desc = th.dataset.order !== 'desc';
+    th.dataset.order = desc ? 'desc' : 'asc';
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[col].textContent, y = b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (!isNaN(nx) && !isNaN(ny) && /^-?[0-9.]+$/.test(x)) ? nx - ny : x.localeCompare(y);
+      return desc ? -c : c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+"""
