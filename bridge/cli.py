@@ -358,9 +358,19 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 def cmd_compare(a: argparse.Namespace) -> int:
-    from bridge.report import compare
+    from bridge import compare_runs
 
-    print(compare(_load_report(a.a), _load_report(a.b), Path(a.a).name, Path(a.b).name))
+    folders = [Path(r) for r in a.runs]
+    if len(folders) < 2:
+        raise ValueError("compare: name at least two runs' output folders")
+    reports = [_load_report(r) for r in a.runs]
+    names = [f.name or str(f) for f in folders]
+    print(compare_runs.table_text(reports, names))
+    page = Path(a.html)
+    page.write_text(
+        compare_runs.page(reports, names, [f if f.is_dir() else f.parent for f in folders])
+    )
+    print(f"the same with the equity curves overlaid: {page}")
     return EXIT_OK
 
 
@@ -479,9 +489,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("dir", help="a run's output folder")
     s.set_defaults(fn=cmd_report)
 
-    s = sub.add_parser("compare", help="two runs side by side: metric, A, B, change, %% change")
-    s.add_argument("a", help="the first run's output folder")
-    s.add_argument("b", help="the second run's output folder")
+    s = sub.add_parser(
+        "compare", help="runs side by side: metric, A, B, change, %% change (and C, ...)"
+    )
+    s.add_argument(
+        "runs", nargs="+", help="two or more runs' output folders; the first is the base"
+    )
+    s.add_argument("--html", default="compare.html", help="where to write the page (compare.html)")
     s.set_defaults(fn=cmd_compare)
 
     for verb, helptext in (

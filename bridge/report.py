@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from bridge import compare_runs
 from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
-from bridge.report_html import METRICS, page, svg_curve
+from bridge.report_html import page, svg_curve
 from bridge.tester_stats import tester_stats
 
 
@@ -208,15 +209,4 @@ def _plot(path: Path, pf: Portfolio, title: str) -> None:
 
 def compare(a: dict[str, Any], b: dict[str, Any], name_a: str = "A", name_b: str = "B") -> str:
     """The seed's table layout: metric, run A, run B, change, % change."""
-    keys = [k for k in METRICS if k in a or k in b]
-    extra = [k for k in ("hedge_activation_rate",) if k in a or k in b]
-    lines = [f"| metric | {name_a} | {name_b} | change | % change |", "|---|---:|---:|---:|---:|"]
-    for k in keys + extra:
-        va, vb = a.get(k), b.get(k)
-        if isinstance(va, int | float) and isinstance(vb, int | float):
-            ch = vb - va
-            pct = f"{ch / abs(va) * 100:+.1f}%" if va else "n/a"
-            lines.append(f"| {k} | {va:g} | {vb:g} | {ch:+g} | {pct} |")
-        else:
-            lines.append(f"| {k} | {va} | {vb} | n/a | n/a |")
-    return "\n".join(lines)
+    return compare_runs.table_text([a, b], [name_a, name_b])

@@ -140,9 +140,17 @@ def test_cli_backtest_writes_every_output_and_compare_prints_the_table(
         "sl,tp,profit,commission,swap,reason"
     )
     capsys.readouterr()
-    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a")]) == EXIT_OK
+    page = tmp_path / "compare.html"
+    assert main(["compare", str(tmp_path / "a"), str(tmp_path / "a"), "--html", str(page)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("| metric | a | a | change | % change |") and "| trades |" in out
+    runs = [str(tmp_path / r) for r in ("a", "p", "a")]  # three runs: the base, then two
+    assert main(["compare", *runs, "--html", str(page)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("| metric | a | p | change | % change | a | change | % change |")
+    assert "| trades | 33 | 33 | +0 | +0.0% | 33 | +0 | +0.0% |" in out
+    assert page.read_text().count("<polyline") == 3
+    assert main(["compare", runs[0]]) == 2  # one run: nothing to compare with
 
 
 @pytest.mark.parametrize(

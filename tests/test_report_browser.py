@@ -66,3 +66,30 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
     assert {"us100_breakout", "xauusd_compression", "us100_plan"} <= set(headings)
     assert (tmp_path / "report.png").stat().st_size > 10_000
     print(f"screenshot: {tmp_path / 'report.png'}")
+
+
+def test_the_comparison_page_overlays_the_equity_curves(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    assert main(["backtest", "--out", str(tmp_path / "a")]) == EXIT_OK
+    assert main(["backtest", "--out", str(tmp_path / "b")]) == EXIT_OK
+    page_file = tmp_path / "compare.html"
+    runs = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert main(["compare", *runs, "--html", str(page_file)]) == EXIT_OK
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(page_file.as_uri())
+            points = page.eval_on_selector_all(
+                "svg polyline", "els => els.map(e => e.points.numberOfItems)"
+            )
+            head = page.eval_on_selector_all("thead th", "els => els.map(e => e.textContent)")
+            page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert points == [1200, 1200]  # each run's curve, reduced to what is drawn
+    assert head == ["metric", "a", "b", "change", "% change"]
