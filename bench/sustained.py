@@ -68,6 +68,24 @@ def main() -> None:
     from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
 
     fx = load_fixture(DEMO_FIXTURE)
+    # every frame encoded before the brain starts: it leaves after 5 s without a frame, and
+    # building 600,000 frames between the handshake and the first tick took that long on a
+    # loaded machine (the brain was gone, 0 frames were processed and the old bench printed
+    # 600,000 / 120 s = 5,000 ticks/s as a rate)
+    syms = list(fx.bars)
+    closes = {sym: fx.bars[sym].close.tolist() for sym in syms}
+    t0_ms = int(fx.bars[syms[0]].time_ms[0]) + 3_600_000
+    frames = []
+    for i in range(a.ticks):
+        sym = syms[i % 3]
+        px = closes[sym][(i // 3) % len(closes[sym])]
+        frames.append((sym, t0_ms + i, px))
+    # encoded before the clock starts, numbered as sent (answers to orders take their place in
+    # the sequence): the sender must outrun the brain for the brain's rate to be measured
+    tails = []
+    for sym, t, px in frames:
+        whole = codec.encode(ev.Tick(sym, t, px, round(px + 0.3, 2)), 0)
+        tails.append(whole[len(b"TICK|0") :])
     q = mp.get_context("spawn").Queue()
     rdir = tempfile.mkdtemp(prefix="mt5bridge-sustained-") if a.recovery else ""
     p = mp.get_context("spawn").Process(target=brain, args=(q, a.transport, rdir))
@@ -93,20 +111,6 @@ def main() -> None:
     for spec in fx.specs.values():
         send(ev.SymbolInfo(spec))
     send(ev.SnapshotEnd(0, 0, 0))
-    syms = list(fx.bars)
-    closes = {sym: fx.bars[sym].close.tolist() for sym in syms}
-    t0_ms = int(fx.bars[syms[0]].time_ms[0]) + 3_600_000
-    frames = []
-    for i in range(a.ticks):
-        sym = syms[i % 3]
-        px = closes[sym][(i // 3) % len(closes[sym])]
-        frames.append((sym, t0_ms + i, px))
-    # encoded before the clock starts, numbered as sent (answers to orders take their place in
-    # the sequence): the sender must outrun the brain for the brain's rate to be measured
-    tails = []
-    for sym, t, px in frames:
-        whole = codec.encode(ev.Tick(sym, t, px, round(px + 0.3, 2)), 0)
-        tails.append(whole[len(b"TICK|0") :])
     orders = 0
     t = time.perf_counter()
     for k, tail in enumerate(tails):
@@ -131,6 +135,12 @@ def main() -> None:
         time.sleep(0.05)
     done_s = time.perf_counter() - t
     term = status.get("terminals", {}).get("sustained", {})
+    if term.get("frames", 0) < seq - 2:
+        p.kill()
+        sys.exit(
+            f"FAILED: the brain processed {term.get('frames', 0):,} of {seq:,} frames within "
+            f"{done_s:.0f} s (status: {status.get('error') or 'answered'}); no rate is printed"
+        )
     control_call(control, SECRET, "stop")
     p.join(timeout=30)
     if rdir:
