@@ -90,15 +90,26 @@ def starting_positions_note(rep: dict[str, Any]) -> str:
 def page(rep: dict[str, Any], title: str, chart: str = "", trades: Sequence[Trade] = ()) -> str:
     """The whole self-contained page: no file or network it needs."""
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
-    per = ""
     owners = dict(rep.get("per_strategy", {}))
     if "outside_strategies" in rep:
         owners[OUTSIDE] = rep["outside_strategies"]
-    for name, m in owners.items():
+    buttons, panes = [], []
+    for i, (name, m) in enumerate(owners.items()):
         cells = "".join(
             f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items()
         )
-        per += f"<h2>{html.escape(name)}</h2><table>{cells}</table>"
+        own = [t for t in trades if t.strategy == name]
+        shown = "" if i == 0 else " style='display:none'"
+        buttons.append(f"<button class='tab' data-pane='pane{i}'>{html.escape(name)}</button>")
+        panes.append(
+            f"<section class='pane' id='pane{i}'{shown}><h2>{html.escape(name)}</h2>"
+            f"<table>{cells}</table>{histograms(own)}{trades_table(own, '')}</section>"
+        )
+    per = (
+        f"<h2>Per strategy</h2><div class='tabs'>{''.join(buttons)}</div>{''.join(panes)}"
+        if panes
+        else ""
+    )
     note = starting_positions_note(rep)
     if note:
         per = f"<p>{html.escape(note)}</p>" + per
@@ -215,7 +226,7 @@ TRADE_COLUMNS = ("strategy", "symbol", "side", "volume", "open_time", "open_pric
                  "close_price", "net", "reason")  # fmt: skip
 
 
-def trades_table(trades: Sequence[Trade]) -> str:
+def trades_table(trades: Sequence[Trade], table_id: str = "trades") -> str:
     """Every trade, in closing order; a click on a heading sorts by that column."""
     if not trades:
         return ""
@@ -227,13 +238,22 @@ def trades_table(trades: Sequence[Trade]) -> str:
                  t.reason)  # fmt: skip
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return (
-        f"<h2>All trades ({len(trades)})</h2><table class='trades' id='trades'>"
+        f"<h2>{'All trades' if table_id else 'Its trades'} ({len(trades)})</h2>"
+        f"<table class='trades'{f' id={table_id!r}' if table_id else ''}>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
-# sorts a table by the clicked heading's column: numbers as numbers, text as text; again: reversed
+# sorts a table by the clicked heading's column: numbers as numbers, text as text; again: reversed.
+# A strategy's tab shows its pane and hides the others.
 SORT_JS = """
+document.querySelectorAll('button.tab').forEach(function (b) {
+  b.addEventListener('click', function () {
+    document.querySelectorAll('section.pane').forEach(function (p) {
+      p.style.display = p.id === b.dataset.pane ? '' : 'none';
+    });
+  });
+});
 document.querySelectorAll('th.sort').forEach(function (th) {
   th.addEventListener('click', function () {
     var table = th.closest('table'), body = table.tBodies[0];

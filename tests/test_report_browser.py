@@ -48,6 +48,9 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
             page.click("#trades th:nth-child(9)")  # again: smallest first
             lowest_net = float(page.locator(net_col).first.text_content() or "nan")
             trade_rows = page.locator("#trades tbody tr").count()
+            visible_before = [page.locator(f"#pane{i}").is_visible() for i in range(3)]
+            page.click("button.tab:nth-child(2)")  # the second strategy's tab
+            visible_after = [page.locator(f"#pane{i}").is_visible() for i in range(3)]
             headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
             tester_rows = page.locator("h2:text('Strategy Tester statistics') + table tr").count()
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
@@ -58,7 +61,9 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
     equity, balance = points
     assert equity > 1000 and balance > 500  # every x position drawn (low and high for equity)
     assert "Strategy Tester statistics" in headings and tester_rows == 22
-    assert bar_counts == [20, 24, 7]  # results in 20 bins, 24 hours, 7 weekdays
+    assert bar_counts[:3] == [20, 24, 7]  # results in 20 bins, 24 hours, 7 weekdays
+    assert len(bar_counts) == 3 * 4  # the account's, and each of the 3 strategies' in its tab
+    assert visible_before == [True, False, False] and visible_after == [False, True, False]
     rep = json.loads((tmp_path / "report.json").read_text())
     assert trade_rows == rep["trades"]
     assert first_net == rep["tester"]["largest_win"]
