@@ -18,26 +18,15 @@ from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
 from bridge.report_html import page, svg_curve
-from bridge.tester_stats import tester_stats
-
-
-def _net(t: Trade) -> float:
-    return t.profit + t.commission + t.swap
+from bridge.tester_stats import falls, tester_stats
 
 
 def drawdown(values: Sequence[float]) -> tuple[float, float]:
     """(max drawdown in money, max drawdown in % of the running peak)."""
-    peak = -math.inf
-    dd = dd_pct = 0.0
-    for v in values:
-        if v > peak:
-            peak = v
-        d = peak - v
-        if d > dd:
-            dd = d
-        if peak > 0 and d / peak * 100 > dd_pct:
-            dd_pct = d / peak * 100
-    return dd, dd_pct
+    if not len(values):
+        return 0.0, 0.0
+    fall, pct = falls(values, values[0])
+    return float(fall.max()), float(pct.max())
 
 
 def sharpe(curve: Sequence[tuple[int, float, float]]) -> float:
@@ -58,7 +47,7 @@ def sharpe(curve: Sequence[tuple[int, float, float]]) -> float:
 def trade_metrics(
     trades: Sequence[Trade], equity: Sequence[float], net_profit: float
 ) -> dict[str, Any]:
-    nets = [_net(t) for t in trades]
+    nets = [t.net for t in trades]
     wins = [x for x in nets if x > 0]
     losses = [x for x in nets if x < 0]
     gp, gl = sum(wins), sum(losses)
@@ -86,7 +75,7 @@ def owner_equity(pf: Portfolio, owner: str) -> np.ndarray:
     realised = np.zeros(n + 1)
     for t, at in zip(pf.trades, pf.trade_marks, strict=True):
         if t.strategy == owner:
-            realised[min(at, n)] += _net(t)
+            realised[min(at, n)] += t.net
     realised = np.cumsum(realised)[:n]
     open_pnl = np.zeros(n)
     arr = pf.open_by_owner.get(owner)
@@ -136,7 +125,7 @@ def _owner_metrics(pf: Portfolio, owner: str, trades: Sequence[Trade]) -> dict[s
     reference, of its closed trades alone."""
     cum, path = pf.initial_balance, [pf.initial_balance]
     for t in sorted(trades, key=lambda t: t.close_time):
-        cum += _net(t)
+        cum += t.net
         path.append(cum)
     m = trade_metrics(trades, path, cum - pf.initial_balance)
     m["max_drawdown_closed_trades"] = m["max_drawdown"]

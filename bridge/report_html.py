@@ -167,10 +167,6 @@ BAR_W, BAR_H = 420, 140  # a histogram's size
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def net_of(t: Trade) -> float:
-    return t.profit + t.commission + t.swap
-
-
 def bars(labels: Sequence[str], values: Sequence[float], caption: str) -> str:
     """A bar chart as inline SVG: bars up for positive values, down for negative ones."""
     top = max([0.0, *values])
@@ -206,7 +202,7 @@ def histograms(trades: Sequence[Trade], bins: int = 20) -> str:
     time)."""
     if not trades:
         return ""
-    nets = np.array([net_of(t) for t in trades])
+    nets = np.array([t.net for t in trades])
     counts, edges = np.histogram(nets, bins=min(bins, max(1, len(nets))))
     labels = [f"{a:,.0f} to {b:,.0f}" for a, b in itertools.pairwise(edges.tolist())]
     by_hour = [0.0] * 24
@@ -234,7 +230,7 @@ def trades_table(trades: Sequence[Trade], table_id: str = "trades") -> str:
     rows = []
     for t in trades:
         cells = (t.strategy, t.symbol, t.side, f"{t.volume:g}", fmt(t.open_time),
-                 f"{t.open_price:g}", fmt(t.close_time), f"{t.close_price:g}", f"{net_of(t):.2f}",
+                 f"{t.open_price:g}", fmt(t.close_time), f"{t.close_price:g}", f"{t.net:.2f}",
                  t.reason)  # fmt: skip
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return (

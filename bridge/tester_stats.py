@@ -14,8 +14,15 @@ import numpy as np
 from bridge.brain.portfolio import Trade
 
 
-def net(t: Trade) -> float:
-    return t.profit + t.commission + t.swap
+def falls(values: Sequence[float], initial: float) -> tuple[np.ndarray, np.ndarray]:
+    """At each point of a curve that starts at ``initial``: how far it is below its running
+    peak, in money and in % of that peak (0 % while the peak is not above 0)."""
+    v = np.asarray(values, dtype=np.float64)
+    peak = np.maximum.accumulate(np.concatenate(([initial], v)))[1:]
+    fall = peak - v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(peak > 0, fall / peak * 100, 0.0)
+    return fall, pct
 
 
 def drawdowns(values: Sequence[float], initial: float) -> dict[str, float]:
@@ -23,17 +30,13 @@ def drawdowns(values: Sequence[float], initial: float) -> dict[str, float]:
     absolute (how far it fell below where it started), maximal (the largest fall from a running
     peak in money, with that fall in % of its peak) and relative (the largest fall in %, with that
     fall in money). Ties: the first."""
-    v = np.asarray(values, dtype=np.float64)
-    if not len(v):
+    if not len(values):
         return {"absolute": 0.0, "maximal": 0.0, "maximal_pct": 0.0, "relative_pct": 0.0,
                 "relative": 0.0}  # fmt: skip
-    peak = np.maximum.accumulate(np.concatenate(([initial], v)))[1:]
-    fall = peak - v
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(peak > 0, fall / peak * 100, 0.0)
+    fall, pct = falls(values, initial)
     m, r = int(np.argmax(fall)), int(np.argmax(pct))
     return {
-        "absolute": round(max(0.0, initial - float(v.min())), 2),
+        "absolute": round(max(0.0, initial - float(np.min(values))), 2),
         "maximal": round(float(fall[m]), 2),
         "maximal_pct": round(float(pct[m]), 2),
         "relative_pct": round(float(pct[r]), 2),
@@ -79,7 +82,7 @@ def tester_stats(
     initial: float,
 ) -> dict[str, Any]:
     """``trades`` in closing order; ``balance``/``equity`` the curves after ``initial``."""
-    nets = [net(t) for t in trades]
+    nets = [t.net for t in trades]
     wins = [x for x in nets if x > 0]
     losses = [x for x in nets if x < 0]
     longs = [x for t, x in zip(trades, nets, strict=True) if t.side == "buy"]

@@ -84,8 +84,9 @@ def _brain(cfg: Path, crash: str, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def session(fixture: Path, folder: Path, crash: str) -> Outcome:
-    folder.mkdir(parents=True, exist_ok=True)
+def brain_config(folder: Path, strategies: str = STRATS) -> tuple[Path, str, Path]:
+    """A brain's config in ``folder`` on free ports with a SQLite store: (config, the
+    terminals' endpoint, the database)."""
     port = _free_port()
     db = folder / "audit.sqlite"
     cfg = folder / "brain.toml"
@@ -93,8 +94,14 @@ def session(fixture: Path, folder: Path, crash: str) -> Outcome:
         f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\n'
         f'control_endpoint = "tcp://127.0.0.1:{_free_port()}"\n'
         f'secret_env = "CRASH_SECRET"\nheartbeat_ms = 200\nsilence_ms = 2000\n'
-        f'[store]\nurl = "sqlite:///{db}"\n' + STRATS
+        f'[store]\nurl = "sqlite:///{db}"\n' + strategies
     )
+    return cfg, f"tcp://127.0.0.1:{port}", db
+
+
+def session(fixture: Path, folder: Path, crash: str) -> Outcome:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg, endpoint, db = brain_config(folder)
     log = folder / "brain.log"
     first = _brain(cfg, crash, log)
     restarted: list[subprocess.Popen[bytes]] = []
@@ -108,7 +115,7 @@ def session(fixture: Path, folder: Path, crash: str) -> Outcome:
     watcher.start()
     ft = FakeTerminal(
         load_fixture(fixture),
-        f"tcp://127.0.0.1:{port}",
+        endpoint,
         SECRET,
         ready_timeout_s=1.0 if crash else 20.0,
         rejoin_s=30.0,

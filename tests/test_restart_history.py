@@ -9,6 +9,8 @@ import signal
 import sqlite3
 import subprocess
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from bridge.config import DEMO, load_config
 from bridge.data.fixtures import DEMO_FIXTURE, load_fixture, market_events
 from bridge.replay.backtest import run_backtest
 from bridge.sim.fake_terminal import FakeSummary, FakeTerminal, Faults
-from tests.test_crash_recovery import SECRET, STRATS, _brain, _free_port
+from tests.test_crash_recovery import SECRET, STRATS, _brain, brain_config
 from tests.test_history_warmup import _day_start, _opens
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -35,19 +37,6 @@ SHIPPED = "".join(
     "[[strategies]]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in s.items())
     for s in DEMO["strategies"]  # type: ignore[attr-defined]
 )
-
-
-def _config(folder: Path, strategies: str = STRATS) -> tuple[Path, str, Path]:
-    port = _free_port()
-    db = folder / "audit.sqlite"
-    cfg = folder / "brain.toml"
-    cfg.write_text(
-        f'[brain]\nendpoint = "tcp://127.0.0.1:{port}"\n'
-        f'control_endpoint = "tcp://127.0.0.1:{_free_port()}"\n'
-        f'secret_env = "CRASH_SECRET"\nheartbeat_ms = 200\nsilence_ms = 2000\n'
-        f'[store]\nurl = "sqlite:///{db}"\n' + strategies
-    )
-    return cfg, f"tcp://127.0.0.1:{port}", db
 
 
 def _replay_opens(cfg: Path, since_ms: int, until_ms: int) -> list[tuple[Any, ...]]:
@@ -84,7 +73,7 @@ def test_a_brain_killed_during_its_warm_up_warms_up_again(tmp_path: Path) -> Non
     """The first brain is killed while the history's bars arrive (its checkpoint was made as the
     warm-up began); the one started in its place asks for the history again and, from the
     session's first live minute, decides as the replay of the whole week."""
-    cfg, endpoint, db = _config(tmp_path)
+    cfg, endpoint, db = brain_config(tmp_path)
     start = _day_start(2)
     log = tmp_path / "brain.log"
     first = _brain(cfg, "frame:1000", log)  # the history answer is thousands of frames long
@@ -118,6 +107,60 @@ def test_a_brain_killed_during_its_warm_up_warms_up_again(tmp_path: Path) -> Non
     assert _terminal_opens(summary, start, end_ms) == want
 
 
+@dataclass
+class Away:
+    """A session whose terminal goes away for 30 market minutes while ``replace`` deals with
+    the brain (kills or stops it and starts the next one)."""
+
+    summary: FakeSummary
+    brains: list[subprocess.Popen[bytes]]
+    runs: list[list[str]]  # each brain run's event kinds
+    want: list[tuple[Any, ...]]  # the replay's positions opened from the return on
+    got: list[tuple[Any, ...]]  # the terminal's
+
+
+def _away(
+    tmp: Path,
+    strategies: str,
+    away_at: int,
+    limit: int,
+    replace: Callable[[subprocess.Popen[bytes]], None],
+) -> Away:
+    cfg, endpoint, db = brain_config(tmp, strategies)
+    log = tmp / "brain.log"
+    away = 450  # market events: 30 minutes of three symbols (5 per bar)
+    events = list(itertools.islice(market_events(load_fixture(DEMO_FIXTURE)), away_at + away + 1))
+    back_ms = events[-1].time_ms
+    brains = [_brain(cfg, "", log)]
+
+    def on_away() -> None:  # the terminal has just lost the brain
+        replace(brains[-1])
+        brains.append(_brain(cfg, "", log))
+
+    ft = FakeTerminal(
+        load_fixture(DEMO_FIXTURE), endpoint, SECRET,
+        faults=Faults(away_at=away_at, away_events=away), on_away=on_away, rejoin_s=30.0,
+    )  # fmt: skip
+    try:
+        summary = ft.run(limit=limit)
+    finally:
+        ft.close()
+        _stop(brains[-1])
+    end_ms = ft.term.sim.now_ms - 60_000
+    want = _replay_opens(cfg, back_ms, end_ms)
+    got = _terminal_opens(summary, back_ms, end_ms)
+    return Away(summary, brains, _kinds_by_run(db), want, got)
+
+
+def _kill(p: subprocess.Popen[bytes]) -> None:
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=10)
+
+
+def _per_symbol(opens: list[tuple[Any, ...]]) -> dict[str, int]:
+    return {sym: sum(o[0] == sym for o in opens) for sym in sorted({o[0] for o in opens})}
+
+
 @pytest.mark.parametrize(
     ("strategies", "away_at", "limit"),
     [(STRATS, 20_000, 26_000), (SHIPPED, 9_000, 15_000)],
@@ -131,37 +174,15 @@ def test_a_brain_killed_and_started_30_market_minutes_later_decides_as_one_never
     it back: the 30 bars are filled in, their decisions held back, and from the return on the
     positions opened are the replay's. The shipped strategies' gap is one in which the replay
     sends no order (a decision held back would change what follows)."""
-    cfg, endpoint, db = _config(tmp_path, strategies)
-    log = tmp_path / "brain.log"
-    away = 450
-    events = list(itertools.islice(market_events(load_fixture(DEMO_FIXTURE)), away_at + away + 1))
-    back_ms = events[-1].time_ms
-    brains = [_brain(cfg, "", log)]
-
-    def kill_and_restart() -> None:  # the terminal has just lost the brain
-        brains[-1].send_signal(signal.SIGKILL)
-        brains[-1].wait(timeout=10)
-        brains.append(_brain(cfg, "", log))
-
-    ft = FakeTerminal(
-        load_fixture(DEMO_FIXTURE), endpoint, SECRET,
-        faults=Faults(away_at=away_at, away_events=away), on_away=kill_and_restart, rejoin_s=30.0,
-    )  # fmt: skip
-    try:
-        summary = ft.run(limit=limit)
-    finally:
-        ft.close()
-        _stop(brains[-1])
-    assert brains[0].returncode == -signal.SIGKILL
-    _killed, again = _kinds_by_run(db)
+    s = _away(tmp_path, strategies, away_at, limit, _kill)
+    assert s.brains[0].returncode == -signal.SIGKILL
+    _killed, again = s.runs
     assert "filling_gap" in again and "warmed" in again, "the new brain filled no gap"
-    end_ms = ft.term.sim.now_ms - 60_000
-    want = _replay_opens(cfg, back_ms, end_ms)
-    assert len(want) >= 3, "the scenario must trade after the return to prove anything"
-    per_symbol = {sym: sum(o[0] == sym for o in want) for sym in sorted({o[0] for o in want})}
-    print(f"killed, back 30 minutes later: positions opened after it, as replayed: {per_symbol}")
-    assert _terminal_opens(summary, back_ms, end_ms) == want
-    con = sqlite3.connect(db)
+    assert len(s.want) >= 3, "the scenario must trade after the return to prove anything"
+    print(f"killed, back 30 minutes later: positions opened after it, as replayed: "
+          f"{_per_symbol(s.want)}")  # fmt: skip
+    assert s.got == s.want
+    con = sqlite3.connect(tmp_path / "audit.sqlite")
     (gap,) = con.execute(
         "select detail from event_log where kind = 'warmed' and run_id = 2"
     ).fetchone()
@@ -175,32 +196,11 @@ def test_a_brain_stopped_and_started_again_later_decides_as_one_never_stopped(
     checkpoint, takes each strategy's decision state from the store (the compression engine's
     bank, the plan's phase) and its history from the terminal, and from its first live minute
     opens what the replay of the whole week opens, 30 market minutes later."""
-    cfg, endpoint, db = _config(tmp_path, SHIPPED)
-    log = tmp_path / "brain.log"
-    away_at, away = 9_000, 450
-    events = list(itertools.islice(market_events(load_fixture(DEMO_FIXTURE)), away_at + away + 1))
-    back_ms = events[-1].time_ms
-    brains = [_brain(cfg, "", log)]
-
-    def stop_and_start() -> None:
-        _stop(brains[-1])
-        brains.append(_brain(cfg, "", log))
-
-    ft = FakeTerminal(
-        load_fixture(DEMO_FIXTURE), endpoint, SECRET,
-        faults=Faults(away_at=away_at, away_events=away), on_away=stop_and_start, rejoin_s=30.0,
-    )  # fmt: skip
-    try:
-        summary = ft.run(limit=15_000)
-    finally:
-        ft.close()
-        _stop(brains[-1])
-    assert brains[0].returncode == 0
-    _first, again = _kinds_by_run(db)
+    s = _away(tmp_path, SHIPPED, 9_000, 15_000, _stop)
+    assert s.brains[0].returncode == 0
+    _first, again = s.runs
     assert "warming" in again and "warmed" in again, "the new brain took no history"
-    end_ms = ft.term.sim.now_ms - 60_000
-    want = _replay_opens(cfg, back_ms, end_ms)
-    assert len(want) >= 3, "the scenario must trade after the return to prove anything"
-    assert _terminal_opens(summary, back_ms, end_ms) == want
-    per_symbol = {sym: sum(o[0] == sym for o in want) for sym in sorted({o[0] for o in want})}
-    print(f"stopped, started 30 minutes later: opened after it, as replayed: {per_symbol}")
+    assert len(s.want) >= 3, "the scenario must trade after the return to prove anything"
+    assert s.got == s.want
+    print(f"stopped, started 30 minutes later: opened after it, as replayed: "
+          f"{_per_symbol(s.want)}")  # fmt: skip

@@ -41,6 +41,11 @@ class Trade(NamedTuple):
     swap: float
     reason: str
 
+    @property
+    def net(self) -> float:
+        """What the trade made: profit, commission and swap."""
+        return self.profit + self.commission + self.swap
+
 
 class Portfolio:
     def __init__(
