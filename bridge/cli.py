@@ -362,7 +362,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
     folders = [Path(r) for r in a.runs]
     if len(folders) < 2:
-        raise ValueError("compare: name at least two runs' output folders")
+        raise ValueError("name at least two runs' output folders to compare")
     reports = [_load_report(r) for r in a.runs]
     names = [f.name or str(f) for f in folders]
     print(compare_runs.table_text(reports, names))
