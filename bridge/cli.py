@@ -64,6 +64,7 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     from bridge.data.fixtures import load_fixture, rename_symbols
     from bridge.replay.backtest import run_backtest
     from bridge.report import write_outputs
+    from bridge.report_series import Market
 
     cfg = load_config(a.config) if a.config else parse_config(DEMO, "embedded demo config")
     fx = load_fixture(_fixture_path(a.fixture or cfg.replay.fixture))
@@ -73,7 +74,8 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     bar.done()
     source = Path(a.config).name if a.config else "the embedded demo config"
     title = f"backtest of {source} on {fx.name}"
-    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, title, png=a.png)
+    market = Market(fx.bars, fx.account.leverage, fx.account.hedging)
+    rep = write_outputs(Path(a.out), res.portfolio, res.strategies, title, a.png, market)
     _print_summary(rep, Path(a.out))
     return EXIT_OK
 
@@ -108,6 +110,7 @@ def cmd_demo(a: argparse.Namespace) -> int:
     from bridge.data.fixtures import load_fixture, rename_symbols
     from bridge.persist.store import Store
     from bridge.replay.backtest import run_backtest
+    from bridge.report_series import Market
     from bridge.runner import BrainRunner
 
     out = Path(a.out).resolve()
@@ -154,12 +157,12 @@ def cmd_demo(a: argparse.Namespace) -> int:
         f"session over ZeroMQ: {result['events']} market events, {result['commands']} commands, "
         f"{time.monotonic() - t0:.1f}s"
     )
-    reports = runner.write_outputs(out, "demo over ZeroMQ")
+    renamed = rename_symbols(fx, cfg.aliases_for(None))
+    market = Market(renamed.bars, fx.account.leverage, fx.account.hedging)
+    reports = runner.write_outputs(out, "demo over ZeroMQ", market)
     (rep,) = reports.values()
     (eng,) = runner.server.engines.values()
-    replay = run_backtest(
-        rename_symbols(fx, cfg.aliases_for(None)), cfg.build_strategies(), cfg.risk.limits()
-    )
+    replay = run_backtest(renamed, cfg.build_strategies(), cfg.risk.limits())
     same = [tuple(t) for t in replay.portfolio.trades] == [tuple(t) for t in eng.portfolio.trades]
     print(
         f"in-process replay of the same fixture gives identical trades: {'yes' if same else 'NO'}"

@@ -17,7 +17,9 @@ from bridge import compare_runs
 from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
-from bridge.report_html import page, svg_curve
+from bridge.report_charts import charts_html
+from bridge.report_html import page
+from bridge.report_series import Market, excursions
 from bridge.tester_stats import falls, tester_stats
 
 
@@ -146,10 +148,16 @@ def _times_text(ms: np.ndarray) -> np.ndarray:
 
 
 def write_outputs(
-    out: Path, pf: Portfolio, strategies: Sequence[Strategy], title: str, png: bool = False
+    out: Path,
+    pf: Portfolio,
+    strategies: Sequence[Strategy],
+    title: str,
+    png: bool = False,
+    market: Market | None = None,
 ) -> dict[str, Any]:
-    """trades.csv, equity.csv, report.json and report.html (its equity chart drawn inline, an
-    SVG); ``png``: equity.png too (matplotlib, imported only then)."""
+    """trades.csv, equity.csv, report.json and report.html; ``png``: equity.png too (matplotlib,
+    imported only then). ``market``: the bars the run traded on, for the price charts, each
+    trade's MFE/MAE and the deposit load (a live session's report goes without them)."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "trades.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -167,11 +175,22 @@ def write_outputs(
             w.writerows(zip(times, bal, eq, strict=True))
     rep = metrics(pf, strategies)
     rep["title"] = title
+    charts, load = charts_html(pf, market, pf.specs)
+    exc = excursions(pf.trades, market, pf.specs) if market is not None else None
+    if load is not None and exc is not None:
+        rep["tester"]["deposit_load_max_pct"] = round(float(load.max()), 2) if len(load) else 0.0
+        rep["tester"]["mfe_average"] = _mean(exc[0])
+        rep["tester"]["mae_average"] = _mean(exc[1])
     (out / "report.json").write_text(json.dumps(rep, indent=2))
     if png:
         _plot(out / "equity.png", pf, title)
-    (out / "report.html").write_text(page(rep, title, svg_curve(pf), pf.trades))
+    (out / "report.html").write_text(page(rep, title, charts, pf.trades, exc))
     return rep
+
+
+def _mean(v: np.ndarray) -> float | None:
+    known = v[~np.isnan(v)]
+    return round(float(known.mean()), 2) if len(known) else None
 
 
 def _plot(path: Path, pf: Portfolio, title: str) -> None:

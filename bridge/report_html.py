@@ -1,8 +1,8 @@
 """report.html: one self-contained page per run (no file beside it, nothing fetched): the
-balance and equity chart, the metrics, the Strategy Tester statistics, histograms of the trades'
-results and of their opening hour and weekday, each strategy's figures and the trades table,
-sortable by any column. Charts are inline SVG drawn from columns already reduced to what is
-drawn; the exact figures stay in the tables. Imports the brain's portfolio and core only."""
+interactive charts (bridge.report_charts), the metrics, the Strategy Tester statistics,
+histograms of the trades' results and of their opening hour and weekday, the MFE/MAE scatters,
+each strategy's figures and the trades table, sortable by any column. These small charts are
+inline SVG; the exact figures stay in the tables. Imports the brain's portfolio and core only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
+from bridge.brain.portfolio import OUTSIDE, Trade
 from bridge.core.timeutil import MS_PER_DAY, fmt
 
 METRICS = (
@@ -30,40 +30,6 @@ METRICS = (
     "avg_win",
     "avg_loss",
 )
-
-SVG_W, SVG_H, SVG_POINTS = 960, 300, 1200  # the chart's size; at most this many x positions
-
-
-def svg_curve(pf: Portfolio) -> str:
-    """Balance and equity as an inline SVG: per x position the lowest and highest equity of the
-    minutes it covers (a drawdown is never smoothed away), the balance at its last minute."""
-    if len(pf.curve) < 2:
-        return ""
-    _t, bal, eq = (np.array(c, dtype=np.float64) for c in zip(*pf.curve, strict=True))
-    edges = np.linspace(0, len(eq), min(SVG_POINTS, len(eq)) + 1).astype(np.int64)
-    lo = np.minimum.reduceat(eq, edges[:-1])
-    hi = np.maximum.reduceat(eq, edges[:-1])
-    last_bal = bal[edges[1:] - 1]
-    top, bottom = max(hi.max(), last_bal.max()), min(lo.min(), last_bal.min())
-    span = (top - bottom) or 1.0
-    xs = np.linspace(0, SVG_W, len(lo))
-
-    def y(v: np.ndarray) -> list[float]:
-        return [round(float(x), 1) for x in SVG_H - (v - bottom) / span * SVG_H]
-
-    eq_pts = " ".join(f"{x:.1f},{a} {x:.1f},{b}" for x, a, b in zip(xs, y(lo), y(hi), strict=True))
-    bal_pts = " ".join(f"{x:.1f},{v}" for x, v in zip(xs, y(last_bal), strict=True))
-    first, last = fmt(pf.curve[0][0])[:16], fmt(pf.curve[-1][0])[:16]
-    return (
-        f"<figure><svg viewBox='0 -10 {SVG_W} {SVG_H + 20}' width='{SVG_W}' role='img' "
-        "aria-label='balance and equity'>"
-        f"<polyline fill='none' stroke='#e08a1e' stroke-width='1' points='{eq_pts}'/>"
-        f"<polyline fill='none' stroke='#1f5fa8' stroke-width='1.5' points='{bal_pts}'/>"
-        f"<text x='4' y='4' font-size='11'>{top:,.2f}</text>"
-        f"<text x='4' y='{SVG_H - 2}' font-size='11'>{bottom:,.2f}</text></svg>"
-        f"<figcaption>balance (blue) and equity (orange, its low and high per point), "
-        f"{html.escape(first)} to {html.escape(last)}</figcaption></figure>"
-    )
 
 
 def starting_positions_note(rep: dict[str, Any]) -> str:
@@ -87,8 +53,16 @@ def starting_positions_note(rep: dict[str, Any]) -> str:
     )
 
 
-def page(rep: dict[str, Any], title: str, chart: str = "", trades: Sequence[Trade] = ()) -> str:
-    """The whole self-contained page: no file or network it needs."""
+def page(
+    rep: dict[str, Any],
+    title: str,
+    chart: str = "",
+    trades: Sequence[Trade] = (),
+    excursion: tuple[np.ndarray, np.ndarray] | None = None,
+) -> str:
+    """The whole self-contained page: no file or network it needs. ``excursion``: each trade's
+    MFE and MAE (NaN where unknown), for their scatter charts and the trades table."""
+    mfe, mae = excursion if excursion is not None else (None, None)
     rows = "".join(f"<tr><th>{k}</th><td>{html.escape(str(rep.get(k)))}</td></tr>" for k in METRICS)
     owners = dict(rep.get("per_strategy", {}))
     if "outside_strategies" in rep:
@@ -98,12 +72,15 @@ def page(rep: dict[str, Any], title: str, chart: str = "", trades: Sequence[Trad
         cells = "".join(
             f"<tr><th>{k}</th><td>{html.escape(str(v))}</td></tr>" for k, v in m.items()
         )
-        own = [t for t in trades if t.strategy == name]
+        idx = [k for k, t in enumerate(trades) if t.strategy == name]
+        own = [trades[k] for k in idx]
+        own_exc = None if mfe is None or mae is None else (mfe[idx], mae[idx])
         shown = "" if i == 0 else " style='display:none'"
         buttons.append(f"<button class='tab' data-pane='pane{i}'>{html.escape(name)}</button>")
         panes.append(
             f"<section class='pane' id='pane{i}'{shown}><h2>{html.escape(name)}</h2>"
-            f"<table>{cells}</table>{histograms(own)}{trades_table(own, '')}</section>"
+            f"<table>{cells}</table>{histograms(own)}{scatters(own, own_exc)}"
+            f"{trades_table(own, '', own_exc)}</section>"
         )
     per = (
         f"<h2>Per strategy</h2><div class='tabs'>{''.join(buttons)}</div>{''.join(panes)}"
@@ -119,8 +96,9 @@ def page(rep: dict[str, Any], title: str, chart: str = "", trades: Sequence[Trad
         "td{text-align:right}th.sort{cursor:pointer;text-align:right}figure{display:inline-block;"
         "margin:0 1em 1em 0}table.trades td{padding:0 .6em}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{chart}"
-        f"<table>{rows}</table>{_tester_html(rep.get('tester'))}{histograms(trades)}{per}"
-        f"{trades_table(trades)}<script>{SORT_JS}</script></body></html>"
+        f"<table>{rows}</table>{_tester_html(rep.get('tester'))}{histograms(trades)}"
+        f"{scatters(trades, excursion)}{per}{trades_table(trades, 'trades', excursion)}"
+        f"<script>{SORT_JS}</script></body></html>"
     )
 
 
@@ -190,7 +168,8 @@ def bars(labels: Sequence[str], values: Sequence[float], caption: str) -> str:
             f"height='{h:.1f}' fill='{color}'><title>{html.escape(label)}: {v:,.2f}</title></rect>"
         )
     return (
-        f"<figure><svg viewBox='0 0 {BAR_W} {BAR_H + 16}' width='{BAR_W}' height='{BAR_H + 16}' "
+        f"<figure><svg class='bars' viewBox='0 0 {BAR_W} {BAR_H + 16}' width='{BAR_W}' "
+        f"height='{BAR_H + 16}' "
         f"role='img' aria-label='{html.escape(caption)}'>{''.join(rects)}"
         f"<line x1='0' x2='{BAR_W}' y1='{zero:.1f}' y2='{zero:.1f}' stroke='#888'/></svg>"
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -222,21 +201,80 @@ TRADE_COLUMNS = ("strategy", "symbol", "side", "volume", "open_time", "open_pric
                  "close_price", "net", "reason")  # fmt: skip
 
 
-def trades_table(trades: Sequence[Trade], table_id: str = "trades") -> str:
-    """Every trade, in closing order; a click on a heading sorts by that column."""
+def trades_table(
+    trades: Sequence[Trade],
+    table_id: str = "trades",
+    excursion: tuple[np.ndarray, np.ndarray] | None = None,
+) -> str:
+    """Every trade, in closing order (with its MFE and MAE when known); a click on a heading
+    sorts by that column."""
     if not trades:
         return ""
-    head = "".join(f"<th class='sort'>{c}</th>" for c in TRADE_COLUMNS)
+    columns = TRADE_COLUMNS + (("mfe", "mae") if excursion is not None else ())
+    head = "".join(f"<th class='sort'>{c}</th>" for c in columns)
     rows = []
-    for t in trades:
-        cells = (t.strategy, t.symbol, t.side, f"{t.volume:g}", fmt(t.open_time),
+    for i, t in enumerate(trades):
+        cells: tuple[str, ...] = (t.strategy, t.symbol, t.side, f"{t.volume:g}", fmt(t.open_time),
                  f"{t.open_price:g}", fmt(t.close_time), f"{t.close_price:g}", f"{t.net:.2f}",
                  t.reason)  # fmt: skip
+        if excursion is not None:
+            cells += tuple(_money(float(col[i])) for col in excursion)
         rows.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
     return (
         f"<h2>{'All trades' if table_id else 'Its trades'} ({len(trades)})</h2>"
         f"<table class='trades'{f' id={table_id!r}' if table_id else ''}>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _money(v: float) -> str:
+    return "" if v != v else f"{v:.2f}"  # NaN: not known
+
+
+SCATTER_W, SCATTER_H = 420, 260  # a scatter chart's size
+
+
+def scatter(xs: np.ndarray, ys: np.ndarray, x_label: str, caption: str) -> str:
+    """A scatter chart as inline SVG, with the axes through zero; a point per pair (NaN: none)."""
+    ok = ~(np.isnan(xs) | np.isnan(ys))
+    xs, ys = xs[ok], ys[ok]
+    if not len(xs):
+        return ""
+    pad = 8
+
+    def scale(v: np.ndarray, size: int, flip: bool) -> tuple[np.ndarray, float]:
+        lo, hi = min(0.0, float(v.min())), max(0.0, float(v.max()))
+        span = (hi - lo) or 1.0
+        pos = (v - lo) / span * (size - 2 * pad) + pad
+        zero = (0 - lo) / span * (size - 2 * pad) + pad
+        return (size - pos, size - zero) if flip else (pos, zero)
+
+    px, x0 = scale(xs, SCATTER_W, False)
+    py, y0 = scale(ys, SCATTER_H, True)
+    dots = "".join(
+        f"<circle cx='{a:.1f}' cy='{b:.1f}' r='2.5' fill='{'#2e8b57' if y >= 0 else '#c0392b'}'>"
+        f"<title>{x_label} {x:,.2f}, net {y:,.2f}</title></circle>"
+        for a, b, x, y in zip(px.tolist(), py.tolist(), xs.tolist(), ys.tolist(), strict=True)
+    )
+    return (
+        f"<figure><svg class='scatter' viewBox='0 0 {SCATTER_W} {SCATTER_H}' width='{SCATTER_W}' "
+        f"height='{SCATTER_H}' role='img' aria-label='{html.escape(caption)}'>"
+        f"<line x1='{x0:.1f}' x2='{x0:.1f}' y1='0' y2='{SCATTER_H}' stroke='#888'/>"
+        f"<line x1='0' x2='{SCATTER_W}' y1='{y0:.1f}' y2='{y0:.1f}' stroke='#888'/>{dots}</svg>"
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def scatters(trades: Sequence[Trade], excursion: tuple[np.ndarray, np.ndarray] | None) -> str:
+    """Each trade's net result against its MFE and against its MAE (MT5's two charts)."""
+    if not trades or excursion is None:
+        return ""
+    nets = np.array([t.net for t in trades])
+    mfe, mae = excursion
+    return (
+        "<h2>Excursions</h2>"
+        + scatter(mfe, nets, "MFE", "net result (up) by maximum favourable excursion (right)")
+        + scatter(mae, nets, "MAE", "net result (up) by maximum adverse excursion (left)")
     )
 
 

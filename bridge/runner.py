@@ -22,6 +22,7 @@ from bridge.live.trade_log import TradeLog
 from bridge.persist import recovery
 from bridge.persist.store import Store
 from bridge.report import write_outputs
+from bridge.report_series import Market
 
 log = logging.getLogger("mt5bridge")
 trade_log = logging.getLogger("mt5bridge.trades")
@@ -193,9 +194,14 @@ class BrainRunner:
             ck.end()
         self.server.close()
 
-    def write_outputs(self, out: Path, title: str) -> dict[str, dict[str, Any]]:
+    def write_outputs(
+        self, out: Path, title: str, market: Market | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Each terminal's run outputs; ``market``: the bars it traded on (the demo's fixture)."""
         reports = {}
         for tid, eng in self.server.engines.items():
             folder = out if len(self.server.engines) == 1 else out / tid
-            reports[tid] = write_outputs(folder, eng.portfolio, eng.strategies, f"{title} ({tid})")
+            reports[tid] = write_outputs(
+                folder, eng.portfolio, eng.strategies, f"{title} ({tid})", market=market
+            )
         return reports

@@ -14,7 +14,7 @@ import numpy as np
 from bridge.brain.portfolio import Trade
 
 
-def falls(values: Sequence[float], initial: float) -> tuple[np.ndarray, np.ndarray]:
+def falls(values: Sequence[float] | np.ndarray, initial: float) -> tuple[np.ndarray, np.ndarray]:
     """At each point of a curve that starts at ``initial``: how far it is below its running
     peak, in money and in % of that peak (0 % while the peak is not above 0)."""
     v = np.asarray(values, dtype=np.float64)

@@ -1,11 +1,13 @@
 """report.html in a real browser (headless Chromium, driven by Playwright): it renders with no
-console error or page error, offline, its equity chart has data, and a screenshot is saved."""
+console error or page error, offline; its charts have data and zoom together; a screenshot is
+saved."""
 
 from __future__ import annotations
 
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,12 +37,18 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
             page.on("request", lambda r: requests.append(r.url))
             page.goto(page_file.as_uri())
             page.wait_for_load_state("load")
-            points = page.eval_on_selector_all(
-                "svg polyline", "els => els.map(e => e.points.numberOfItems)"
-            )
+            counts = page.evaluate("window.reportCharts.counts")
+            canvases = page.locator("#equity-chart canvas, .price-chart canvas").count()
+            zoom = zoom_the_equity_chart(page)
             bar_counts = page.eval_on_selector_all(
-                "figure svg[aria-label]:not([aria-label='balance and equity'])",
-                "els => els.map(e => e.querySelectorAll('rect').length)",
+                "svg.bars", "els => els.map(e => e.querySelectorAll('rect').length)"
+            )
+            dots = page.eval_on_selector_all(
+                "svg.scatter", "els => els.map(e => e.querySelectorAll('circle').length)"
+            )
+            mfe_col = page.eval_on_selector_all(
+                "#trades tbody tr",
+                "rs => rs.map(r => [r.cells[10].textContent, r.cells[11].textContent])",
             )
             net_col = "#trades tbody tr td:nth-child(9)"
             page.click("#trades th:nth-child(9)")  # sort by net, largest first
@@ -58,8 +66,28 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
             browser.close()
     assert errors == []
     assert [u for u in requests if not u.startswith("file://")] == []  # offline: nothing fetched
-    equity, balance = points
-    assert equity > 1000 and balance > 500  # every x position drawn (low and high for equity)
+    # the charts have data: the account's curve, and each traded symbol's candles with a marker
+    # at every entry and exit, stop/target lines where positions had them
+    assert counts["equity"] > 1000 and canvases >= 4
+    trades_csv = (tmp_path / "trades.csv").read_text().splitlines()[1:]
+    for p in counts["prices"]:
+        n = sum(1 for row in trades_csv if row.split(",")[2] == p["symbol"])
+        assert p["candles"] > 1000 and p["markers"] == 2 * n, p
+    assert {p["symbol"] for p in counts["prices"]} == {"US100", "SPX500", "XAUUSD"}
+    assert next(p for p in counts["prices"] if p["symbol"] == "US100")["lines"] >= 2
+    # zooming the equity chart moves every price chart to the same time span
+    before, after, prices_after = zoom
+    assert after["to"] - after["from"] < (before["to"] - before["from"]) * 0.75
+    for r in prices_after:
+        assert abs(r["from"] - after["from"]) <= 600 and abs(r["to"] - after["to"]) <= 600
+    # MFE and MAE: a dot per trade in each scatter; in the table (in trades.csv's order, read
+    # before any sort) each trade's price profit lies between its MAE and its MFE
+    assert dots[:2] == [len(trades_csv), len(trades_csv)]
+    assert sum(dots[2::2]) == sum(dots[3::2]) == len(trades_csv)  # and in each strategy's tab
+    assert len(mfe_col) == len(trades_csv)
+    for (mfe, mae), row in zip(mfe_col, trades_csv, strict=True):
+        profit = float(row.split(",")[11])
+        assert float(mae) - 0.01 <= min(0.0, profit) and max(0.0, profit) <= float(mfe) + 0.01
     assert "Strategy Tester statistics" in headings and tester_rows == 22
     assert bar_counts[:3] == [20, 24, 7]  # results in 20 bins, 24 hours, 7 weekdays
     assert len(bar_counts) == 3 * 4  # the account's, and each of the 3 strategies' in its tab
@@ -71,6 +99,21 @@ def test_the_report_renders_in_a_browser_with_its_chart_and_tables(tmp_path: Pat
     assert {"us100_breakout", "xauusd_compression", "us100_plan"} <= set(headings)
     assert (tmp_path / "report.png").stat().st_size > 10_000
     print(f"screenshot: {tmp_path / 'report.png'}")
+
+
+def zoom_the_equity_chart(page: Any) -> tuple[Any, Any, list[Any]]:
+    """Scroll the wheel over the equity chart (as a trader zooms in): its visible time range
+    before and after, and each price chart's after."""
+    box = page.locator("#equity-chart").bounding_box()
+    before = page.evaluate("window.reportCharts.equity.timeScale().getVisibleRange()")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 80)
+    for _ in range(12):
+        page.mouse.wheel(0, -300)
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(300)
+    after = page.evaluate("window.reportCharts.equity.timeScale().getVisibleRange()")
+    prices = page.evaluate("window.reportCharts.prices.map(c => c.timeScale().getVisibleRange())")
+    return before, after, prices
 
 
 def test_the_comparison_page_overlays_the_equity_curves(tmp_path: Path) -> None:
