@@ -251,6 +251,15 @@ def scatter(xs: np.ndarray, ys: np.ndarray, x_label: str, caption: str) -> str:
 
     px, x0 = scale(xs, SCATTER_W, False)
     py, y0 = scale(ys, SCATTER_H, True)
+    lo_x, hi_x = min(0.0, float(xs.min())), max(0.0, float(xs.max()))
+    lo_y, hi_y = min(0.0, float(ys.min())), max(0.0, float(ys.max()))
+    labels = (
+        f"<text x='2' y='{SCATTER_H - 2}' font-size='10'>{lo_x:,.0f}</text>"
+        f"<text x='{SCATTER_W - 2}' y='{SCATTER_H - 2}' font-size='10' text-anchor='end'>"
+        f"{hi_x:,.0f}</text><text x='{SCATTER_W / 2:.0f}' y='10' font-size='10'>"
+        f"net {hi_y:,.0f}</text><text x='{SCATTER_W / 2:.0f}' y='{SCATTER_H - 2}' "
+        f"font-size='10'>net {lo_y:,.0f}</text>"
+    )
     dots = "".join(
         f"<circle cx='{a:.1f}' cy='{b:.1f}' r='2.5' fill='{'#2e8b57' if y >= 0 else '#c0392b'}'>"
         f"<title>{x_label} {x:,.2f}, net {y:,.2f}</title></circle>"
@@ -260,7 +269,8 @@ def scatter(xs: np.ndarray, ys: np.ndarray, x_label: str, caption: str) -> str:
         f"<figure><svg class='scatter' viewBox='0 0 {SCATTER_W} {SCATTER_H}' width='{SCATTER_W}' "
         f"height='{SCATTER_H}' role='img' aria-label='{html.escape(caption)}'>"
         f"<line x1='{x0:.1f}' x2='{x0:.1f}' y1='0' y2='{SCATTER_H}' stroke='#888'/>"
-        f"<line x1='0' x2='{SCATTER_W}' y1='{y0:.1f}' y2='{y0:.1f}' stroke='#888'/>{dots}</svg>"
+        f"<line x1='0' x2='{SCATTER_W}' y1='{y0:.1f}' y2='{y0:.1f}' stroke='#888'/>{labels}{dots}"
+        "</svg>"
         f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
 

@@ -77,6 +77,8 @@ def test_the_installed_package_backtests_its_demo_from_any_folder(
     out = cli(installed, tmp_path, "backtest", "--out", "o")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "o" / "trades.csv").exists() and "trades=" in out.stdout
+    # the page's chart library comes with the package (the report is drawn offline)
+    assert "TradingView Lightweight Charts" in (tmp_path / "o" / "report.html").read_text()
 
 
 def test_paths_in_a_config_are_relative_to_the_config_file(installed: Path, tmp_path: Path) -> None:
