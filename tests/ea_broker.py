@@ -19,13 +19,23 @@ from bridge.data.account import AccountSettings
 from bridge.sim.broker import BrokerSim
 
 # the runtime's property numbers (mql5_trade_runtime.h)
-SYMBOL_INT = {100: "digits", 101: "stops_level", 102: "freeze_level", 103: "filling_modes"}
+SYMBOL_INT = {
+    100: "digits",
+    101: "stops_level",
+    102: "freeze_level",
+    103: "filling_modes",
+    105: "trade_mode",
+}
 SYMBOL_DOUBLE = {
     202: "point",
     203: "volume_min",
     204: "volume_max",
     205: "volume_step",
     206: "tick_size",
+    207: "tick_value",
+    208: "contract_size",
+    209: "swap_long",
+    210: "swap_short",
 }
 ACTION_DEAL, ACTION_PENDING, ACTION_SLTP, ACTION_REMOVE, ACTION_CLOSE_BY = 1, 5, 6, 8, 10
 SUCCESS = (rc.PLACED, rc.DONE, rc.DONE_PARTIAL)
@@ -111,21 +121,36 @@ class EABroker:
             prop = int(args[0])
             if prop == 601:  # ACCOUNT_MARGIN_MODE: 2 hedging, 0 netting
                 return [2 if sim.settings.hedging else 0]
+            if prop in (603, 604):  # ACCOUNT_TRADE_ALLOWED, ACCOUNT_TRADE_EXPERT
+                return [1]
+            if prop == 605:  # ACCOUNT_TRADE_MODE: demo
+                return [0]
             return [4242 if prop == 600 else 100]
         if name == "position":
             p = sim.positions.get(int(args[0]))
             if p is None:
                 return [0]
             props = {300: p.ticket, 301: 0 if p.is_buy else 1, 302: p.magic, 303: p.time_ms}
-            props |= {400: p.volume, 401: p.price_open, 402: p.sl, 403: p.tp}
+            pe = sim.position_event(p)
+            props |= {400: p.volume, 401: p.price_open, 402: p.sl, 403: p.tp, 404: pe.profit}
+            props |= {405: pe.swap}
             props |= {500: p.symbol, 501: p.client_id}
             return [1, *itertools.chain.from_iterable(props.items())]
         if name == "order":
             o = sim.orders.get(int(args[0]))
-            return [0] if o is None else [1, 300, o.ticket, 500, o.symbol]
+            if o is None:
+                return [0]
+            props = {700: o.ticket, 701: o.order_type, 702: o.magic, 703: o.time_ms}
+            props |= {720: o.volume, 721: o.price, 722: o.sl, 723: o.tp}
+            props |= {740: o.symbol, 741: o.client_id}
+            return [1, *itertools.chain.from_iterable(props.items())]
         if name == "send":
             return self.send(Request(*self._typed(args)))
         raise ValueError(f"the broker has no call {name!r}")
+
+    def happened(self, cmd: ev.TradeCommand | None, events: list[Any]) -> None:
+        """What the trade server did (for a command, or on a tick): a broker that plays the
+        terminal's trade transactions queues them here."""
 
     @staticmethod
     def _typed(args: list[str]) -> list[Any]:
@@ -164,6 +189,8 @@ class EABroker:
             cmd = ev.CloseByCmd(cid, q.position, q.position_by)
         else:
             return [0, rc.INVALID, 0, 0, 0, 0, "invalid request"]
-        (r,) = [e for e in self.sim.execute(cmd) if isinstance(e, ev.OrderResult)]
+        events = self.sim.execute(cmd)
+        (r,) = [e for e in events if isinstance(e, ev.OrderResult)]
+        self.happened(cmd, events)
         ok = 1 if r.retcode in SUCCESS else 0
         return [ok, r.retcode, r.order, r.deal, r.volume, r.price, r.text]

@@ -31,12 +31,21 @@ enum ENUM_SYMBOL_INFO_INTEGER {
 };
 enum ENUM_SYMBOL_INFO_DOUBLE {
   SYMBOL_BID = 200, SYMBOL_ASK, SYMBOL_POINT, SYMBOL_VOLUME_MIN, SYMBOL_VOLUME_MAX, SYMBOL_VOLUME_STEP,
-  SYMBOL_TRADE_TICK_SIZE
+  SYMBOL_TRADE_TICK_SIZE, SYMBOL_TRADE_TICK_VALUE, SYMBOL_TRADE_CONTRACT_SIZE, SYMBOL_SWAP_LONG,
+  SYMBOL_SWAP_SHORT
 };
 enum ENUM_POSITION_PROPERTY_INTEGER { POSITION_TICKET = 300, POSITION_TYPE, POSITION_MAGIC, POSITION_TIME_MSC };
-enum ENUM_POSITION_PROPERTY_DOUBLE { POSITION_VOLUME = 400, POSITION_PRICE_OPEN, POSITION_SL, POSITION_TP };
+enum ENUM_POSITION_PROPERTY_DOUBLE {
+  POSITION_VOLUME = 400, POSITION_PRICE_OPEN, POSITION_SL, POSITION_TP, POSITION_PROFIT, POSITION_SWAP
+};
 enum ENUM_POSITION_PROPERTY_STRING { POSITION_SYMBOL = 500, POSITION_COMMENT };
-enum ENUM_ACCOUNT_INFO_INTEGER { ACCOUNT_LOGIN = 600, ACCOUNT_MARGIN_MODE, ACCOUNT_LEVERAGE };
+enum ENUM_ACCOUNT_INFO_INTEGER {
+  ACCOUNT_LOGIN = 600, ACCOUNT_MARGIN_MODE, ACCOUNT_LEVERAGE, ACCOUNT_TRADE_ALLOWED, ACCOUNT_TRADE_EXPERT,
+  ACCOUNT_TRADE_MODE
+};
+enum ENUM_ORDER_PROPERTY_INTEGER { ORDER_TICKET = 700, ORDER_TYPE, ORDER_MAGIC, ORDER_TIME_SETUP_MSC };
+enum ENUM_ORDER_PROPERTY_DOUBLE { ORDER_VOLUME_CURRENT = 720, ORDER_PRICE_OPEN, ORDER_SL, ORDER_TP };
+enum ENUM_ORDER_PROPERTY_STRING { ORDER_SYMBOL = 740, ORDER_COMMENT };
 #define SYMBOL_FILLING_FOK 1
 #define SYMBOL_FILLING_IOC 2
 #define SYMBOL_EXPIRATION_GTC 1
@@ -79,10 +88,10 @@ inline std::vector<std::string> _broker_call(const std::string &line) {
   }
   std::fputs((line + "\n").c_str(), _broker());
   std::fflush(_broker());
-  char buf[8192];
-  if (!std::fgets(buf, sizeof buf, _broker())) throw std::runtime_error("broker closed");
-  std::string r(buf);
-  if (!r.empty() && r.back() == '\n') r.pop_back();
+  std::string r;  // one line, however long (a CopyTicks answer holds up to 1000 ticks)
+  int ch;
+  while ((ch = std::fgetc(_broker())) != EOF && ch != '\n') r.push_back((char)ch);
+  if (ch == EOF && r.empty()) throw std::runtime_error("broker closed");
   std::vector<std::string> out;
   size_t start = 0;
   while (true) {
@@ -119,19 +128,24 @@ inline long AccountInfoInteger(int prop) {
 }
 
 //------------------------------------------------------------------------------ selected copies
+// a selected position and a selected order are kept apart, as in MQL5
 inline std::map<int, std::string> &_selected() { static std::map<int, std::string> m; return m; }
-inline bool _select(const std::string &what, ulong ticket) {
+inline std::map<int, std::string> &_selected_order() { static std::map<int, std::string> m; return m; }
+inline bool _select(const std::string &what, ulong ticket, std::map<int, std::string> &into) {
   auto r = _broker_call(what + "\t" + _int((long)ticket));
-  _selected().clear();
+  into.clear();
   if (r[0] != "1") return false;
-  for (size_t i = 1; i + 1 < r.size(); i += 2) _selected()[std::atoi(r[i].c_str())] = r[i + 1];
+  for (size_t i = 1; i + 1 < r.size(); i += 2) into[std::atoi(r[i].c_str())] = r[i + 1];
   return true;
 }
-inline bool PositionSelectByTicket(ulong ticket) { return _select("position", ticket); }
-inline bool OrderSelect(ulong ticket) { return _select("order", ticket); }
+inline bool PositionSelectByTicket(ulong ticket) { return _select("position", ticket, _selected()); }
+inline bool OrderSelect(ulong ticket) { return _select("order", ticket, _selected_order()); }
 inline long PositionGetInteger(int prop) { return std::atol(_selected()[prop].c_str()); }
 inline double PositionGetDouble(int prop) { return std::atof(_selected()[prop].c_str()); }
 inline string PositionGetString(int prop) { return string(_selected()[prop]); }
+inline long OrderGetInteger(int prop) { return std::atol(_selected_order()[prop].c_str()); }
+inline double OrderGetDouble(int prop) { return std::atof(_selected_order()[prop].c_str()); }
+inline string OrderGetString(int prop) { return string(_selected_order()[prop]); }
 
 //------------------------------------------------------------------------------ trading
 inline bool OrderSend(MqlTradeRequest &q, MqlTradeResult &res) {
