@@ -185,3 +185,28 @@ def test_a_repeated_client_id_is_answered_never_executed_again(
         assert fields(unknown)[1] == 0 and "no record" in unknown
     finally:
         b.close()
+
+
+def test_the_memory_keeps_the_newest_ids_of_a_long_file(executor_exe: Path, tmp_path: Path) -> None:
+    """A memory file of 6,000 ids (each with its pending line and its result, one repeated at
+    the end): the newest 5,000 are known after a restart, the oldest forgotten, the last result
+    of an id wins, and the file is compacted to one line per kept id."""
+    memory = tmp_path / "MT5Bridge" / "executed_4242.txt"
+    memory.parent.mkdir(parents=True)
+    lines = []
+    for i in range(6000):
+        lines += [f"old-{i}\tpending", f"old-{i}\told-{i}|10009|{i}|{i}|0.1|21000|done"]
+    lines.append("old-5999\told-5999|10009|5999|5999|0.1|21000|done again")
+    memory.write_text("\r\n".join(lines) + "\r\n")
+    b = broker(hedging=True)
+    try:
+        kept, forgotten, newest = run(
+            executor_exe, b, tmp_path, "QUERY|1|old-1000", "QUERY|2|old-999", "QUERY|3|old-5999"
+        )
+    finally:
+        b.close()
+    assert kept.startswith("old-1000|10009|1000|")
+    assert fields(forgotten)[1] == 0 and "no record" in forgotten
+    assert newest.endswith("done again")
+    rows = memory.read_text().splitlines()
+    assert len(rows) == 5000 and rows[0].startswith("old-1000\t") and rows[-1].endswith("again")

@@ -144,7 +144,11 @@ def test_the_whole_ea_books_the_replays_trades(ea_exe: Path, tmp_path: Path, hed
         engines.append(Engine([script], {}, send, id_prefix="w", initial_balance=100_000.0))
         return engines[-1]
 
+    infos: list[dict[str, Any]] = []
+
     def on_log(kind: str, data: dict[str, Any]) -> None:
+        if kind == "terminal_info":
+            infos.append(data)
         if kind == "terminal_ready":
             term.start()  # the brain has the terminal's state: the market may move
 
@@ -197,4 +201,13 @@ def test_the_whole_ea_books_the_replays_trades(ea_exe: Path, tmp_path: Path, hed
     reasons = {t.reason for t in eng.portfolio.trades}
     assert "tp" in reasons  # the take profit the server triggered reached the brain as such
     assert srv.stats.bad_frames == 0 and srv.stats.gaps == 0
+    # what the EA said of its terminal: build, broker link and algo trading, demo, its clocks
+    info = infos[0]
+    assert (info["build"], info["connected"], info["trade_allowed"], info["trade_mode"]) == (
+        4000,
+        True,
+        True,
+        0,
+    )
+    assert info["server_ms"] - info["gmt_ms"] == 2 * 3_600_000
     print(f"{len(eng.portfolio.trades)} trades through the EA in {took:.1f} s; {out.stdout[-200:]}")
