@@ -13,6 +13,7 @@ after ``grace_calls`` more."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import deque
 from typing import Any
 
@@ -35,9 +36,11 @@ class EATerminal(EABroker):
         calls_per_minute: int = 4,
         grace_calls: int = 40,
         expire_at: int | None = None,
+        send_delay_s: float = 0.0,
     ) -> None:
         """``expire_at``: the minute (from the first) at whose start the trade server expires
-        every pending order (the broker simulator itself never expires one)."""
+        every pending order (the broker simulator itself never expires one). ``send_delay_s``:
+        how long each OrderSend blocks the EA (a slow trade server)."""
         super().__init__(fx.specs, fx.account.hedging, {}, 0)
         self.sim = BrokerSim(fx.specs, dataclasses.replace(fx.account, login=4242))
         self.fx = fx
@@ -53,6 +56,7 @@ class EATerminal(EABroker):
         self.calls = 0
         self.minutes_played = 0
         self.expire_at = expire_at
+        self.send_delay_s = send_delay_s
 
     def start(self) -> None:
         self.started = True
@@ -91,6 +95,11 @@ class EATerminal(EABroker):
             return False
         self.grace_calls -= 1
         return self.grace_calls < 0
+
+    def send(self, q: Any) -> list[Any]:
+        if self.send_delay_s:
+            time.sleep(self.send_delay_s)
+        return super().send(q)
 
     # -- the trade transactions --------------------------------------------------------------
     def happened(self, cmd: ev.TradeCommand | None, events: list[Any]) -> None:

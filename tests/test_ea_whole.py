@@ -10,6 +10,7 @@ netting account."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -131,12 +132,24 @@ def without_times(trades: list[Any]) -> list[tuple[Any, ...]]:
              t.reason) for t in trades]  # fmt: skip
 
 
-@pytest.mark.parametrize("hedging", [True, False], ids=["hedging", "netting"])
-def test_the_whole_ea_books_the_replays_trades(ea_exe: Path, tmp_path: Path, hedging: bool) -> None:
+@pytest.mark.parametrize(
+    ("hedging", "send_delay_s"),
+    [(True, 0.0), (False, 0.0), (True, 0.7)],
+    ids=["hedging", "netting", "slow-trade-server"],
+)
+def test_the_whole_ea_books_the_replays_trades(
+    ea_exe: Path, tmp_path: Path, hedging: bool, send_delay_s: float
+) -> None:
+    """With a slow trade server (each OrderSend blocks the EA 0.7 s, over three of the brain's
+    heartbeat periods) the link holds: the EA heartbeats between commands, and the brain's
+    silence limit (3 s) is what one call may take."""
     fx = scenario(hedging)
     replayed = Script()
     replay = run_backtest(fx, [replayed])
-    term = EATerminal(fx, expire_at=40)  # the sell limit placed at minute 36 expires
+    # the sell limit placed at minute 36 expires; a slow server gets more time per minute
+    term = EATerminal(fx, expire_at=40, send_delay_s=send_delay_s,
+                      calls_per_minute=4 if not send_delay_s else 8)  # fmt: skip
+    frames: list[float] = []
     engines: list[Engine] = []
     script = Script()
 
@@ -145,8 +158,10 @@ def test_the_whole_ea_books_the_replays_trades(ea_exe: Path, tmp_path: Path, hed
         return engines[-1]
 
     infos: list[dict[str, Any]] = []
+    kinds: list[str] = []
 
     def on_log(kind: str, data: dict[str, Any]) -> None:
+        kinds.append(kind)
         if kind == "terminal_info":
             infos.append(data)
         if kind == "terminal_ready":
@@ -154,7 +169,7 @@ def test_the_whole_ea_books_the_replays_trades(ea_exe: Path, tmp_path: Path, hed
 
     srv = BrainServer(
         make, endpoint="tcp://127.0.0.1:0", secret=SECRET.encode(), heartbeat_ms=200,
-        on_log=on_log,
+        silence_ms=3000, on_log=on_log, record=lambda _msg: frames.append(time.monotonic()),
     )  # fmt: skip
     th = threading.Thread(target=srv.serve, daemon=True)
     th.start()
@@ -210,4 +225,8 @@ def test_the_whole_ea_books_the_replays_trades(ea_exe: Path, tmp_path: Path, hed
         0,
     )
     assert info["server_ms"] - info["gmt_ms"] == 2 * 3_600_000
-    print(f"{len(eng.portfolio.trades)} trades through the EA in {took:.1f} s; {out.stdout[-200:]}")
+    # the longest the brain went without a frame from the EA, and no link lost to silence
+    gap = max(b - a for a, b in itertools.pairwise(frames))
+    assert gap < 3.0 and "terminal_silent" not in kinds
+    print(f"{len(eng.portfolio.trades)} trades through the EA in {took:.1f} s; longest gap "
+          f"between the EA's frames {gap * 1000:.0f} ms")  # fmt: skip
