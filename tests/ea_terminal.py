@@ -162,7 +162,8 @@ class EATerminal(EABroker):
                 {650: a.balance, 651: a.equity, 652: a.margin, 653: a.free_margin}[int(args[0])]
             ]
         if name == "account_string":
-            return [{680: "Sim-Demo", 681: sim.settings.currency, 682: "mt5bridge"}[int(args[0])]]
+            # a broker's name outside ASCII, as many are (the protocol's text is ASCII)
+            return [{680: "Sim-Demo", 681: sim.settings.currency, 682: "Brøker Ltd"}[int(args[0])]]
         if name == "terminal":  # build, connected to the broker, algo trading allowed (both)
             return [{800: 4000}.get(int(args[0]), 1)]
         if name == "positions":

@@ -225,6 +225,9 @@ def test_the_whole_ea_books_the_replays_trades(
         0,
     )
     assert info["server_ms"] - info["gmt_ms"] == 2 * 3_600_000
+    # the broker's name "Brøker Ltd": its letter outside ASCII sent as '?' (a byte each here,
+    # where the runtime's strings are UTF-8; one per character on a terminal), not a bad frame
+    assert re.fullmatch(r"Br\?+ker Ltd", info["company"]), info["company"]
     # the longest the brain went without a frame from the EA, and no link lost to silence
     gap = max(b - a for a, b in itertools.pairwise(frames))
     assert gap < 3.0 and "terminal_silent" not in kinds

@@ -232,7 +232,7 @@ public:
       if(!m_ready)
          return(false);
       uchar body[];
-      int len = StringToCharArray(text, body, 0, StringLen(text));
+      int len = StringToCharArray(text, body, 0, StringLen(text), CP_UTF8);   // the brain's text is UTF-8
       int header = len > 255 ? 9 : 2;
       uchar frame[];
       ArrayResize(frame, header + len);
@@ -302,7 +302,7 @@ public:
            {
             int slot = ArraySize(messages);
             ArrayResize(messages, slot + 1);
-            messages[slot] = CharArrayToString(m_in, pos + header, len);
+            messages[slot] = CharArrayToString(m_in, pos + header, len, CP_UTF8);
             count++;
            }
          pos += header + len;
