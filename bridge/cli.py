@@ -584,9 +584,9 @@ def config_identity(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     from bridge.config import ConfigError
     from bridge.data.fixtures import FixtureError
-    from bridge.sim.terminal_wire import TerminalRefused
     from bridge.wire.auth import SecretMissing
     from bridge.wire.codec import FrameError
+    from bridge.wire.terminal_wire import TerminalRefused
 
     a = parser().parse_args(argv)
     level = logging.INFO if a.verbose or a.command == "run" else logging.WARNING

@@ -20,7 +20,7 @@ from bridge.cli import EXIT_FAIL, EXIT_OK, EXIT_PEER, main
 from bridge.data.fixtures import DEMO_FIXTURE, load_fixture
 from bridge.persist.store import Store
 from bridge.sim.fake_terminal import FakeTerminal, Faults
-from bridge.sim.terminal_wire import TerminalRefused
+from bridge.wire.terminal_wire import TerminalRefused
 from tests.test_e2e import SECRET, STRATS, Brain
 from tests.test_history_warmup import _day_start
 

@@ -23,7 +23,7 @@ from bridge.live.control import control_call
 from bridge.replay.backtest import run_backtest
 from bridge.runner import BrainRunner
 from bridge.sim.fake_terminal import FakeTerminal, Faults
-from bridge.sim.terminal_wire import TerminalRefused
+from bridge.wire.terminal_wire import TerminalRefused
 
 pytestmark = pytest.mark.e2e
 SECRET = b"e2e-secret-value-never-logged"

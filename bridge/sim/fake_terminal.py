@@ -22,13 +22,13 @@ from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from bridge.data.fixtures import Fixture, market_events
 from bridge.sim.terminal import SimTerminal
-from bridge.sim.terminal_wire import (
+from bridge.wire import auth, codec
+from bridge.wire.terminal_wire import (
     BrainUnreachable,
     PlainWire,
     TerminalRefused,
     ZmqWire,
 )
-from bridge.wire import auth, codec
 
 NOT_HANDSHAKEN = (
     3  # the brain's ERROR code for a frame before the handshake (bridge/live/handshake.py)
@@ -97,7 +97,7 @@ class FakeTerminal:
         handshakes with whichever brain answers within ``rejoin_s``, and sends the market step
         that was not finished again (the brain skips what it had already handled).
         ``plain``: speak ZMTP on a plain socket as the EA does, instead of through a ZeroMQ
-        DEALER (bridge/sim/terminal_wire.py). ``start_ms``: the session starts at this server
+        DEALER (bridge/wire/terminal_wire.py). ``start_ms``: the session starts at this server
         time: the fixture before it is the terminal's past (its history, the state of its
         books), as when a brain is started in the middle of a trading week. ``on_away``: called
         when the terminal has gone away (``Faults.away_at``), before the market moves on: a

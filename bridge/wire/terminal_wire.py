@@ -1,4 +1,5 @@
-"""The fake terminal's end of the connection to the brain, one of two:
+"""A terminal's end of the connection to the brain (the fake terminal's, the MetaTrader5-package
+adapter's), one of two:
 
 * ``ZmqWire``: a pyzmq DEALER (the default): reconnects by itself, so a brain killed and
   restarted on the same endpoint is found again (the crash tests rely on it);
