@@ -248,6 +248,24 @@ def cmd_run(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_download(a: argparse.Namespace) -> int:
+    from bridge.core.timeutil import parse
+    from bridge.mt5api.download import download
+    from bridge.mt5api.package import Api, connect
+
+    api = Api(connect(a.package, a.host, a.port, a.terminal, a.login, a.server, a.password_env))
+    bar = Progress("download")
+    counts = download(
+        api, [s.strip() for s in a.symbols.split(",") if s.strip()], parse(a.start) // 1000,
+        parse(a.end) // 1000, Path(a.out), ticks=a.ticks, progress=bar,
+    )  # fmt: skip
+    bar.done()
+    for what, n in counts.items():
+        print(f"{what}: {n} rows")
+    print(f"fixture written to {a.out} (mt5bridge backtest --fixture {a.out})")
+    return EXIT_OK
+
+
 def cmd_fake_terminal(a: argparse.Namespace) -> int:
     from bridge.data.fixtures import load_fixture
     from bridge.sim.fake_terminal import FakeTerminal, Faults
@@ -553,6 +571,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True, help="the config whose [notify] to try")
     s.set_defaults(fn=cmd_notify_test)
 
+    s = sub.add_parser("download", help="history from a terminal (MetaTrader5 package) -> fixture")
+    s.add_argument("--symbols", required=True, help="comma-separated, as the broker names them")
+    s.add_argument("--from", dest="start", required=True, help="YYYY-MM-DD (server time)")
+    s.add_argument("--to", dest="end", required=True, help="YYYY-MM-DD, not included")
+    s.add_argument("--ticks", action="store_true", help="the ticks too (a day per request)")
+    s.add_argument("--out", required=True, help="the fixture folder (a stopped download resumes)")
+    package_args(s)
+    s.set_defaults(fn=cmd_download)
+
     s = sub.add_parser("import-mt5-csv", help="MT5 bar export or copy_rates CSV -> fixture bars")
     s.add_argument("src", help="the CSV file (UTF-8 or UTF-16, or .gz)")
     s.add_argument("--symbol", required=True, help="the symbol the bars are of")
@@ -579,6 +606,27 @@ def config_identity(path: Path) -> str:
     (comments and all) itself."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return f"{path.resolve()} sha256:{digest}"
+
+
+def package_args(s: argparse.ArgumentParser) -> None:
+    """How to reach the terminal through the MetaTrader5 package (or mt5linux)."""
+    s.add_argument(
+        "--package",
+        default="MetaTrader5",
+        help="MetaTrader5 (Windows), mt5linux, or module:callable",
+    )
+    s.add_argument("--host", default="localhost", help="mt5linux: its server's host")
+    s.add_argument("--port", type=int, default=18812, help="mt5linux: its server's port")
+    s.add_argument(
+        "--terminal", default="", help="path of terminal64.exe (default: the running one)"
+    )
+    s.add_argument("--login", type=int, default=0, help="the account (default: the terminal's)")
+    s.add_argument("--server", default="", help="the account's trade server")
+    s.add_argument(
+        "--password-env",
+        default="MT5_PASSWORD",
+        help="the variable holding the account's password (never on the command line)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

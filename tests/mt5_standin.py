@@ -574,3 +574,16 @@ class StandIn:
 
 def load(fx: Fixture, **kw: Any) -> StandIn:
     return StandIn(fx, **kw)
+
+
+def from_env() -> StandIn:
+    """``--package tests.mt5_standin:from_env``: a terminal whose history is the fixture in
+    $MT5_STANDIN_FIXTURE (all of it in the past), "Max bars in chart" $MT5_STANDIN_MAX_BARS."""
+    import os
+
+    from bridge.data.fixtures import load_fixture
+
+    s = StandIn(load_fixture(os.environ["MT5_STANDIN_FIXTURE"]),
+                max_bars=int(os.environ.get("MT5_STANDIN_MAX_BARS", "100000")))  # fmt: skip
+    s.at_end()
+    return s

@@ -1,11 +1,12 @@
 """The MetaTrader5-package adapter (bridge/mt5api) against the package's stand-in
 (tests/mt5_standin.py, the broker simulator behind the package's documented API): the brain over
 the adapter books the in-process replay's trades; ids are executed once, across a restart of the
-adapter and a call that timed out; every call goes through one worker; the stand-in keeps the
+adapter and a call that timed out; every call goes through one lock; the stand-in keeps the
 documented field lists."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 
 from bridge.config import DEMO, parse_config
+from bridge.core import events as ev
+from bridge.core import retcodes as rc
 from bridge.data.fixturegen import write
 from bridge.data.fixtures import Fixture, load_fixture
 from bridge.mt5api.adapter import ApiTerminal
@@ -20,6 +23,7 @@ from bridge.mt5api.package import Api
 from bridge.replay.backtest import run_backtest
 from bridge.runner import BrainRunner
 from bridge.wire.terminal_link import TerminalLink
+from tests import mt5_standin
 from tests.mt5_standin import StandIn
 
 SECRET = b"mt5api-secret"
@@ -76,4 +80,187 @@ def test_the_brain_over_the_adapter_books_the_replays_trades(
     print(
         f"{cycles} market events, {len(got)} trades, {took:.1f} s; {calls} package calls "
         f"({calls / cycles:.1f} per cycle, {took / cycles * 1e6:.0f} us per cycle)"
+    )
+
+
+class Recorder:
+    """The brain's side of the link, recorded: what the adapter sent, commands it is given."""
+
+    lockstep = False
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.seq_out = 0
+        self.ready_upto = 0
+        self.inbox: list[Any] = []
+
+    def connect(self, state: Any, positions: int, orders: int) -> None:
+        self.sent += [*state, ev.SnapshotEnd(0, positions, orders)]
+
+    def send(self, msg: Any) -> None:
+        self.sent.append(msg)
+        self.seq_out += 1
+
+    def commands(self, timeout_ms: int = 0) -> list[Any]:
+        out, self.inbox = self.inbox, []
+        return out
+
+    def heartbeat_if_due(self, server_ms: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def offline(standin: StandIn) -> tuple[ApiTerminal, Recorder]:
+    rec = Recorder()
+    standin.initialize(timeout=100)
+    term = ApiTerminal(Api(standin), list(standin.fx.specs), rec, standin.clock)  # type: ignore[arg-type]
+    return term, rec
+
+
+def played(standin: StandIn, n: int) -> None:
+    for _ in range(n):
+        standin.step()
+
+
+OPEN = ev.OpenCmd("c-1", "US100", 0, 0.5, 0.0, 0.0, 0.0, 2002, 20, -1, "")
+
+
+def test_an_id_is_executed_once_also_after_a_restart_of_the_adapter(two_days: Fixture) -> None:
+    standin = StandIn(two_days)
+    term, _rec = offline(standin)
+    term.connect()
+    played(standin, 50)
+    term.cycle()
+    first = term.execute(OPEN)
+    assert first is not None and first.retcode == rc.DONE and first.deal > 0
+    assert term.execute(OPEN) == first  # a repeated command: the remembered answer
+    again, _ = offline(standin)  # a new adapter process: nothing in memory
+    again.connect()
+    found = again.execute(OPEN)
+    assert found is not None and (found.retcode, found.order, found.deal) == (
+        rc.DONE,
+        first.order,
+        first.deal,
+    )
+    assert standin.calls["order_send"] == 1
+    assert sum(p.volume for p in standin.sim.positions.values() if p.magic == 2002) == 0.5
+
+
+def test_an_order_send_that_timed_out_is_looked_up_never_sent_again(two_days: Fixture) -> None:
+    standin = StandIn(two_days)
+    term, rec = offline(standin)  # the package's IPC timeout: 100 ms
+    term.connect()
+    played(standin, 50)
+    term.cycle()
+    standin.send_delay_s = 0.3  # the trade server takes longer than that
+    assert term.execute(OPEN) is None  # no RESULT: as a frame lost on the way
+    standin.send_delay_s = 0.0
+    assert term.execute(OPEN) is not None and standin.calls["order_send"] == 1
+    answer = term.query("c-1")  # the brain's QUERY: found in the trade history by its comment
+    assert answer.retcode == rc.DONE and answer.deal > 0
+    term.handle(ev.QueryCmd("c-1"))
+    assert rec.sent[-1] == answer
+
+
+def test_every_call_goes_through_one_lock(two_days: Fixture) -> None:
+    standin = StandIn(two_days)
+    standin.initialize()
+    api = Api(standin)
+    errors: list[BaseException] = []
+
+    def hammer() -> None:
+        try:
+            for _ in range(300):
+                api.call("positions_get", allow_none=True)
+                api.call("symbol_info_tick", "US100", allow_none=True)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and api.calls == 4 * 600
+    # the stand-in does catch two calls at once (as the package would misbehave)
+    standin.send_delay_s = 0.2
+    t = threading.Thread(target=lambda: standin.order_send({"action": 1, "symbol": "US100"}))
+    t.start()
+    time.sleep(0.05)
+    with pytest.raises(RuntimeError, match="not thread-safe"):
+        standin.positions_get()
+    t.join()
+
+
+def test_ticks_are_sent_once_each_whatever_the_seconds_and_milliseconds(two_days: Fixture) -> None:
+    standin = StandIn(two_days)
+    term, rec = offline(standin)
+    term.connect()
+    base = standin.clock_ms + 1_000
+    # three ticks in one millisecond, more in the same second, a 1,500-tick second
+    ticks = [(base, 1.0, 1.1), (base, 1.01, 1.11), (base, 1.02, 1.12), (base + 5, 1.03, 1.13)]
+    ticks += [(base + 2_000 + i // 3, 1.0 + i * 1e-4, 1.1 + i * 1e-4) for i in range(1500)]
+    for i, (t, bid, ask) in enumerate(ticks):
+        standin.ticks["US100"].append((t, bid, ask))
+        standin.clock_ms = t
+        if i % 7 == 0:  # the adapter polls in between, sometimes mid-millisecond
+            term.cycle()
+    term.cycle()
+    got = [
+        (e.time_ms, e.bid, e.ask)
+        for e in rec.sent
+        if isinstance(e, ev.Tick) and e.symbol == "US100"
+    ]
+    assert got[-len(ticks) :] == ticks and len(got) == len(ticks)
+
+
+DOCUMENTED = {  # the MQL5 reference's "Python Integration" pages: the named tuples' fields
+    "account_info": "login trade_mode leverage limit_orders margin_so_mode trade_allowed "
+    "trade_expert margin_mode currency_digits fifo_close balance credit profit equity margin "
+    "margin_free margin_level margin_so_call margin_so_so margin_initial margin_maintenance "
+    "assets liabilities commission_blocked name server currency company",
+    "positions_get": "ticket time time_msc time_update time_update_msc type magic identifier "
+    "reason volume price_open sl tp price_current swap profit symbol comment external_id",
+    "history_deals_get": "ticket order time time_msc type entry magic position_id reason volume "
+    "price commission swap profit fee symbol comment external_id",
+    "history_orders_get": "ticket time_setup time_setup_msc time_done time_done_msc "
+    "time_expiration type type_time type_filling state magic position_id position_by_id reason "
+    "volume_initial volume_current price_open sl tp price_current price_stoplimit symbol comment "
+    "external_id",
+    "order_send": "retcode deal order volume price bid ask comment request_id retcode_external "
+    "request",
+    "symbol_info_tick": "time bid ask last volume time_msc flags volume_real",
+}
+TICK_FIELDS = ("time", "bid", "ask", "last", "volume", "time_msc", "flags", "volume_real")
+RATE_FIELDS = ("time", "open", "high", "low", "close", "tick_volume", "spread", "real_volume")
+
+
+def test_the_stand_in_keeps_the_packages_documented_fields(two_days: Fixture) -> None:
+    standin = StandIn(two_days)
+    term, _rec = offline(standin)
+    term.connect()
+    played(standin, 50)
+    term.cycle()
+    term.execute(OPEN)
+    term.execute(ev.OpenCmd("c-2", "US100", 2, 0.1, 20000.0, 0.0, 0.0, 2002, 20, -1, ""))
+    lo, hi = 0, standin.clock_ms // 1000 + 1
+    got = {
+        "account_info": standin.account_info(),
+        "positions_get": standin.positions_get()[0],
+        "history_deals_get": standin.history_deals_get(lo, hi)[0],
+        "history_orders_get": standin.history_orders_get(lo, hi)[0],
+        "order_send": standin.order_send({"action": 8, "order": 1, "comment": "x"}),
+        "symbol_info_tick": standin.symbol_info_tick("US100"),
+    }
+    for name, fields in DOCUMENTED.items():
+        assert got[name]._fields == tuple(fields.split()), name
+    assert standin.copy_ticks_from("US100", 0, 10, -1).dtype.names == TICK_FIELDS
+    assert standin.copy_rates_range("US100", 1, 0, hi).dtype.names == RATE_FIELDS
+    # a call before initialize() fails as the package's does
+    fresh = StandIn(two_days)
+    assert (
+        fresh.account_info() is None
+        and fresh.last_error()[0] == mt5_standin.RES_E_INTERNAL_FAIL_CONNECT
     )

@@ -206,24 +206,30 @@ class ApiTerminal:
 
     def _ticks(self) -> None:
         for s in self.symbols:
-            while True:
-                got = self._new_ticks(s)
-                if got < TICKS_PER_CALL:
-                    break
+            while self._new_ticks(s):
+                pass
 
-    def _new_ticks(self, s: str) -> int:
+    def _new_ticks(self, s: str) -> bool:
+        """The symbol's ticks since the last one sent; True when a full page came (more may
+        wait). copy_ticks_from starts at a whole second: a page that does not get past that
+        second is asked again, twice as long."""
         last = self.last_msc[s]
         if last < 0:  # no quote yet: streaming starts at the first one
             t = self.api.call("symbol_info_tick", s, allow_none=True)
             if t is None or int(t.time_msc) <= 0:
-                return 0
+                return False
             last = self.last_msc[s] = int(t.time_msc)
             self.same_msc[s] = 0
-        rows = self.api.call(
-            "copy_ticks_from", s, last // 1000, TICKS_PER_CALL, COPY_TICKS_ALL, allow_none=True
-        )
-        if rows is None:
-            return 0
+        count = TICKS_PER_CALL
+        while True:
+            rows = self.api.call(
+                "copy_ticks_from", s, last // 1000, count, COPY_TICKS_ALL, allow_none=True
+            )
+            if rows is None:
+                return False
+            if len(rows) < count or int(rows[-1]["time_msc"]) // 1000 > last // 1000:
+                break
+            count *= 2
         same = 0
         for r in rows:
             msc = int(r["time_msc"])
@@ -242,7 +248,7 @@ class ApiTerminal:
             self._send(
                 ev.Tick(s, msc, bid, ask, float(r["last"]), int(r["volume"]), int(r["flags"]))
             )
-        return len(rows)
+        return len(rows) >= count
 
     def _bars(self) -> None:
         cur = self.now_ms() // 60_000 * 60

@@ -23,7 +23,13 @@ RES_E_INTERNAL_FAIL_CONNECT = -10004
 RES_E_INTERNAL_FAIL_TIMEOUT = -10005
 
 
-class ApiError(RuntimeError):
+class PackageMissing(ValueError):
+    """The package (or the module named) cannot be loaded."""
+
+
+class ApiError(ConnectionError):
+    """A call the terminal failed (the package returned None): the terminal's side."""
+
     def __init__(self, call: str, code: int, text: str) -> None:
         super().__init__(f"{call} failed: {text} (last_error {code})")
         self.call, self.code, self.text = call, code, text
@@ -35,19 +41,23 @@ class ApiTimeout(ApiError):
 
 def load(package: str = "MetaTrader5", host: str = "localhost", port: int = 18812) -> Any:
     """The package's module: ``MetaTrader5``, or ``mt5linux`` connected to ``host:port`` (its
-    RPyC server beside the terminal). A clear error when it is not installed."""
+    RPyC server beside the terminal), or ``module:callable`` giving an object with the package's
+    API (a wrapper of your own; the tests' stand-in). A clear error when it is not installed."""
     try:
+        if ":" in package:
+            mod, _, attr = package.partition(":")
+            return getattr(importlib.import_module(mod), attr)()
         if package == "mt5linux":
             cls = importlib.import_module("mt5linux").MetaTrader5
             return cls(host=host, port=port)
         return importlib.import_module(package)
-    except ImportError as exc:
+    except (ImportError, AttributeError) as exc:
         hint = (
             "pip install 'mt5bridge[mt5]' (Windows only)"
             if package == "MetaTrader5"
-            else f"pip install {package}"
+            else f"pip install {package.partition(':')[0]}"
         )
-        raise RuntimeError(f"the {package} package is not installed ({exc}); {hint}") from None
+        raise PackageMissing(f"the {package} package is not installed ({exc}); {hint}") from None
 
 
 class Api:
@@ -71,3 +81,32 @@ class Api:
         if allow_none:
             return None
         raise ApiError(name, code, text)
+
+
+def connect(
+    package: str = "MetaTrader5",
+    host: str = "localhost",
+    port: int = 18812,
+    terminal: str = "",
+    login: int = 0,
+    server: str = "",
+    password_env: str = "MT5_PASSWORD",
+    timeout_ms: int = 10_000,
+) -> Any:
+    """The package loaded and ``initialize``d (the terminal at ``terminal`` or the running one;
+    the account ``login`` on ``server`` with the password from ``password_env``, else the
+    terminal's). Raises ConnectionError naming last_error()."""
+    import os
+
+    module = load(package, host, port)
+    kw: dict[str, Any] = {"timeout": timeout_ms}
+    if login:
+        password = os.environ.get(password_env, "")
+        if not password:
+            raise ValueError(f"--login {login}: set the password in ${password_env}")
+        kw.update(login=login, password=password, server=server)
+    args = (terminal,) if terminal else ()
+    if not module.initialize(*args, **kw):
+        code, text = tuple(module.last_error())
+        raise ConnectionError(f"{package}: initialize() failed: {text} (last_error {code})")
+    return module
