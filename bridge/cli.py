@@ -230,6 +230,11 @@ def cmd_run(a: argparse.Namespace) -> int:
         "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
     )
     stop_on_signals(runner.server.stop_event)
+    if cfg.terminal.kind == "mt5api":
+        runner.start_mt5api()
+        logging.getLogger("mt5bridge").info(
+            "terminal: the %s package, symbols %s", cfg.terminal.package, cfg.terminal.symbols
+        )
     clean = False
     try:
         runner.server.serve(idle_exit_s=a.idle_exit)

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Strategy
@@ -91,6 +91,31 @@ class StrategyCfg(_Strict):
     params: dict[str, Any] = {}
 
 
+class TerminalCfg(_Strict):
+    """Where the brain's terminal comes from: the EA connecting to brain.endpoint ("ea"), or
+    the MetaTrader5 package in this process ("mt5api": bridge/mt5api/adapter.py), which then
+    connects to brain.endpoint as the EA would."""
+
+    kind: Literal["ea", "mt5api"] = "ea"
+    package: str = "MetaTrader5"  # or "mt5linux" (host and port of its server), or module:callable
+    host: str = "localhost"
+    port: int = Field(18812, gt=0, lt=65536)
+    path: str = ""  # terminal64.exe; empty: the running terminal
+    login: int = Field(0, ge=0)  # empty: the terminal's account
+    server: str = ""
+    password_env: str = "MT5_PASSWORD"  # the password is never in the file
+    symbols: list[str] = []  # the symbols to stream (as the broker names them)
+    poll_ms: int = Field(10, gt=0)
+    timeout_ms: int = Field(10_000, gt=0)  # the package's own limit for one call
+    terminal_id: str = "mt5api"
+
+    @model_validator(mode="after")
+    def _symbols_named(self) -> TerminalCfg:
+        if self.kind == "mt5api" and not self.symbols:
+            raise ValueError('kind "mt5api" needs symbols = ["US100", ...] (the broker\'s names)')
+        return self
+
+
 class ReplayCfg(_Strict):
     fixture: str = "demo"  # the bundled demo fixture; a path is relative to the config file
 
@@ -100,6 +125,7 @@ class Config(_Strict):
     store: StoreCfg = StoreCfg()
     risk: RiskCfg = RiskCfg()
     replay: ReplayCfg = ReplayCfg()
+    terminal: TerminalCfg = TerminalCfg()
     notify: NotifyCfg = NotifyCfg()
     strategies: list[StrategyCfg] = []
     # the strategies' symbol name = the broker's: for every terminal and the replay fixture;

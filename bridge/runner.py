@@ -144,6 +144,8 @@ class BrainRunner:
         start: str = "auto",
     ) -> None:
         self.cfg = cfg
+        self.secret = secret
+        self.mt5api: Any = None  # the MetaTrader5-package terminal, when configured
         self.store = store
         b = cfg.brain
         folder = run_folder(cfg, store) if store is not None else None
@@ -171,6 +173,34 @@ class BrainRunner:
         )
         self.server.notifier = self.notifier
         self.thread: threading.Thread | None = None
+
+    def start_mt5api(self) -> threading.Thread:
+        """The configured MetaTrader5-package terminal ([terminal] kind = "mt5api"), on its own
+        thread, connected to this brain as the EA would be; it stops with the brain."""
+        from bridge.mt5api.adapter import ApiTerminal
+        from bridge.mt5api.package import Api, connect
+        from bridge.wire.terminal_link import TerminalLink
+
+        t = self.cfg.terminal
+        module = connect(t.package, t.host, t.port, t.path, t.login, t.server, t.password_env,
+                         t.timeout_ms)  # fmt: skip
+        api = Api(module)
+        acc = api.call("account_info")
+        link = TerminalLink(
+            self.server.endpoint, self.secret, t.terminal_id, int(acc.login), str(acc.server)
+        )
+        term = ApiTerminal(api, t.symbols, link)
+        self.mt5api = term
+        stop = self.server.stop_event.is_set
+        serving = self.server.serving
+
+        def run() -> None:
+            serving.wait(30)  # connect once the brain takes frames
+            term.run(stop, t.poll_ms)
+
+        th = threading.Thread(target=run, name="mt5api", daemon=True)
+        th.start()
+        return th
 
     def start_thread(self) -> None:
         self.thread = threading.Thread(target=self.server.serve, name="brain", daemon=True)

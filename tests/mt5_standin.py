@@ -587,3 +587,74 @@ def from_env() -> StandIn:
                 max_bars=int(os.environ.get("MT5_STANDIN_MAX_BARS", "100000")))  # fmt: skip
     s.at_end()
     return s
+
+
+class LiveStandIn(StandIn):
+    """A terminal whose market runs now: every ``every_s`` each symbol gets a tick (a random walk
+    from the fixture's first price), stamped with the trade server's time (UTC + 2 h); its
+    closed M1 bars are built from those ticks."""
+
+    def __init__(self, fx: Fixture, every_s: float = 0.02) -> None:
+        super().__init__(fx)
+        self.market_lock = threading.Lock()
+        self.stop = threading.Event()
+        rng = np.random.default_rng(1)
+        price = {s: float(b.open[0]) for s, b in fx.bars.items()}
+        self.clock_ms = self._now()
+
+        def run() -> None:
+            while not self.stop.wait(every_s):
+                with self.market_lock:
+                    self.clock_ms = now = self._now()
+                    for s, spec in self.sim.specs.items():
+                        price[s] = round(
+                            price[s] + float(rng.normal()) * 20 * spec.point, spec.digits
+                        )
+                        bid, ask = price[s], round(price[s] + 10 * spec.point, spec.digits)
+                        self.ticks[s].append((now, bid, ask))
+                        self.sim.on_tick(s, now, bid, ask)
+                        self._book_moved()
+
+        threading.Thread(target=run, daemon=True).start()
+
+    @staticmethod
+    def _now() -> int:
+        return int(time.time() * 1000) + 2 * 3_600_000
+
+    def __getattr__(self, name: str) -> Any:
+        call = super().__getattr__(name)
+
+        def locked(*args: Any, **kw: Any) -> Any:
+            with self.market_lock:
+                return call(*args, **kw)
+
+        return locked
+
+    def _copy_rates_range(self, symbol: str, timeframe: int, date_from: Any, date_to: Any) -> Any:
+        lo, hi = _seconds(date_from) * 1000, _seconds(date_to) * 1000
+        rows = []
+        ticks = self.ticks.get(symbol, [])
+        minute = lo - lo % 60_000
+        while minute <= hi and minute < self.clock_ms - self.clock_ms % 60_000:
+            a = bisect.bisect_left(ticks, (minute,))
+            z = bisect.bisect_left(ticks, (minute + 60_000,))
+            bids = [t[1] for t in ticks[a:z]]
+            if bids:
+                rows.append(
+                    (minute // 1000, bids[0], max(bids), min(bids), bids[-1], len(bids), 10, 0)
+                )
+            minute += 60_000
+        out = np.zeros(len(rows), dtype=RATES_DTYPE)
+        for i, r in enumerate(rows):
+            out[i] = r
+        return out
+
+
+def live_from_env() -> LiveStandIn:
+    """``package = "tests.mt5_standin:live_from_env"``: the fixture in $MT5_STANDIN_FIXTURE gives
+    the symbols and the account; the market is made now."""
+    import os
+
+    from bridge.data.fixtures import load_fixture
+
+    return LiveStandIn(load_fixture(os.environ["MT5_STANDIN_FIXTURE"]))

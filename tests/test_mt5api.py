@@ -264,3 +264,37 @@ def test_the_stand_in_keeps_the_packages_documented_fields(two_days: Fixture) ->
         fresh.account_info() is None
         and fresh.last_error()[0] == mt5_standin.RES_E_INTERNAL_FAIL_CONNECT
     )
+
+
+def test_mt5bridge_run_with_the_package_as_its_terminal(tmp_path: Path) -> None:
+    """[terminal] kind = "mt5api": `mt5bridge run` starts the adapter beside the brain; the
+    brain takes it as a terminal and records its ticks; Ctrl-C stops both cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from bridge.data.fixtures import DEMO_FIXTURE
+    from tests.conftest import ROOT
+
+    cfg = tmp_path / "live.toml"
+    cfg.write_text(
+        '[brain]\nendpoint = "tcp://127.0.0.1:0"\ncontrol_endpoint = "tcp://127.0.0.1:0"\n'
+        'secret_env = "T_SECRET"\n[store]\nurl = "sqlite:///live.sqlite"\n'
+        '[terminal]\nkind = "mt5api"\npackage = "tests.mt5_standin:live_from_env"\n'
+        'symbols = ["US100", "XAUUSD"]\npoll_ms = 5\n'
+    )
+    env = {**os.environ, "T_SECRET": "a-live-secret", "MT5_STANDIN_FIXTURE": str(DEMO_FIXTURE),
+           "PYTHONPATH": str(ROOT)}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bridge.cli", "run", "--config", str(cfg), "--record",
+         str(tmp_path / "rec")], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(6)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    assert "terminal: the tests.mt5_standin:live_from_env package" in err
+    ticks = int(out.split("recorded ", 1)[1].split(" ticks")[0])
+    assert ticks > 100, out  # two symbols every 20 ms for a few seconds

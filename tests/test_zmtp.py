@@ -5,6 +5,7 @@ brain-fixture test on both transports.)"""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -29,6 +30,19 @@ def pump(r: zmtp.Router, until: float = 2.0) -> list[tuple[bytes, bytes | None]]
             got += r.readable(fd)
         r.flush()
     return got
+
+
+def connect(r: zmtp.Router) -> zmtp.Client:
+    """Our client, connected while the router is served (its handshake waits for the
+    router's greeting and READY)."""
+    box: list[zmtp.Client] = []
+    th = threading.Thread(target=lambda: box.append(zmtp.Client(r.endpoint)))
+    th.start()
+    end = time.monotonic() + 5
+    while th.is_alive() and time.monotonic() < end:
+        pump(r, 0.05)
+    th.join(1)
+    return box[0]
 
 
 @pytest.fixture
@@ -86,7 +100,7 @@ def test_a_pyzmq_dealer_talks_to_the_router(router: zmtp.Router) -> None:
 
 
 def test_our_client_and_a_peer_naming_its_identity(router: zmtp.Router) -> None:
-    c = zmtp.Client(router.endpoint)
+    c = connect(router)
     d = zmq.Context.instance().socket(zmq.DEALER)
     d.setsockopt(zmq.LINGER, 0)
     d.setsockopt(zmq.ROUTING_ID, b"terminal-7")
@@ -123,7 +137,7 @@ def test_a_peer_breaking_the_protocol_is_disconnected(router: zmtp.Router) -> No
 
 
 def test_a_ping_is_answered_with_its_context(router: zmtp.Router) -> None:
-    c = zmtp.Client(router.endpoint)
+    c = connect(router)
     try:
         c.sock.sendall(zmtp.frame(b"\x04PING\x00\x0actx", zmtp.FLAG_COMMAND))
         c.send(b"then a message")

@@ -96,6 +96,7 @@ class BrainServer:
         self.auth_ms = AUTH_MS
         self._summary_wall = wall_ms()  # a summary of every terminal once a minute
         self.stop_event = threading.Event()
+        self.serving = threading.Event()  # set once serve() takes frames
         self.ctx: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         self.transport = open_endpoint(transport, endpoint)
         self.endpoint = self.transport.endpoint
@@ -190,6 +191,7 @@ class BrainServer:
         next_house = wall_ms() + tick_every
         wait_ms = min(tick_every, self.keep_warm_ms) if self.keep_warm_ms else tick_every
         next_warm = 0
+        self.serving.set()
         while not self.stop_event.is_set():
             socks = dict(poller.poll(0 if self.busy_poll else self.transport.idle_ms(wait_ms)))
             got = False

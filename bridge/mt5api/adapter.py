@@ -19,6 +19,7 @@ QUERY looks it up in the history, and says "outcome unknown" (10011) until it is
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -29,6 +30,9 @@ from bridge.core.symbols import SymbolSpec
 from bridge.mt5api import convert
 from bridge.mt5api.package import Api, ApiError, ApiTimeout
 from bridge.wire.terminal_link import TerminalLink
+from bridge.wire.terminal_wire import BrainUnreachable
+
+log = logging.getLogger("mt5bridge.mt5api")
 
 COPY_TICKS_ALL = -1
 TIMEFRAME_M1 = 1
@@ -460,10 +464,10 @@ class ApiTerminal:
                 while not stop():
                     if self.cycle() == 0:
                         time.sleep(poll_ms / 1000)
-            except (ConnectionError, OSError) as exc:
+            except (ConnectionError, OSError, BrainUnreachable) as exc:
+                log.warning("mt5api: %s; connecting again", exc)
                 self.link.close()
                 if stop():
                     break
                 time.sleep(1.0)
-                del exc
         self.link.close()

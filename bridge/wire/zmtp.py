@@ -364,18 +364,31 @@ class Router:
         self.listener.close()
 
 
+GREETING_TIMEOUT_S = 5.0
+
+
 class Client:
     """A DEALER's end of a connection on a plain socket, as the EA's Zmtp.mqh speaks it."""
 
     def __init__(self, endpoint: str, max_frame: int = 65_536) -> None:
         host, port = endpoint[6:].rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)))
+        self.sock = socket.create_connection((host, int(port)), timeout=GREETING_TIMEOUT_S)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.sendall(greeting() + command(b"READY", {b"Socket-Type": b"DEALER"}))
         self.reader = FrameReader(max_frame)
         self.inbox: list[bytes] = []
         self._rbuf = bytearray(RECV_BYTES)
         self._rview = memoryview(self._rbuf)
+        # the greeting, READY once the peer's greeting is in, and no message before the peer's
+        # READY: libzmq (a pyzmq ROUTER, which asks its authentication handler before it
+        # answers READY) may drop a connection that runs ahead of its handshake
+        self.peer_ready = False
+        self.sock.sendall(greeting())
+        while not self.reader.greeted:
+            self.read()
+        self.sock.sendall(command(b"READY", {b"Socket-Type": b"DEALER"}))
+        while not self.peer_ready:
+            self.read()
+        self.sock.settimeout(None)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -397,6 +410,8 @@ class Client:
         for flags, body in self.reader.feed(self._rview[:n]):
             if not flags & FLAG_COMMAND:
                 self.inbox.append(body)
+            elif body[:6] == b"\x05READY":
+                self.peer_ready = True
 
     def close(self) -> None:
         self.sock.close()
