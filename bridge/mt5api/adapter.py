@@ -457,13 +457,16 @@ class ApiTerminal:
 
     # -- running -----------------------------------------------------------------------------
     def run(self, stop: Callable[[], bool], poll_ms: int = 10) -> None:
-        """Connect, then cycle until ``stop()``; a lost brain is connected again."""
+        """Connect, then cycle until ``stop()``: the terminal is polled every ``poll_ms`` at
+        most, a command from the brain is taken as soon as it comes. A lost brain is connected
+        again."""
         while not stop():
             try:
                 self.connect()
                 while not stop():
-                    if self.cycle() == 0:
-                        time.sleep(poll_ms / 1000)
+                    if self.cycle() == 0:  # nothing new: wait for a command up to a poll period
+                        for cmd in self.link.commands(poll_ms):
+                            self.handle(cmd)
             except (ConnectionError, OSError, BrainUnreachable) as exc:
                 log.warning("mt5api: %s; connecting again", exc)
                 self.link.close()
