@@ -298,3 +298,62 @@ def test_mt5bridge_run_with_the_package_as_its_terminal(tmp_path: Path) -> None:
     assert "terminal: the tests.mt5_standin:live_from_env package" in err
     ticks = int(out.split("recorded ", 1)[1].split(" ticks")[0])
     assert ticks > 100, out  # two symbols every 20 ms for a few seconds
+
+
+def test_mt5linux_is_loaded_lazily_with_its_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mt5linux's MetaTrader5 class is made with the configured host and port; nothing of
+    either package is imported before."""
+    import sys
+    import types
+
+    from bridge.mt5api.package import PackageMissing, load
+
+    made: list[tuple[str, int]] = []
+
+    class MetaTrader5:
+        def __init__(self, host: str, port: int) -> None:
+            made.append((host, port))
+
+    monkeypatch.setitem(sys.modules, "mt5linux", types.SimpleNamespace(MetaTrader5=MetaTrader5))
+    assert isinstance(load("mt5linux", "wine-box", 18888), MetaTrader5)
+    assert made == [("wine-box", 18888)]
+    monkeypatch.delitem(sys.modules, "mt5linux")
+    monkeypatch.setitem(sys.modules, "mt5linux", None)  # not installed
+    with pytest.raises(PackageMissing, match="pip install mt5linux"):
+        load("mt5linux")
+
+
+def test_a_netting_account_closes_by_an_opposite_deal_and_refuses_close_by() -> None:
+    from bridge.mt5api import convert
+    from tests.helpers import index_spec
+
+    spec = index_spec("US100", volume_step=0.1, volume_min=0.1)
+    pos = ev.Position(7, "US100", True, 1.0, 21000.0, 0.0, 0.0, 5, 0.0, 0.0, 0, "b-1")
+    close = convert.request_of(ev.CloseCmd("b-2", 7, 0.34, 20), spec, (21010.0, 21011.5), pos,
+                               hedging=False)  # fmt: skip
+    assert close["type"] == 1 and close["volume"] == 0.3 and "position" not in close
+    assert close["price"] == 21010.0 and close["comment"] == "b-2" and close["magic"] == 5
+    hedged = convert.request_of(ev.CloseCmd("b-3", 7, 0.0, 20), spec, (21010.0, 21011.5), pos,
+                                hedging=True)  # fmt: skip
+    assert hedged["position"] == 7 and hedged["volume"] == 1.0
+    with pytest.raises(convert.Refused, match="hedging account"):
+        convert.request_of(ev.CloseByCmd("b-4", 7, 8), spec, None, pos, hedging=False)
+    with pytest.raises(convert.Refused) as gone:
+        convert.request_of(ev.ModifyCmd("b-5", 9, 1.0, 2.0), spec, None, None, hedging=True)
+    assert gone.value.retcode == rc.POSITION_CLOSED
+    limit = convert.request_of(
+        ev.OpenCmd("b-6", "US100", 2, 0.26, 20900.004, 20800.0, 0.0, 5, 20, -1, ""), spec,
+        (21000.0, 21001.5), None, hedging=True,
+    )  # fmt: skip
+    assert (limit["action"], limit["volume"], limit["price"]) == (5, 0.2, 20900.0)  # down to the step
+    acc = types_account(margin_mode=0)
+    assert convert.account_of(acc, 1).hedging is False
+
+
+def types_account(**kw: Any) -> Any:
+    import types
+
+    base = dict(login=1, balance=1.0, equity=1.0, margin=0.0, margin_free=1.0, leverage=100,
+                currency="USD", margin_mode=2)  # fmt: skip
+    base.update(kw)
+    return types.SimpleNamespace(**base)
