@@ -345,7 +345,7 @@ def test_a_netting_account_closes_by_an_opposite_deal_and_refuses_close_by() -> 
         ev.OpenCmd("b-6", "US100", 2, 0.26, 20900.004, 20800.0, 0.0, 5, 20, -1, ""), spec,
         (21000.0, 21001.5), None, hedging=True,
     )  # fmt: skip
-    assert (limit["action"], limit["volume"], limit["price"]) == (5, 0.2, 20900.0)  # down to the step
+    assert (limit["action"], limit["volume"], limit["price"]) == (5, 0.2, 20900.0)  # step: down
     acc = types_account(margin_mode=0)
     assert convert.account_of(acc, 1).hedging is False
 
