@@ -128,7 +128,8 @@ def test_cli_backtest_writes_every_output_and_compare_prints_the_table(
     assert not (tmp_path / "a" / "equity.png").exists()  # drawn only when asked for
     page = (tmp_path / "a" / "report.html").read_text()
     # its charts inline (the library and the data in the page), no file beside it
-    assert "id='equity-chart'" in page and "var REPORT_DATA=" in page and "src=" not in page
+    assert "id='equity-chart'" in page and "var REPORT_DATA=" in page
+    assert "<script src" not in page and "<img" not in page
     first = (tmp_path / "a" / "equity.csv").read_text().splitlines()[1]
     assert first.startswith("2026-01-05 01:06:00,"), first  # the first bar closed, server time
     assert main(["backtest", "--out", str(tmp_path / "p"), "--png"]) == EXIT_OK
