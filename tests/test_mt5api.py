@@ -357,3 +357,23 @@ def types_account(**kw: Any) -> Any:
                 currency="USD", margin_mode=2)  # fmt: skip
     base.update(kw)
     return types.SimpleNamespace(**base)
+
+
+def test_a_snapshot_request_loses_no_tick(two_days: Fixture) -> None:
+    """The brain's SNAPREQ (at a resync) is answered with the books; the ticks go on from where
+    they were, none skipped."""
+    standin = StandIn(two_days)
+    term, rec = offline(standin)
+    term.connect()
+    for i in range(400):
+        standin.step()
+        if i % 3 == 0:
+            term.cycle()
+        if i == 200:
+            term.handle(ev.SnapshotReq(5))
+    term.cycle()
+    sent = [(e.symbol, e.time_ms) for e in rec.sent if isinstance(e, ev.Tick)]
+    played = [(s, t) for s, ticks in standin.ticks.items() for t, _b, _a in ticks]
+    assert sorted(sent) == sorted(played)
+    ends = [e for e in rec.sent if isinstance(e, ev.SnapshotEnd)]
+    assert [e.req_id for e in ends] == [0, 5] and ends[1].positions == len(standin.sim.positions)

@@ -293,12 +293,15 @@ class ApiTerminal:
     def handle(self, cmd: Any) -> None:
         if isinstance(cmd, ev.QueryCmd):
             self._send(self.query(cmd.client_id))
-        elif isinstance(cmd, ev.SnapshotReq):
-            state, n_pos, n_ord = self.state()
-            for e in state:
-                if isinstance(e, ev.Account | ev.Position | ev.PendingOrder):
-                    self._send(e)
-            self._send(ev.SnapshotEnd(cmd.req_id, n_pos, n_ord))
+        elif isinstance(cmd, ev.SnapshotReq):  # the books now (streaming goes on untouched)
+            self._account(force=True)
+            self.positions = {
+                p.ticket: p for p in map(convert.position_of, self._get("positions_get"))
+            }
+            self.orders = {o.ticket: o for o in map(convert.order_of, self._get("orders_get"))}
+            for e in [*self.positions.values(), *self.orders.values()]:
+                self._send(e)
+            self._send(ev.SnapshotEnd(cmd.req_id, len(self.positions), len(self.orders)))
         elif isinstance(cmd, ev.DealsSinceReq):
             lo, hi = cmd.after_ms // 1000, self.now_ms() // 1000 + 86_400
             for d in sorted(
