@@ -271,6 +271,35 @@ def cmd_download(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_optimize(a: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.optimize.outputs import write_best, write_page, write_trials
+    from bridge.optimize.space import load_space
+    from bridge.optimize.study import best_text, run_study
+
+    cfg = load_config(a.config)
+    space = load_space(a.space, cfg)
+    heat = tuple(a.heatmap.split(",")) if a.heatmap else None
+    if heat is not None and (len(heat) != 2 or not set(heat) <= set(space.names())):
+        raise ValueError(f"--heatmap {a.heatmap}: two of {', '.join(space.names())}")
+    bar = Progress("optimize")
+    study = run_study(cfg, space, a.trials, jobs=a.jobs, kind=a.sampler, url=a.storage,
+                      study_name=a.study, progress=bar)  # fmt: skip
+    bar.done()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_trials(study, space, out / "trials.csv")
+    title = f"optimisation of {Path(a.config).name} ({a.sampler})"
+    write_page(study, space, out / "optimize.html", title, heat)
+    t = write_best(study, space, Path(a.config), out / "best.toml")
+    print(best_text(study, space))
+    if t is None:
+        print("no trial meets the constraints: no best.toml", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"outputs in {out}: trials.csv optimize.html best.toml")
+    return EXIT_OK
+
+
 def cmd_fake_terminal(a: argparse.Namespace) -> int:
     from bridge.data.fixtures import load_fixture
     from bridge.sim.fake_terminal import FakeTerminal, Faults
@@ -575,6 +604,18 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--config", required=True, help="the config whose [notify] to try")
     s.set_defaults(fn=cmd_notify_test)
+
+    s = sub.add_parser("optimize", help="search strategy parameters over replays (Optuna)")
+    s.add_argument("--config", required=True)
+    s.add_argument("--space", required=True, help="the search space (TOML; docs/optimize.md)")
+    s.add_argument("--trials", type=int, required=True, help="finished trials wanted in all")
+    s.add_argument("--jobs", type=int, default=-1, help="worker processes (-1: every core)")
+    s.add_argument("--sampler", default="tpe", choices=["tpe", "grid", "nsga2"])
+    s.add_argument("--study", default="mt5bridge", help="the study's name in the store")
+    s.add_argument("--storage", help="a database URL (default: the config's store)")
+    s.add_argument("--heatmap", help="two parameters for the heat map: strategy.a,strategy.b")
+    s.add_argument("--out", default="out/optimize")
+    s.set_defaults(fn=cmd_optimize)
 
     s = sub.add_parser("download", help="history from a terminal (MetaTrader5 package) -> fixture")
     s.add_argument("--symbols", required=True, help="comma-separated, as the broker names them")

@@ -1,0 +1,222 @@
+"""The study: Optuna proposes parameters, each trial is a replay. TPE by default, the complete grid
+(MT5's "slow complete algorithm"), or NSGA-II (genetic, several objectives). The study is kept
+in the project's store (the config's store URL: a SQLite file by default, PostgreSQL by URL),
+so a stopped study resumes and several machines can share it. This process asks the sampler
+for parameters and tells it the results; ``jobs`` worker processes (all cores by default) run
+the replays, each with the fixture loaded once. A trial's result depends only on its parameters,
+so it is the same whatever the number of workers; the complete grid is queued in the storage
+and run once per point."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+from collections.abc import Callable
+from typing import Any
+
+from bridge.config import Config
+from bridge.optimize.space import Dist, Space
+from bridge.optimize.trial import Evaluator
+
+SAMPLERS = ("tpe", "grid", "nsga2")
+FINISHED = ("COMPLETE", "FAIL", "PRUNED")
+Progress = Callable[[int, int, str], None]
+
+
+def storage(url: str) -> Any:
+    """Optuna's storage in the project's database (a SQLite file waits for another process's
+    write instead of failing)."""
+    import optuna
+
+    kw: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kw = {"connect_args": {"timeout": 120}}
+    return optuna.storages.RDBStorage(url, engine_kwargs=kw)
+
+
+def sampler(kind: str, space: Space, seed: int) -> Any:
+    import optuna
+
+    if kind == "tpe":
+        multi = len(space.objectives) > 1
+        return optuna.samplers.TPESampler(seed=seed, multivariate=not multi)
+    if kind == "grid":
+        grid = {name: space.dist(name).grid() for name in space.names()}
+        return optuna.samplers.GridSampler(grid, seed=seed)
+    if kind == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    raise ValueError(f"--sampler {kind!r}: one of {', '.join(SAMPLERS)}")
+
+
+def suggest(trial: Any, name: str, d: Dist) -> Any:
+    if d.kind == "choice":
+        return trial.suggest_categorical(name, list(d.choices))
+    if d.kind == "int":
+        return trial.suggest_int(name, int(d.low), int(d.high), step=int(d.step or 1))
+    return trial.suggest_float(name, d.low, d.high, step=d.step)
+
+
+def measured(trial: Any, space: Space, m: dict[str, Any]) -> list[float] | None:
+    """The trial's objectives from its metrics (kept as its user attributes, with its
+    constraint violations); None when one is undefined (e.g. no losing trade: no profit
+    factor), which fails the trial."""
+    for k, v in m.items():
+        trial.set_user_attr(k, v)
+    violations = [c.violation(m) for c in space.constraints]
+    trial.set_user_attr("constraints", violations)
+    for c, v in zip(space.constraints, violations, strict=True):
+        trial.set_constraint(f"{c.metric} {c.op} {c.value:g}", v)  # the samplers read them
+    out = [m.get(metric) for _d, metric in space.objectives]
+    return None if any(v is None for v in out) else [float(v) for v in out]  # type: ignore[arg-type]
+
+
+_EVALUATE: Evaluator | None = None
+
+
+def _init_worker(cfg: Config) -> None:
+    """A worker process: the fixture loaded once, for every trial it runs."""
+    global _EVALUATE
+    _EVALUATE = Evaluator(cfg)
+
+
+def _evaluate(values: dict[str, Any]) -> dict[str, Any]:
+    assert _EVALUATE is not None
+    return _EVALUATE(values)
+
+
+def finished(study: Any) -> int:
+    return sum(1 for t in study.get_trials(deepcopy=False) if t.state.name in FINISHED)
+
+
+def run_study(
+    cfg: Config,
+    space: Space,
+    trials: int,
+    *,
+    jobs: int = 1,
+    kind: str = "tpe",
+    url: str | None = None,
+    study_name: str = "mt5bridge",
+    progress: Progress | None = None,
+) -> Any:
+    """Run (or resume) the study until it has ``trials`` finished trials; the study. This
+    process asks the sampler and tells it the results; ``jobs`` worker processes replay."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    url = url or cfg.store.url
+    if trials < 1:
+        raise ValueError(f"--trials must be at least 1, got {trials}")
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"--jobs must be -1 (all cores) or at least 1, got {jobs}")
+    directions: list[Any] = [d for d, _ in space.objectives]
+    study = optuna.create_study(
+        study_name=study_name, storage=storage(url), directions=directions, load_if_exists=True
+    )
+    # seeded from the space's seed and the trials already made: a resumed study goes on with
+    # new parameters, the same ones each time it is resumed from the same point
+    study.sampler = sampler(kind, space, space.seed + finished(study))
+    if [d.name.lower() for d in study.directions] != directions:
+        raise ValueError(
+            f"study {study_name!r} in {url} has other objectives; name another with --study"
+        )
+    if kind == "grid":
+        trials = min(trials, _enqueue_grid(study, space))
+    if jobs == 1:
+        evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg)
+        while finished(study) < trials:
+            t = study.ask()
+            values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
+            _tell(study, t, space, evaluate(values))
+            if progress is not None:
+                progress(finished(study), trials, best_text(study, space))
+        return study
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
+        running: list[tuple[Any, Any]] = []
+        while finished(study) + len(running) < trials or running:
+            while len(running) < jobs and finished(study) + len(running) < trials:
+                t = study.ask()
+                values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
+                running.append((t, pool.apply_async(_evaluate, (values,))))
+            ready = [(t, r) for t, r in running if r.ready()]
+            if not ready:
+                running[0][1].wait(0.05)
+                continue
+            for t, r in ready:
+                running.remove((t, r))
+                _tell(study, t, space, r.get())
+            if progress is not None:
+                progress(finished(study), trials, best_text(study, space))
+    return study
+
+
+def _tell(study: Any, trial: Any, space: Space, m: dict[str, Any]) -> None:
+    import optuna
+
+    values = measured(trial, space, m)
+    if values is None:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    else:
+        study.tell(trial, values)
+
+
+def _enqueue_grid(study: Any, space: Space) -> int:
+    """Every point of the grid not in the study yet, queued in the storage (workers take them
+    one each: none is run twice); the grid's size."""
+    names = space.names()
+    grids = [space.dist(n).grid() for n in names]
+    have = {tuple(t.params.get(n) for n in names) for t in study.get_trials(deepcopy=False)}
+    points = list(itertools.product(*grids))
+    for p in points:
+        if p not in have:
+            study.enqueue_trial(dict(zip(names, p, strict=True)), skip_if_exists=True)
+    return len(points)
+
+
+def feasible(study: Any, space: Space) -> list[Any]:
+    """Complete trials that meet every constraint."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state.name == "COMPLETE" and all(v <= 0 for v in t.user_attrs.get("constraints", []))
+    ]
+
+
+def pareto(trials: list[Any], space: Space) -> list[Any]:
+    """The trials no other beats on every objective."""
+    sign = [1.0 if d == "maximize" else -1.0 for d, _ in space.objectives]
+
+    def key(t: Any) -> list[float]:
+        return [s * v for s, v in zip(sign, t.values, strict=True)]
+
+    out = []
+    for t in trials:
+        kt = key(t)
+        dominated = any(
+            all(a >= b for a, b in zip(key(o), kt, strict=True)) and key(o) != kt for o in trials
+        )
+        if not dominated:
+            out.append(t)
+    return out
+
+
+def best(study: Any, space: Space) -> Any | None:
+    """The best feasible trial: by the objective, or with several, the Pareto front's best on
+    the first one."""
+    ok = pareto(feasible(study, space), space)
+    if not ok:
+        return None
+    first = space.objectives[0][0] == "maximize"
+    return max(ok, key=lambda t: t.values[0] if first else -t.values[0])
+
+
+def best_text(study: Any, space: Space) -> str:
+    t = best(study, space)
+    if t is None:
+        return "no feasible trial yet"
+    vals = ", ".join(f"{m} {v:,.4g}" for (_d, m), v in zip(space.objectives, t.values, strict=True))
+    return f"best #{t.number}: {vals}"

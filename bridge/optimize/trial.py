@@ -1,0 +1,38 @@
+"""One trial: the config's strategies with a trial's parameters, replayed in-process on the
+config's fixture, measured with the report's metrics. The fixture is loaded once per process
+(``Evaluator``); a trial's result depends only on its parameters (a replay is deterministic), so
+it is the same on any worker and in any order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.config import Config
+from bridge.data.fixtures import Fixture, load_fixture, rename_symbols, resolve_fixture
+from bridge.replay.backtest import run_backtest
+from bridge.report import metrics
+
+
+def with_params(cfg: Config, values: dict[str, Any]) -> Config:
+    """The config with ``values`` (``strategy.param`` -> value) in its strategies' params."""
+    out = cfg.model_copy(deep=True)
+    by_name = {s.name: s for s in out.strategies}
+    for name, value in values.items():
+        strategy, _, key = name.partition(".")
+        by_name[strategy].params[key] = value
+    return out
+
+
+class Evaluator:
+    def __init__(self, cfg: Config, fixture: Fixture | None = None) -> None:
+        self.cfg = cfg
+        if fixture is None:
+            fixture = load_fixture(resolve_fixture(cfg.replay.fixture))
+        self.fixture = rename_symbols(fixture, cfg.aliases_for(None))
+
+    def __call__(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The trial's metrics (report.json's top level, without the per-strategy parts)."""
+        cfg = with_params(self.cfg, values)
+        res = run_backtest(self.fixture, cfg.build_strategies(), cfg.risk.limits())
+        m = metrics(res.portfolio, res.strategies)
+        return {k: v for k, v in m.items() if not isinstance(v, dict | list)}
