@@ -35,7 +35,7 @@ def write_trials(study: Any, space: Space, path: Path) -> None:
                     t.number in ok,
                     *(t.params.get(n, "") for n in names),
                     *values,
-                    *(t.user_attrs.get(m, "") for m in METRICS),
+                    *(t.user_attrs.get("metrics", {}).get(m, "") for m in METRICS),
                 ]
             )
 

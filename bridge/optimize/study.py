@@ -61,8 +61,7 @@ def measured(trial: Any, space: Space, m: dict[str, Any]) -> list[float] | None:
     """The trial's objectives from its metrics (kept as its user attributes, with its
     constraint violations); None when one is undefined (e.g. no losing trade: no profit
     factor), which fails the trial."""
-    for k, v in m.items():
-        trial.set_user_attr(k, v)
+    trial.set_user_attr("metrics", m)  # one write to the storage, not one per figure
     violations = [c.violation(m) for c in space.constraints]
     trial.set_user_attr("constraints", violations)
     for c, v in zip(space.constraints, violations, strict=True):

@@ -10,7 +10,7 @@ from typing import Any
 from bridge.config import Config
 from bridge.data.fixtures import Fixture, load_fixture, rename_symbols, resolve_fixture
 from bridge.replay.backtest import run_backtest
-from bridge.report import metrics
+from bridge.report import sharpe, trade_metrics
 
 
 def with_params(cfg: Config, values: dict[str, Any]) -> Config:
@@ -31,8 +31,13 @@ class Evaluator:
         self.fixture = rename_symbols(fixture, cfg.aliases_for(None))
 
     def __call__(self, values: dict[str, Any]) -> dict[str, Any]:
-        """The trial's metrics (report.json's top level, without the per-strategy parts)."""
+        """The trial's metrics: report.json's top level."""
         cfg = with_params(self.cfg, values)
         res = run_backtest(self.fixture, cfg.build_strategies(), cfg.risk.limits())
-        m = metrics(res.portfolio, res.strategies)
-        return {k: v for k, v in m.items() if not isinstance(v, dict | list)}
+        pf = res.portfolio
+        eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
+        # the report's top-level metrics alone (report.metrics adds the Strategy Tester's and
+        # each strategy's, which a trial does not need): the same figures as report.json's
+        m = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
+        m["sharpe_ratio"] = round(sharpe(pf.curve), 3)
+        return m

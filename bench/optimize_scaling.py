@@ -1,0 +1,80 @@
+"""Trials per second of mt5bridge optimize on 1 and 2 worker processes, and the per-trial
+overhead beside the bare replay.
+
+Generates ``--bars`` M1 bars per symbol with the seeded fixture generator, then runs a random
+search (TPE) of ``--trials`` trials of the range breakout with its hedge on 1 and on 2 workers
+(each a fresh study in a temporary SQLite file), and times the same number of bare replays
+(run_backtest alone, the fixture already loaded) for the overhead.
+
+    .venv/bin/python bench/optimize_scaling.py [--bars 100000] [--trials 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bridge.config import parse_config
+from bridge.data.fixturegen import CLOSE_MIN, OPEN_MIN, write
+from bridge.optimize.space import parse_space
+from bridge.optimize.study import run_study
+from bridge.optimize.trial import Evaluator
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bars", type=int, default=100_000)
+    ap.add_argument("--trials", type=int, default=16)
+    a = ap.parse_args()
+    days = -(-a.bars // (CLOSE_MIN - OPEN_MIN))
+    with tempfile.TemporaryDirectory() as d:
+        write(Path(d), seed=3, days=days)
+        strategies = [
+            {
+                "kind": "range_breakout",
+                "name": "rb",
+                "magic": 2002,
+                "params": {"main_symbol": "US100", "hedge_symbol": "SPX500"},
+            }
+        ]
+        raw = {"replay": {"fixture": d}, "strategies": strategies}
+        space_raw = {
+            "objectives": ["maximize net_profit"],
+            "seed": 1,
+            "params": {
+                "rb": {"sl_pct": {"low": 0.2, "high": 1.0}, "rr": {"low": 1.0, "high": 4.0}}
+            },
+        }
+        rates = {}
+        for jobs in (1, 2):
+            cfg = parse_config({**raw, "store": {"url": f"sqlite:///{d}/s{jobs}.sqlite"}})
+            space = parse_space(space_raw, cfg)
+            t = time.perf_counter()
+            run_study(cfg, space, a.trials, jobs=jobs, kind="tpe")
+            took = time.perf_counter() - t
+            rates[jobs] = a.trials / took
+            print(
+                f"{jobs} worker(s): {a.trials} trials in {took:.2f} s, {rates[jobs]:.2f} trials/s"
+            )
+        print(f"scaling efficiency on 2 workers: {rates[2] / (2 * rates[1]):.0%}")
+        cfg = parse_config({**raw, "store": {"url": f"sqlite:///{d}/bare.sqlite"}})
+        ev = Evaluator(cfg)
+        t = time.perf_counter()
+        for i in range(a.trials):
+            ev({"rb.sl_pct": 0.2 + 0.05 * i, "rb.rr": 2.0})
+        bare = (time.perf_counter() - t) / a.trials
+        per_trial = 1 / rates[1]
+        print(
+            f"a bare replay of {a.bars} bars x 3 symbols: {bare * 1000:.0f} ms; a trial on 1 "
+            f"worker: {per_trial * 1000:.0f} ms; overhead {(per_trial - bare) / bare:.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
