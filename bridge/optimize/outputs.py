@@ -33,11 +33,16 @@ def write_trials(study: Any, space: Space, path: Path) -> None:
                     t.number,
                     t.state.name,
                     t.number in ok,
-                    *(t.params.get(n, "") for n in names),
+                    *(_shown(t.params.get(n, "")) for n in names),
                     *values,
                     *(t.user_attrs.get("metrics", {}).get(m, "") for m in METRICS),
                 ]
             )
+
+
+def _shown(v: Any) -> Any:
+    """A parameter as it was run (a float on a step without its binary noise)."""
+    return round(v, 10) if isinstance(v, float) else v
 
 
 def _toml_value(v: Any) -> str:
@@ -86,6 +91,8 @@ def write_best(study: Any, space: Space, config_path: Path, path: Path) -> Any |
     raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
     by_name = {s["name"]: s for s in raw.get("strategies", [])}
     for name, value in t.params.items():
+        if isinstance(value, float) and space.dist(name).step:
+            value = round(value, 10)  # as the trial was run
         strategy, _, key = name.partition(".")
         by_name[strategy].setdefault("params", {})[key] = value
     replay = raw.get("replay")
@@ -157,7 +164,7 @@ def _heatmap(study: Any, space: Space, a: str, b: str) -> str:
     """The first objective's mean over the trials at each pair of values of ``a`` and ``b``."""
     cells: dict[tuple[Any, Any], list[float]] = {}
     for t in feasible(study, space):
-        cells.setdefault((t.params.get(a), t.params.get(b)), []).append(t.values[0])
+        cells.setdefault((_shown(t.params.get(a)), _shown(t.params.get(b))), []).append(t.values[0])
     if not cells:
         return "<p>no feasible trial for the heat map</p>"
     xa = sorted({k[0] for k in cells}, key=str)
@@ -180,7 +187,8 @@ def _heatmap(study: Any, space: Space, a: str, b: str) -> str:
             )
         rows.append(f"<tr><th>{html.escape(str(va))}</th>{''.join(tds)}</tr>")
     return (
-        f"<table class='heatmap'><caption>{html.escape(space.objectives[0][1])} by "
+        f"<table class='heatmap'><caption>{html.escape(space.objectives[0][1])} (mean; blue "
+        "highest, orange lowest) by "
         f"{html.escape(a)} (rows) and {html.escape(b)} (columns)</caption><tr><th></th>{head}"
         f"</tr>{''.join(rows)}</table>"
     )

@@ -54,7 +54,8 @@ def suggest(trial: Any, name: str, d: Dist) -> Any:
         return trial.suggest_categorical(name, list(d.choices))
     if d.kind == "int":
         return trial.suggest_int(name, int(d.low), int(d.high), step=int(d.step or 1))
-    return trial.suggest_float(name, d.low, d.high, step=d.step)
+    value = trial.suggest_float(name, d.low, d.high, step=d.step)
+    return round(value, 10) if d.step else value  # 0.30000000000000004 is 0.3
 
 
 def measured(trial: Any, space: Space, m: dict[str, Any]) -> list[float] | None:
