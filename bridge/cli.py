@@ -300,6 +300,46 @@ def cmd_optimize(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_walkforward(a: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.data.fixtures import load_fixture, rename_symbols
+    from bridge.optimize.space import load_space
+    from bridge.optimize.walkforward import (
+        overall_efficiency,
+        span_ms,
+        walk_forward,
+        write_outputs,
+    )
+
+    cfg = load_config(a.config)
+    space = load_space(a.space, cfg)
+    train, test = span_ms(a.train, "train"), span_ms(a.test, "test")
+    fx = rename_symbols(load_fixture(_fixture_path(cfg.replay.fixture)), cfg.aliases_for(None))
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    bar = Progress("walk-forward")
+    results = walk_forward(
+        cfg,
+        space,
+        fx,
+        train,
+        test,
+        anchored=a.anchored,
+        trials=a.trials,
+        jobs=a.jobs,
+        kind=a.sampler,
+        url=a.storage or f"sqlite:///{out.resolve() / 'walkforward.sqlite'}",
+        progress=bar,
+    )
+    bar.done()
+    kind = "anchored" if a.anchored else "rolling"
+    write_outputs(results, space, out, f"walk-forward ({kind}) of {Path(a.config).name}")
+    eff = overall_efficiency(results)
+    print(f"{len(results)} windows; walk-forward efficiency {'n/a' if eff is None else eff}")
+    print(f"outputs in {out}: windows.csv oos_equity.csv walkforward.html")
+    return EXIT_OK
+
+
 def cmd_fake_terminal(a: argparse.Namespace) -> int:
     from bridge.data.fixtures import load_fixture
     from bridge.sim.fake_terminal import FakeTerminal, Faults
@@ -616,6 +656,21 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--heatmap", help="two parameters for the heat map: strategy.a,strategy.b")
     s.add_argument("--out", default="out/optimize")
     s.set_defaults(fn=cmd_optimize)
+
+    s = sub.add_parser(
+        "walkforward", help="optimise in sample, replay out of sample, window by window"
+    )
+    s.add_argument("--config", required=True)
+    s.add_argument("--space", required=True)
+    s.add_argument("--train", required=True, help="the in-sample span: 60d, 8w, 12h")
+    s.add_argument("--test", required=True, help="the out-of-sample span after it")
+    s.add_argument("--anchored", action="store_true", help="every window trains from the start")
+    s.add_argument("--trials", type=int, default=50, help="trials per window")
+    s.add_argument("--jobs", type=int, default=-1)
+    s.add_argument("--sampler", default="tpe", choices=["tpe", "grid", "nsga2"])
+    s.add_argument("--storage", help="a database URL (default: walkforward.sqlite in --out)")
+    s.add_argument("--out", default="out/walkforward")
+    s.set_defaults(fn=cmd_walkforward)
 
     s = sub.add_parser("download", help="history from a terminal (MetaTrader5 package) -> fixture")
     s.add_argument("--symbols", required=True, help="comma-separated, as the broker names them")

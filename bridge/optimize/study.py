@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.config import Config
+from bridge.data.fixtures import Fixture
 from bridge.optimize.space import Dist, Space
 from bridge.optimize.trial import Evaluator
 
@@ -74,10 +75,10 @@ def measured(trial: Any, space: Space, m: dict[str, Any]) -> list[float] | None:
 _EVALUATE: Evaluator | None = None
 
 
-def _init_worker(cfg: Config) -> None:
+def _init_worker(cfg: Config, fixture: Fixture | None) -> None:
     """A worker process: the fixture loaded once, for every trial it runs."""
     global _EVALUATE
-    _EVALUATE = Evaluator(cfg)
+    _EVALUATE = Evaluator(cfg, fixture)
 
 
 def _evaluate(values: dict[str, Any]) -> dict[str, Any]:
@@ -99,9 +100,11 @@ def run_study(
     url: str | None = None,
     study_name: str = "mt5bridge",
     progress: Progress | None = None,
+    fixture: Fixture | None = None,
 ) -> Any:
     """Run (or resume) the study until it has ``trials`` finished trials; the study. This
-    process asks the sampler and tells it the results; ``jobs`` worker processes replay."""
+    process asks the sampler and tells it the results; ``jobs`` worker processes replay.
+    ``fixture``: the market to replay (default: the config's fixture)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -126,7 +129,7 @@ def run_study(
     if kind == "grid":
         trials = min(trials, _enqueue_grid(study, space))
     if jobs == 1:
-        evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg)
+        evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg, fixture)
         while finished(study) < trials:
             t = study.ask()
             values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
@@ -135,7 +138,7 @@ def run_study(
                 progress(finished(study), trials, best_text(study, space))
         return study
     ctx = mp.get_context("spawn")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg,)) as pool:
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture)) as pool:
         running: list[tuple[Any, Any]] = []
         while finished(study) + len(running) < trials or running:
             while len(running) < jobs and finished(study) + len(running) < trials:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.brain.portfolio import Portfolio
 from bridge.config import Config
 from bridge.data.fixtures import Fixture, load_fixture, rename_symbols, resolve_fixture
 from bridge.replay.backtest import run_backtest
@@ -25,19 +26,29 @@ def with_params(cfg: Config, values: dict[str, Any]) -> Config:
 
 class Evaluator:
     def __init__(self, cfg: Config, fixture: Fixture | None = None) -> None:
+        """``fixture``: the market to replay, its symbols already the strategies' names
+        (default: the config's fixture, renamed by its aliases)."""
         self.cfg = cfg
         if fixture is None:
-            fixture = load_fixture(resolve_fixture(cfg.replay.fixture))
-        self.fixture = rename_symbols(fixture, cfg.aliases_for(None))
+            fixture = rename_symbols(
+                load_fixture(resolve_fixture(cfg.replay.fixture)), cfg.aliases_for(None)
+            )
+        self.fixture = fixture
+
+    def replay(self, values: dict[str, Any]) -> Any:
+        """The replay with these parameters (its portfolio and strategies)."""
+        cfg = with_params(self.cfg, values)
+        return run_backtest(self.fixture, cfg.build_strategies(), cfg.risk.limits())
 
     def __call__(self, values: dict[str, Any]) -> dict[str, Any]:
         """The trial's metrics: report.json's top level."""
-        cfg = with_params(self.cfg, values)
-        res = run_backtest(self.fixture, cfg.build_strategies(), cfg.risk.limits())
-        pf = res.portfolio
-        eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
-        # the report's top-level metrics alone (report.metrics adds the Strategy Tester's and
-        # each strategy's, which a trial does not need): the same figures as report.json's
-        m = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
-        m["sharpe_ratio"] = round(sharpe(pf.curve), 3)
-        return m
+        return top_metrics(self.replay(values).portfolio)
+
+
+def top_metrics(pf: Portfolio) -> dict[str, Any]:
+    """The report's top-level metrics alone (report.metrics adds the Strategy Tester's and each
+    strategy's, which a trial does not need): the same figures as report.json's."""
+    eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
+    m = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
+    m["sharpe_ratio"] = round(sharpe(pf.curve), 3)
+    return m
