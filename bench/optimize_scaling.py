@@ -6,7 +6,7 @@ search (TPE) of ``--trials`` trials of the range breakout with its hedge on 1 an
 (each a fresh study in a temporary SQLite file), and times the same number of bare replays
 (run_backtest alone, the fixture already loaded) for the overhead.
 
-    .venv/bin/python bench/optimize_scaling.py [--bars 100000] [--trials 16]
+    .venv/bin/python bench/optimize_scaling.py [--bars 100000] [--trials 16] [--ray]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bars", type=int, default=100_000)
     ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--ray", action="store_true", help="also on a local two-node Ray cluster")
     a = ap.parse_args()
     days = -(-a.bars // (CLOSE_MIN - OPEN_MIN))
     with tempfile.TemporaryDirectory() as d:
@@ -63,6 +64,26 @@ def main() -> None:
                 f"{jobs} worker(s): {a.trials} trials in {took:.2f} s, {rates[jobs]:.2f} trials/s"
             )
         print(f"scaling efficiency on 2 workers: {rates[2] / (2 * rates[1]):.0%}")
+        if a.ray:  # a local Ray cluster: a head and one more node, one CPU each
+            from ray.cluster_utils import Cluster
+
+            node = {"num_cpus": 1, "object_store_memory": 200_000_000}
+            c = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+            c.add_node(**node)
+            c.wait_for_nodes()
+            try:
+                cfg = parse_config({**raw, "store": {"url": f"sqlite:///{d}/ray.sqlite"}})
+                t = time.perf_counter()
+                run_study(
+                    cfg, parse_space(space_raw, cfg), a.trials, kind="tpe", ray_address=c.address
+                )
+                took = time.perf_counter() - t
+                print(
+                    f"Ray, 2 nodes x 1 CPU: {a.trials} trials in {took:.2f} s, "
+                    f"{a.trials / took:.2f} trials/s"
+                )
+            finally:
+                c.shutdown()
         cfg = parse_config({**raw, "store": {"url": f"sqlite:///{d}/bare.sqlite"}})
         ev = Evaluator(cfg)
         t = time.perf_counter()

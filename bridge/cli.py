@@ -283,8 +283,17 @@ def cmd_optimize(a: argparse.Namespace) -> int:
     if heat is not None and (len(heat) != 2 or not set(heat) <= set(space.names())):
         raise ValueError(f"--heatmap {a.heatmap}: two of {', '.join(space.names())}")
     bar = Progress("optimize")
-    study = run_study(cfg, space, a.trials, jobs=a.jobs, kind=a.sampler, url=a.storage,
-                      study_name=a.study, progress=bar)  # fmt: skip
+    study = run_study(
+        cfg,
+        space,
+        a.trials,
+        jobs=a.jobs,
+        kind=a.sampler,
+        url=a.storage,
+        study_name=a.study,
+        progress=bar,
+        ray_address=a.ray or cfg.optimize.ray or None,
+    )
     bar.done()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -654,6 +663,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--study", default="mt5bridge", help="the study's name in the store")
     s.add_argument("--storage", help="a database URL (default: the config's store)")
     s.add_argument("--heatmap", help="two parameters for the heat map: strategy.a,strategy.b")
+    s.add_argument("--ray", help="a Ray cluster's address: the trials run there (cluster extra)")
     s.add_argument("--out", default="out/optimize")
     s.set_defaults(fn=cmd_optimize)
 

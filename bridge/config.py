@@ -116,6 +116,10 @@ class TerminalCfg(_Strict):
         return self
 
 
+class OptimizeCfg(_Strict):
+    ray: str = ""  # a Ray cluster's address: mt5bridge optimize runs its trials there
+
+
 class ReplayCfg(_Strict):
     fixture: str = "demo"  # the bundled demo fixture; a path is relative to the config file
 
@@ -126,6 +130,7 @@ class Config(_Strict):
     risk: RiskCfg = RiskCfg()
     replay: ReplayCfg = ReplayCfg()
     terminal: TerminalCfg = TerminalCfg()
+    optimize: OptimizeCfg = OptimizeCfg()
     notify: NotifyCfg = NotifyCfg()
     strategies: list[StrategyCfg] = []
     # the strategies' symbol name = the broker's: for every terminal and the replay fixture;

@@ -11,7 +11,7 @@ import pytest
 
 from bridge.cli import main
 from bridge.config import load_config
-from bridge.data.fixtures import read_manifest
+from bridge.data.fixtures import read_manifest, resolve_fixture
 from tests.conftest import ROOT
 
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.toml") if p.name != "live.example.toml")
@@ -19,7 +19,7 @@ CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.toml") if p.name != "live
 
 def _needs_shared_data(cfg_path: Path) -> bool:
     cfg = load_config(cfg_path)
-    _, raw = read_manifest(Path(cfg.replay.fixture))
+    _, raw = read_manifest(resolve_fixture(cfg.replay.fixture))
     return any("shared/data" in str(d.get("file", "")) for d in raw.get("symbols", {}).values())
 
 

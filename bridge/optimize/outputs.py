@@ -24,7 +24,7 @@ def write_trials(study: Any, space: Space, path: Path) -> None:
     objs = [f"{d} {m}" for d, m in space.objectives]
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["trial", "state", "feasible", *names, *objs, *METRICS])
+        w.writerow(["trial", "state", "feasible", *names, *objs, *METRICS, "node"])
         ok = {t.number for t in feasible(study, space)}
         for t in study.get_trials(deepcopy=False):
             values = list(t.values) if t.values else [""] * len(objs)
@@ -36,6 +36,7 @@ def write_trials(study: Any, space: Space, path: Path) -> None:
                     *(_shown(t.params.get(n, "")) for n in names),
                     *values,
                     *(t.user_attrs.get("metrics", {}).get(m, "") for m in METRICS),
+                    t.user_attrs.get("node", ""),  # the Ray node that ran it
                 ]
             )
 

@@ -101,10 +101,12 @@ def run_study(
     study_name: str = "mt5bridge",
     progress: Progress | None = None,
     fixture: Fixture | None = None,
+    ray_address: str | None = None,
 ) -> Any:
     """Run (or resume) the study until it has ``trials`` finished trials; the study. This
     process asks the sampler and tells it the results; ``jobs`` worker processes replay.
-    ``fixture``: the market to replay (default: the config's fixture)."""
+    ``fixture``: the market to replay (default: the config's fixture); ``ray_address``: run
+    the replays on that Ray cluster instead (bridge/optimize/cluster.py)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -128,6 +130,26 @@ def run_study(
         )
     if kind == "grid":
         trials = min(trials, _enqueue_grid(study, space))
+    if ray_address:
+        from bridge.optimize.cluster import run_on_ray
+
+        def suggest_all(t: Any) -> dict[str, Any]:
+            return {n: suggest(t, n, space.dist(n)) for n in space.names()}
+
+        run_on_ray(
+            study,
+            cfg,
+            space,
+            trials,
+            ray_address,
+            fixture,
+            _tell,
+            suggest_all,
+            finished,
+            progress,
+            best_text,
+        )
+        return study
     if jobs == 1:
         evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg, fixture)
         while finished(study) < trials:
