@@ -130,6 +130,8 @@ def run_study(
         )
     if kind == "grid":
         trials = min(trials, _enqueue_grid(study, space))
+    tally = Tally(space, finished(study))  # counted here: the storage is asked once
+    told = tally.told(study)
     if ray_address:
         from bridge.optimize.cluster import run_on_ray
 
@@ -143,27 +145,27 @@ def run_study(
             trials,
             ray_address,
             fixture,
-            _tell,
+            told,
             suggest_all,
-            finished,
+            lambda _s: tally.done,
             progress,
-            best_text,
+            lambda _s, _sp: tally.text(),
         )
         return study
     if jobs == 1:
         evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg, fixture)
-        while finished(study) < trials:
+        while tally.done < trials:
             t = study.ask()
             values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
-            _tell(study, t, space, evaluate(values))
+            told(study, t, space, evaluate(values))
             if progress is not None:
-                progress(finished(study), trials, best_text(study, space))
+                progress(tally.done, trials, tally.text())
         return study
     ctx = mp.get_context("spawn")
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture)) as pool:
         running: list[tuple[Any, Any]] = []
-        while finished(study) + len(running) < trials or running:
-            while len(running) < jobs and finished(study) + len(running) < trials:
+        while tally.done + len(running) < trials or running:
+            while len(running) < jobs and tally.done + len(running) < trials:
                 t = study.ask()
                 values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
                 running.append((t, pool.apply_async(_evaluate, (values,))))
@@ -173,13 +175,38 @@ def run_study(
                 continue
             for t, r in ready:
                 running.remove((t, r))
-                _tell(study, t, space, r.get())
+                told(study, t, space, r.get())
             if progress is not None:
-                progress(finished(study), trials, best_text(study, space))
+                progress(tally.done, trials, tally.text())
     return study
 
 
-def _tell(study: Any, trial: Any, space: Space, m: dict[str, Any]) -> None:
+class Tally:
+    """The trials finished and the best feasible first objective, kept as they are told (the
+    storage is not read again for each trial: reading every trial grows with the study)."""
+
+    def __init__(self, space: Space, done: int) -> None:
+        self.space, self.done = space, done
+        self.best: float | None = None
+        self.maximize = space.objectives[0][0] == "maximize"
+
+    def told(self, study: Any) -> Callable[[Any, Any, Space, dict[str, Any]], None]:
+        def tell(s: Any, trial: Any, space: Space, m: dict[str, Any]) -> None:
+            values = _tell(s, trial, space, m)
+            self.done += 1
+            if values is not None and all(c.ok(m) for c in space.constraints):
+                v = values[0]
+                if self.best is None or (v > self.best if self.maximize else v < self.best):
+                    self.best = v
+
+        return tell
+
+    def text(self) -> str:
+        metric = self.space.objectives[0][1]
+        return "no feasible trial yet" if self.best is None else f"best {metric} {self.best:,.4g}"
+
+
+def _tell(study: Any, trial: Any, space: Space, m: dict[str, Any]) -> list[float] | None:
     import optuna
 
     values = measured(trial, space, m)
@@ -187,6 +214,7 @@ def _tell(study: Any, trial: Any, space: Space, m: dict[str, Any]) -> None:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
     else:
         study.tell(trial, values)
+    return values
 
 
 def _enqueue_grid(study: Any, space: Space) -> int:
