@@ -189,7 +189,11 @@ class BrainRunner:
         link = TerminalLink(
             self.server.endpoint, self.secret, t.terminal_id, int(acc.login), str(acc.server)
         )
-        term = ApiTerminal(api, t.symbols, link)
+        memory = None
+        if self.store is not None:  # one file per account, beside the store's checkpoints
+            self.store.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+            memory = self.store.checkpoint_dir / f"mt5api-{int(acc.login)}.memory"
+        term = ApiTerminal(api, t.symbols, link, memory=memory)
         self.mt5api = term
         stop = self.server.stop_event.is_set
         serving = self.server.serving

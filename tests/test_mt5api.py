@@ -377,3 +377,46 @@ def test_a_snapshot_request_loses_no_tick(two_days: Fixture) -> None:
     assert sorted(sent) == sorted(played)
     ends = [e for e in rec.sent if isinstance(e, ev.SnapshotEnd)]
     assert [e.req_id for e in ends] == [0, 5] and ends[1].positions == len(standin.sim.positions)
+
+
+def test_a_fill_after_a_restart_keeps_its_client_id(two_days: Fixture, tmp_path: Path) -> None:
+    """The adapter keeps every id's outcome in its memory file: a pending order placed before a
+    restart and filled after it reaches the brain with its id (without the file: no id)."""
+    memory = tmp_path / "mt5api.memory"
+    for kept in (True, False):
+        standin = StandIn(two_days)
+        rec = Recorder()
+        standin.initialize()
+        term = ApiTerminal(
+            Api(standin),
+            list(standin.fx.specs),
+            rec,
+            standin.clock,  # type: ignore[arg-type]
+            memory=memory if kept else None,
+        )
+        term.connect()
+        played(standin, 50)
+        term.cycle()
+        bid = standin.sim.bid["US100"]
+        limit = ev.OpenCmd("c-9", "US100", 2, 0.1, round(bid - 2.0, 2), 0.0, 0.0, 2002, 20, -1, "")
+        placed = term.execute(limit)
+        assert placed is not None and placed.retcode == rc.PLACED
+        rec2 = Recorder()  # a new adapter process on the same terminal
+        again = ApiTerminal(
+            Api(standin),
+            list(standin.fx.specs),
+            rec2,
+            standin.clock,  # type: ignore[arg-type]
+            memory=memory if kept else None,
+        )
+        again.connect()
+        for _ in range(3000):
+            if not standin.step():
+                break
+            again.cycle()
+            deals = [e for e in rec2.sent if isinstance(e, ev.Deal) and e.order == placed.order]
+            if deals:
+                break
+        (deal,) = deals
+        assert deal.client_id == ("c-9" if kept else "")
+        memory.unlink(missing_ok=True)

@@ -19,9 +19,11 @@ QUERY looks it up in the history, and says "outcome unknown" (10011) until it is
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bridge.core import events as ev
@@ -63,8 +65,12 @@ class ApiTerminal:
         symbols: Sequence[str],
         link: TerminalLink,
         clock: Callable[[int | None], int] | None = None,
+        memory: Path | None = None,
     ) -> None:
+        """``memory``: a file that keeps every client id's outcome across restarts (as the EA's
+        memory file): a fill of an order sent before a restart still carries its id."""
         self.api, self.symbols, self.link = api, list(symbols), link
+        self.memory = memory
         self.clock = clock or wall_clock()
         self.specs: dict[str, SymbolSpec] = {}
         self.quotes: dict[str, tuple[float, float]] = {}
@@ -75,12 +81,33 @@ class ApiTerminal:
         self.deals_after_ms = 0
         self.positions: dict[int, ev.Position] = {}  # as last told to the brain
         self.orders: dict[int, ev.PendingOrder] = {}
-        self.results: dict[str, ev.OrderResult] = {}  # client id -> its outcome
+        self.results: dict[str, ev.OrderResult] = self._load(memory)  # client id -> outcome
         self.unknown: set[str] = set()  # sent, outcome not known (the call timed out)
         self.hedging = True
         self.halted = False
         self.account_key: tuple[float, ...] = ()
         self.frames = 0
+
+    # -- the memory of client ids -------------------------------------------------------------
+    @staticmethod
+    def _load(memory: Path | None) -> dict[str, ev.OrderResult]:
+        """The outcomes an earlier run wrote (a line each; the last of an id wins)."""
+        out: dict[str, ev.OrderResult] = {}
+        if memory is None or not memory.exists():
+            return out
+        for line in memory.read_text(encoding="utf-8").splitlines():
+            try:
+                r = ev.OrderResult(*json.loads(line))
+            except (ValueError, TypeError):
+                continue  # a line torn by a crash: its order is found in the history
+            out[r.client_id] = r
+        return out
+
+    def _remember(self, r: ev.OrderResult) -> None:
+        self.results[r.client_id] = r
+        if self.memory is not None:
+            with self.memory.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(list(r)) + "\n")
 
     # -- the terminal's state ----------------------------------------------------------------
     def now_ms(self) -> int:
@@ -364,7 +391,7 @@ class ApiTerminal:
             return self.query(cid)  # exactly once
         found = self._from_history(cid)
         if found is not None:  # sent before a restart of this adapter
-            self.results[cid] = found
+            self._remember(found)
             return found
         if self.halted and isinstance(cmd, ev.OpenCmd):
             return self._refuse(cid, rc.CLIENT_DISABLES_AT, "the brain halted trading")
@@ -397,12 +424,12 @@ class ApiTerminal:
             )
         self.unknown.discard(cid)
         out = convert.result_of(cid, res)
-        self.results[cid] = out
+        self._remember(out)
         return out
 
     def _refuse(self, cid: str, code: int, text: str) -> ev.OrderResult:
         out = ev.OrderResult(cid, code, 0, 0, 0.0, 0.0, text)
-        self.results[cid] = out
+        self._remember(out)
         return out
 
     def query(self, cid: str) -> ev.OrderResult:
@@ -413,7 +440,7 @@ class ApiTerminal:
         found = self._from_history(cid)
         if found is not None:
             self.unknown.discard(cid)
-            self.results[cid] = found
+            self._remember(found)
             return found
         if cid in self.unknown:
             return ev.OrderResult(
