@@ -23,11 +23,14 @@ from bridge.web import lightweight_charts_js
 CHART_W, EQUITY_H, PRICE_H = 1000, 460, 380
 
 
-def equity_data(pf: Portfolio, load: np.ndarray | None) -> dict[str, list[float]]:
-    """The account's curve reduced for drawing: seconds, balance, equity, the equity's fall from
-    its running peak (negative) and the deposit load in % (empty without a market)."""
-    t, bal, eq = curve_columns(pf)
-    fall, _pct = falls(eq, pf.initial_balance)
+def equity_data(
+    curve: tuple[np.ndarray, np.ndarray, np.ndarray], initial: float, load: np.ndarray | None
+) -> dict[str, list[float]]:
+    """The account's curve (``curve_columns``) reduced for drawing: seconds, balance, equity,
+    the equity's fall from its running peak (negative) and the deposit load in % (empty without
+    a market)."""
+    t, bal, eq = curve
+    fall, _pct = falls(eq, initial)
     cols = [eq, -fall] if load is None else [eq, -fall, load]
     keep = drawn_points(cols)
     return {
@@ -93,7 +96,8 @@ def charts_html(
 ) -> tuple[str, np.ndarray | None]:
     """The charts' section of the page, and the deposit load at each curve point (None without
     a market: a live session's report has no bars to draw)."""
-    times, _bal, equity = curve_columns(pf)
+    curve = curve_columns(pf)
+    times, _bal, equity = curve
     load = deposit_load(pf, market, times, equity) if market is not None else None
     prices = []
     if market is not None:
@@ -102,7 +106,7 @@ def charts_html(
             if sym in market.bars and len(market.bars[sym]):
                 own = [t for t in pf.trades if t.symbol == sym]
                 prices.append(price_data(sym, market, specs.get(sym), own))
-    data = {"equity": equity_data(pf, load), "prices": prices}
+    data = {"equity": equity_data(curve, pf.initial_balance, load), "prices": prices}
     blocks = [
         "<h2>Balance, equity, drawdown and deposit load</h2>"
         f"<div class='chart' id='equity-chart' style='width:{CHART_W}px;height:{EQUITY_H}px'></div>"

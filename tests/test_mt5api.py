@@ -112,10 +112,11 @@ class Recorder:
         pass
 
 
-def offline(standin: StandIn) -> tuple[ApiTerminal, Recorder]:
+def offline(standin: StandIn, memory: Path | None = None) -> tuple[ApiTerminal, Recorder]:
+    """An adapter process on the stand-in, its link to the brain recorded."""
     rec = Recorder()
     standin.initialize(timeout=100)
-    term = ApiTerminal(Api(standin), list(standin.fx.specs), rec, standin.clock)  # type: ignore[arg-type]
+    term = ApiTerminal(Api(standin), list(standin.fx.specs), rec, standin.clock, memory=memory)  # type: ignore[arg-type]
     return term, rec
 
 
@@ -385,15 +386,7 @@ def test_a_fill_after_a_restart_keeps_its_client_id(two_days: Fixture, tmp_path:
     memory = tmp_path / "mt5api.memory"
     for kept in (True, False):
         standin = StandIn(two_days)
-        rec = Recorder()
-        standin.initialize()
-        term = ApiTerminal(
-            Api(standin),
-            list(standin.fx.specs),
-            rec,
-            standin.clock,  # type: ignore[arg-type]
-            memory=memory if kept else None,
-        )
+        term, _rec = offline(standin, memory if kept else None)
         term.connect()
         played(standin, 50)
         term.cycle()
@@ -401,14 +394,7 @@ def test_a_fill_after_a_restart_keeps_its_client_id(two_days: Fixture, tmp_path:
         limit = ev.OpenCmd("c-9", "US100", 2, 0.1, round(bid - 2.0, 2), 0.0, 0.0, 2002, 20, -1, "")
         placed = term.execute(limit)
         assert placed is not None and placed.retcode == rc.PLACED
-        rec2 = Recorder()  # a new adapter process on the same terminal
-        again = ApiTerminal(
-            Api(standin),
-            list(standin.fx.specs),
-            rec2,
-            standin.clock,  # type: ignore[arg-type]
-            memory=memory if kept else None,
-        )
+        again, rec2 = offline(standin, memory if kept else None)  # a new adapter process
         again.connect()
         for _ in range(3000):
             if not standin.step():

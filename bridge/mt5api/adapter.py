@@ -44,6 +44,18 @@ ORDER_STATE_PLACED, ORDER_STATE_CANCELED, ORDER_STATE_FILLED = 1, 2, 4
 HALF_HOUR_MS = 1_800_000
 
 
+def _ohlc(r: Any) -> tuple[float, float, float, float, int, int]:
+    """A copy_rates row's open, high, low, close, tick volume and spread."""
+    return (
+        float(r["open"]),
+        float(r["high"]),
+        float(r["low"]),
+        float(r["close"]),
+        int(r["tick_volume"]),
+        int(r["spread"]),
+    )
+
+
 def wall_clock() -> Callable[[int | None], int]:
     """The trade server's time from the computer's UTC clock: ``clock(tick_ms)`` learns the
     offset from a tick's time (to the nearest half hour) the first time it is given one."""
@@ -292,19 +304,7 @@ class ApiTerminal:
             for r in rows if rows is not None else ():
                 t = int(r["time"])
                 if self.bar_open[s] <= t < cur:
-                    self._send(
-                        ev.Bar(
-                            s,
-                            1,
-                            t * 1000,
-                            float(r["open"]),
-                            float(r["high"]),
-                            float(r["low"]),
-                            float(r["close"]),
-                            int(r["tick_volume"]),
-                            int(r["spread"]),
-                        )
-                    )
+                    self._send(ev.Bar(s, 1, t * 1000, *_ohlc(r)))
             self.bar_open[s] = cur
             if i == 0:
                 self._account()
@@ -368,19 +368,7 @@ class ApiTerminal:
         for r in rows:
             t = int(r["time"]) * 1000
             if req.from_ms <= t < req.to_ms and t <= closed_by:
-                self._send(
-                    ev.HistoryBar(
-                        req.req_id,
-                        req.symbol,
-                        t,
-                        float(r["open"]),
-                        float(r["high"]),
-                        float(r["low"]),
-                        float(r["close"]),
-                        int(r["tick_volume"]),
-                        int(r["spread"]),
-                    )
-                )
+                self._send(ev.HistoryBar(req.req_id, req.symbol, t, *_ohlc(r)))
                 n += 1
         self._send(ev.HistoryEnd(req.req_id, req.symbol, n, ev.HISTORY_OK))
 

@@ -13,8 +13,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from bridge.optimize.space import METRICS, Space
+from bridge.optimize.space import Space
 from bridge.optimize.study import best, feasible, pareto
+from bridge.report_html import METRICS
 
 W, H = 460, 260
 

@@ -25,23 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import Config
+from bridge.report_html import METRICS
 from strategies.registry import resolve
 
-# what a trial reports (report.json's top level) and may be optimised or constrained
-METRICS = (
-    "net_profit",
-    "gross_profit",
-    "gross_loss",
-    "profit_factor",
-    "max_drawdown",
-    "max_drawdown_pct",
-    "recovery_factor",
-    "sharpe_ratio",
-    "trades",
-    "win_rate",
-    "avg_win",
-    "avg_loss",
-)
+# what a trial reports (report.json's top level) and may be optimised or constrained: METRICS
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "<=": operator.le,

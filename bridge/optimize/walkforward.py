@@ -23,9 +23,10 @@ from bridge.config import Config
 from bridge.core.columns import TickArrays
 from bridge.core.timeutil import MS_PER_DAY, fmt
 from bridge.data.fixtures import Fixture
-from bridge.optimize.space import METRICS, Space
+from bridge.optimize.space import Space
 from bridge.optimize.study import best, run_study
 from bridge.optimize.trial import Evaluator, top_metrics
+from bridge.report_html import METRICS
 
 _SPAN = re.compile(r"(\d+)([dwh])")
 _UNIT = {"d": MS_PER_DAY, "w": 7 * MS_PER_DAY, "h": 3_600_000}

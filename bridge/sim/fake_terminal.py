@@ -23,6 +23,7 @@ from bridge.core import retcodes as rc
 from bridge.data.fixtures import Fixture, market_events
 from bridge.sim.terminal import SimTerminal
 from bridge.wire import auth, codec
+from bridge.wire.terminal_link import expect_frame
 from bridge.wire.terminal_wire import (
     BrainUnreachable,
     PlainWire,
@@ -170,16 +171,7 @@ class FakeTerminal:
 
     def _expect(self, kind: type) -> Any:
         assert self.sock is not None
-        if not self.sock.poll(int(self.ready_timeout_s * 1000)):
-            raise BrainUnreachable(
-                f"no answer from the brain at {self.endpoint} (waiting for {kind.__name__})"
-            )
-        _seq, msg = codec.decode(self.sock.recv())
-        if isinstance(msg, ev.Error):
-            raise TerminalRefused(f"brain refused the terminal: {msg.text} (code {msg.code})")
-        if not isinstance(msg, kind):
-            raise TerminalRefused(f"expected {kind.__name__}, got {type(msg).__name__}")
-        return msg
+        return expect_frame(self.sock, kind, self.ready_timeout_s, self.endpoint)
 
     def close(self) -> None:
         if self.sock is not None:

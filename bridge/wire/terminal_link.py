@@ -22,6 +22,21 @@ HANDSHAKE_TIMEOUT_S = 10.0
 PASSIVE = (ev.Heartbeat, ev.Welcome, ev.Challenge)
 
 
+def expect_frame(wire: PlainWire | ZmqWire, kind: type, timeout_s: float, endpoint: str) -> Any:
+    """The brain's next handshake frame, which must be a ``kind``: BrainUnreachable when none
+    comes in time, TerminalRefused on an ERROR or another frame."""
+    if not wire.poll(int(timeout_s * 1000)):
+        raise BrainUnreachable(
+            f"no answer from the brain at {endpoint} (waiting for {kind.__name__})"
+        )
+    _seq, msg = codec.decode(wire.recv())
+    if isinstance(msg, ev.Error):
+        raise TerminalRefused(f"the brain refused the terminal: {msg.text} (code {msg.code})")
+    if not isinstance(msg, kind):
+        raise TerminalRefused(f"expected {kind.__name__} from the brain, got {type(msg).__name__}")
+    return msg
+
+
 class TerminalLink:
     def __init__(
         self,
@@ -79,18 +94,7 @@ class TerminalLink:
 
     def _expect(self, kind: type) -> Any:
         assert self.wire is not None
-        if not self.wire.poll(int(HANDSHAKE_TIMEOUT_S * 1000)):
-            raise BrainUnreachable(
-                f"no answer from the brain at {self.endpoint} (waiting for {kind.__name__})"
-            )
-        _seq, msg = codec.decode(self.wire.recv())
-        if isinstance(msg, ev.Error):
-            raise TerminalRefused(f"the brain refused the terminal: {msg.text} (code {msg.code})")
-        if not isinstance(msg, kind):
-            raise TerminalRefused(
-                f"expected {kind.__name__} from the brain, got {type(msg).__name__}"
-            )
-        return msg
+        return expect_frame(self.wire, kind, HANDSHAKE_TIMEOUT_S, self.endpoint)
 
     def close(self) -> None:
         if self.wire is not None:
