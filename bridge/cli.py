@@ -108,7 +108,10 @@ def cmd_demo(a: argparse.Namespace) -> int:
     fixture = str(_fixture_path(cfg.replay.fixture))
     secret = secrets.token_hex(16).encode()
     store = Store(cfg.store.url, mode="demo", fixture=fixture, config="embedded demo config")
-    runner = BrainRunner(cfg, secret, store, endpoint="tcp://127.0.0.1:0", control_endpoint="")
+    runner = BrainRunner(
+        cfg, secret, store, endpoint="tcp://127.0.0.1:0", control_endpoint="tcp://127.0.0.1:0"
+    )
+    _demo_dashboard(runner, a.dashboard)
     runner.start_thread()
     print(f"brain listening on {runner.server.endpoint}; starting the fake terminal")
     ctx = mp.get_context("spawn")
@@ -157,6 +160,27 @@ def cmd_demo(a: argparse.Namespace) -> int:
     return EXIT_OK if same else EXIT_FAIL
 
 
+def _demo_dashboard(runner: Any, listen: str) -> None:
+    """The demo's dashboard: its address printed with the token in the fragment (browsers never
+    send a fragment, so it reaches no server log; the demo's secret lives as long as the demo)."""
+    if listen == "off":
+        return
+    from bridge.config import DashboardCfg
+    from bridge.dashboard.access import derived_token
+
+    try:
+        try:
+            url = runner.start_dashboard(DashboardCfg(listen=listen))
+        except ValueError as exc:
+            if "cannot bind" not in str(exc):
+                raise
+            url = runner.start_dashboard(DashboardCfg(listen="127.0.0.1:0"))  # a free port
+    except ValueError as exc:  # the dashboard extra is not installed
+        print(f"dashboard: not started ({exc})")
+        return
+    print(f"dashboard (open it while the demo runs): {url}#token={derived_token(runner.secret)}")
+
+
 class JsonLines(logging.Formatter):
     """A log record as one JSON object: time (UTC, ISO 8601), level, logger, message."""
 
@@ -189,7 +213,7 @@ def stop_on_signals(stop: threading.Event) -> None:
 def cmd_run(a: argparse.Namespace) -> int:
     import zmq
 
-    from bridge.config import load_config
+    from bridge.config import DashboardCfg, load_config
     from bridge.live.recorder import Recorder
     from bridge.persist.store import Store
     from bridge.runner import BrainRunner
@@ -214,6 +238,17 @@ def cmd_run(a: argparse.Namespace) -> int:
     logging.getLogger("mt5bridge").info(
         "brain listening on %s (control %s)", runner.server.endpoint, cfg.brain.control_endpoint
     )
+    dash = cfg.dashboard or (DashboardCfg() if a.dashboard else None)
+    if dash is not None and dash.enabled:
+        try:
+            url = runner.start_dashboard(dash)
+        except ValueError:
+            runner.stop(ended=False)
+            store.close()
+            raise
+        logging.getLogger("mt5bridge").info(
+            "dashboard on %s (its token: mt5bridge dashboard-token --config %s)", url, a.config
+        )
     stop_on_signals(runner.server.stop_event)
     if cfg.terminal.kind == "mt5api":
         runner.start_mt5api()
@@ -428,6 +463,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="write reports here when the brain stops")
     s.add_argument("--idle-exit", type=float, help="stop after this many seconds without a frame")
     s.add_argument("--record", help="also write what the terminals stream into this fixture folder")
+    s.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="serve the live dashboard (on [dashboard]'s listen, default 127.0.0.1:8787)",
+    )
     how = s.add_mutually_exclusive_group()
     how.add_argument(
         "--resume",
@@ -476,6 +516,13 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("demo", help="the bundled fixtures through the fake terminal over ZeroMQ")
     s.add_argument("--out", default="out/demo", help="folder for the report and audit trail")
+    s.add_argument(
+        "--dashboard",
+        default="127.0.0.1:8787",
+        metavar="HOST:PORT",
+        help="where the live dashboard listens while the demo runs (a free port when that one "
+        "is taken; off: none)",
+    )
     s.set_defaults(fn=cmd_demo)
 
     s = sub.add_parser("report", help="print a run's metrics (a folder with report.json)")

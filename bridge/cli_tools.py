@@ -108,8 +108,30 @@ def cmd_walkforward(a: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard_token(a: argparse.Namespace) -> int:
+    from bridge.config import load_config
+    from bridge.dashboard.access import derived_token, token_from_env
+    from bridge.wire.auth import secret_from_env
+
+    cfg = load_config(a.config)
+    d = cfg.dashboard
+    if d is not None and d.token_env:
+        token_from_env(d.token_env)  # checked: set and long enough
+        print(f"the dashboard's token is in the environment variable {d.token_env}")
+    else:
+        print(derived_token(secret_from_env(cfg.brain.secret_env)))
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
     """The commands' parsers, on the command line's subparsers."""
+    s = sub.add_parser(
+        "dashboard-token",
+        help="print the token that opens the live dashboard (derived from the secret)",
+    )
+    s.add_argument("--config", required=True, help="the running brain's config")
+    s.set_defaults(fn=cmd_dashboard_token)
+
     s = sub.add_parser("optimize", help="search strategy parameters over replays (Optuna)")
     s.add_argument("--config", required=True)
     s.add_argument("--space", required=True, help="the search space (TOML; docs/optimize.md)")

@@ -18,7 +18,7 @@ from bridge.brain.risk import RiskLimits
 from bridge.brain.strategy import Strategy
 from bridge.core.aliases import SymbolAliases
 from bridge.live.notify import ALL_EVENTS, DEFAULT_EVENTS
-from bridge.wire.endpoints import check_bind
+from bridge.wire.endpoints import LOOPBACK, check_bind
 
 
 class ConfigError(ValueError):
@@ -120,6 +120,26 @@ class OptimizeCfg(_Strict):
     ray: str = ""  # a Ray cluster's address: mt5bridge optimize runs its trials there
 
 
+class DashboardCfg(_Strict):
+    """The live dashboard (a [dashboard] table turns it on; ``mt5bridge run --dashboard`` too)."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:8787"  # HOST:PORT; not loopback only with allow_remote
+    allow_remote: bool = False
+    # the environment variable holding the token; "" (default): derived from the secret
+    # (mt5bridge dashboard-token prints it)
+    token_env: str = ""
+    tls_cert: str = ""  # a certificate and key file: served over HTTPS
+    tls_key: str = ""
+    every_ms: int = Field(500, ge=50, le=60_000)  # how often the page is updated
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> DashboardCfg:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
+
+
 class ReplayCfg(_Strict):
     fixture: str = "demo"  # the bundled demo fixture; a path is relative to the config file
 
@@ -132,6 +152,7 @@ class Config(_Strict):
     terminal: TerminalCfg = TerminalCfg()
     optimize: OptimizeCfg = OptimizeCfg()
     notify: NotifyCfg = NotifyCfg()
+    dashboard: DashboardCfg | None = None  # None: no [dashboard] table, no dashboard
     strategies: list[StrategyCfg] = []
     # the strategies' symbol name = the broker's: for every terminal and the replay fixture;
     # a table named by a terminal id holds that terminal's own (they win over the shared ones)
@@ -208,6 +229,15 @@ def parse_config(raw: dict[str, Any], where: str = "config") -> Config:
             check_bind(ep, cfg.brain.allow_remote)
         except ValueError as exc:
             raise ConfigError(f"{where}: {key}: {exc}") from None
+    dash = cfg.dashboard
+    if dash is not None:
+        host = dash.listen.rpartition(":")[0].strip("[]")
+        if host not in LOOPBACK and not dash.allow_remote:
+            raise ConfigError(
+                f"{where}: dashboard.listen: {dash.listen!r} is not loopback: set "
+                "allow_remote = true in [dashboard] to do it on purpose (with TLS, or behind a "
+                "TLS proxy)"
+            )
     try:
         cfg.build_strategies()  # validates every strategy's parameters now, not at the first bar
     except ConfigError as exc:

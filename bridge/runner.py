@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.brain.engine import Engine
 from bridge.brain.strategy import Strategy
-from bridge.config import Config
+from bridge.config import Config, DashboardCfg
 from bridge.core.wallclock import wall_ms
 from bridge.live.notify import Notifier, apprise_sender
 from bridge.live.server import BrainServer
@@ -39,6 +39,15 @@ def run_folder(cfg: Config, store: Store) -> Path:
     return store.checkpoint_dir / f"run-{digest[:16]}"
 
 
+class Taps:
+    """Who else hears of what the engines do (the dashboard's feed): every audit row with its
+    terminal, and every engine once made."""
+
+    def __init__(self) -> None:
+        self.audit: list[Callable[[str, str, dict[str, Any]], None]] = []
+        self.engine: list[Callable[[str, Engine], None]] = []
+
+
 def engine_factory(
     cfg: Config,
     store: Store | None,
@@ -46,6 +55,7 @@ def engine_factory(
     start: str = "auto",
     finals: list[Callable[[], None]] | None = None,
     notifier: Notifier | None = None,
+    taps: Taps | None = None,
 ) -> Callable[[str, Callable[[Any], None]], Engine]:
     """Engines with the strategies' saved decision state, then (with a store) the terminal's
     crash checkpoint when ``start`` says so (recovery.start_decision): the engine continues where
@@ -103,6 +113,9 @@ def engine_factory(
             if kind in ACCOUNT_ROWS and eng is not None:
                 row["account"] = eng.account_key  # the same ticket on two accounts: two rows
             trades(kind, row)
+            if taps is not None:
+                for tap in taps.audit:
+                    tap(terminal_id, kind, row)
             if notifier is not None:
                 if kind == "deal":
                     notifier.event("fill", {**row, "terminal": terminal_id})
@@ -125,6 +138,9 @@ def engine_factory(
         eng.orders.wall_ms = wall_ms
         if store is not None and folder is not None and secret:
             recovery.resume(eng, folder, terminal_id, secret, store, start)
+        if taps is not None:
+            for tap_engine in taps.engine:
+                tap_engine(terminal_id, eng)
         return eng
 
     return make
@@ -154,8 +170,10 @@ class BrainRunner:
         self.final_states: list[Callable[[], None]] = []
         urls = cfg.notify.all_urls()
         self.notifier = Notifier(apprise_sender(urls), cfg.notify.events) if urls else None
+        self.taps = Taps()
+        self.dashboard: Any = None  # bridge.dashboard.serve.Dashboard, once started
         self.server = BrainServer(
-            engine_factory(cfg, store, secret, start, self.final_states, self.notifier),
+            engine_factory(cfg, store, secret, start, self.final_states, self.notifier, self.taps),
             endpoint=endpoint or b.endpoint,
             secret=secret,
             heartbeat_ms=b.heartbeat_ms,
@@ -206,6 +224,51 @@ class BrainRunner:
         th.start()
         return th
 
+    def start_dashboard(self, d: DashboardCfg) -> str:
+        """The live dashboard on its own thread, fed from the brain's; call before serving.
+        Returns its address. Its controls go through the brain's control endpoint."""
+        from bridge.dashboard.access import derived_token, token_from_env
+        from bridge.dashboard.feed import Feed
+        from bridge.dashboard.serve import Dashboard
+        from bridge.live.control import control_call
+
+        srv = self.server
+        if not srv.control_endpoint:
+            raise ValueError(
+                "the dashboard's controls go through the brain's control endpoint: set "
+                "brain.control_endpoint"
+            )
+        token = token_from_env(d.token_env) if d.token_env else derived_token(self.secret)
+        feed = Feed(srv, d.every_ms)
+        self.taps.audit.append(feed.on_audit)
+
+        def watch_bars(tid: str, eng: Engine) -> None:
+            eng.bar_seen = feed.bar_observer(tid)
+
+        self.taps.engine.append(watch_bars)
+        logged = srv.on_log
+
+        def on_log(kind: str, detail: dict[str, Any]) -> None:
+            if logged is not None:
+                logged(kind, detail)
+            feed.on_log(kind, detail)
+
+        srv.on_log = on_log
+        srv.watchers.append(feed.due)
+        endpoint, secret = srv.control_endpoint, self.secret
+        tls = (d.tls_cert, d.tls_key) if d.tls_cert else None
+        dash = Dashboard(
+            feed,
+            lambda verb, arg: control_call(endpoint, secret, verb, arg),
+            token,
+            d.listen,
+            d.allow_remote,
+            tls,
+        )
+        dash.start()
+        self.dashboard = dash
+        return str(dash.url)
+
     def start_thread(self) -> None:
         self.thread = threading.Thread(target=self.server.serve, name="brain", daemon=True)
         self.thread.start()
@@ -217,6 +280,8 @@ class BrainRunner:
         self.server.stop_event.set()
         if self.thread is not None:
             self.thread.join(timeout=10)
+        if self.dashboard is not None:
+            self.dashboard.stop()
         for final in self.final_states:
             final()
         if self.notifier is not None:

@@ -37,6 +37,7 @@ from bridge.brain.strategy import (
     Context,
     Intent,
     Intents,
+    Level,
     Open,
     Rejection,
     Strategy,
@@ -403,6 +404,15 @@ class Compression(Strategy):
             "bank": round(self.bank, 2),
             "realised_by_engine": round(self.realised, 2),
         }
+
+    def status(self) -> dict[str, Any]:
+        return {"state": self.get_state(), "not_engaged_because": self.why}
+
+    def levels(self, ctx: Context) -> list[Level]:
+        b = self.baskets(ctx)
+        low, high = b.average(b.shorts), b.average(b.longs)
+        edges = (("band low (short average)", low), ("band high (long average)", high))
+        return [Level(self.p.symbol, name, x) for name, x in edges if math.isfinite(x)]
 
     def headline(self) -> str:
         if self.halted:

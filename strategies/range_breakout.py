@@ -32,6 +32,7 @@ from bridge.brain.strategy import (
     Context,
     Intent,
     Intents,
+    Level,
     Open,
     Rejection,
     Strategy,
@@ -283,6 +284,25 @@ class RangeBreakout(Strategy):
         if not self.main_ticket:
             return "waiting for a breakout"
         return f"in trade {self.main_ticket}" + (", hedged" if self.hedged else "")
+
+    def status(self) -> dict[str, Any]:
+        r = self.range.current
+        e = self.entries
+        today = r is not None and e["day"] == r.day
+        sides = [side for side in ("buy", "sell") if today and e[side]]
+        rng = None if r is None else {"day_ms": r.day * MS_PER_DAY, "high": r.high, "low": r.low}
+        return {
+            "state": self.get_state(),
+            "range": rng,
+            "signal_today": ", ".join(sides) or "none yet",
+        }
+
+    def levels(self, ctx: Context) -> list[Level]:
+        r = self.range.current
+        if r is None:
+            return []
+        sym = self.p.main_symbol
+        return [Level(sym, "range high", r.high), Level(sym, "range low", r.low)]
 
     def get_state(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.brain.strategy import NO_INTENTS, Context, Intent, Intents, Record, Strategy, Target
+from bridge.brain.strategy import (
+    NO_INTENTS,
+    Context,
+    Intent,
+    Intents,
+    Level,
+    Record,
+    Strategy,
+    Target,
+)
 from bridge.core import events as ev
 from strategies import two_bucket_rows as rows
 from strategies.unit_plan import LEGS, Change, UnitPlan
@@ -243,6 +252,15 @@ class TwoBucket(Strategy):
                 for t, ch in self.history[-5:]
             ],
         }
+
+    def levels(self, ctx: Context) -> list[Level]:
+        pl = self.plan
+        if pl is None:
+            return []
+        sym = self.p.symbol
+        marks = [("peak", pl.peak), ("valley", pl.valley)]
+        marks += [(f"next trigger ({k})", x) for k, x in pl.triggers().items() if x is not None]
+        return [Level(sym, name, x) for name, x in marks]
 
     def stats(self) -> dict[str, Any]:
         pl = self.plan

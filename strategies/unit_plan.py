@@ -157,6 +157,8 @@ class UnitPlan:
             "valley": self.valley,
             "long_pct": self.long_pct,
             "hedge_pct": self.hedge_pct,
+            # chop detection: the long bucket partly cashed, so every unit moves both buckets
+            "choppy": 0 < self.long_pct < 100,
             "next_triggers": self.triggers(),
             "value": round(self.value(price), 2),
             "resets": self.reset_count,

@@ -16,11 +16,20 @@ from bridge.brain.bars import BarBuilder
 from bridge.brain.orders import IN_FLIGHT, Audit, OrderManager
 from bridge.brain.portfolio import OUTSIDE, Portfolio
 from bridge.brain.risk import RiskGate, RiskLimits
-from bridge.brain.strategy import Intent, Intents, Record, Rejection, SetTimer, Strategy
+from bridge.brain.strategy import (
+    Intent,
+    Intents,
+    Level,
+    Record,
+    Rejection,
+    SetTimer,
+    Strategy,
+)
 from bridge.core import events as ev
 from bridge.core.aliases import SymbolAliases
 from bridge.core.symbols import SymbolSpec
 
+PAUSED = "paused by the operator"  # a strategy's hold in the risk gate (Engine.control)
 MAX_REJECT_DEPTH = 3  # a strategy answering rejections with new intents, at most this deep
 
 
@@ -117,6 +126,7 @@ class Engine:
         self.seen_deals: dict[int, int] = {}  # fill ticket -> its time
         self.last_bar_ms: dict[str, int] = {}  # per symbol, the open time of the last M1 bar
         self.dirty = False  # a strategy or the books changed since the last checkpoint
+        self.bar_seen: Callable[[ev.Bar], None] | None = None  # an observer of M1 bars
         # strategies still being fed their history (bridge/live/history.py), by magic: their
         # orders are held back, and counted here
         self.warming: dict[int, int] = {}
@@ -203,15 +213,41 @@ class Engine:
         return (sent if sent != before else ""), refused
 
     def control(self, name: str, verb: str, arg: str = "") -> None:
-        """Pass an operator command to the strategy called ``name``; ValueError if unknown."""
+        """Pass an operator command to the strategy called ``name``; ValueError if unknown.
+        ``pause`` and ``resume`` work for every strategy: while paused the risk gate refuses
+        its new positions (its closes and cancels still go); a strategy with a pause of its own
+        (the two-bucket plan, the compression engine) is told as well."""
         s = self._named(name)
-        self._apply(s, s.on_control(verb, arg, self._ctx[s.magic]))
+        ctx = self._ctx[s.magic]
+        if verb not in ("pause", "resume"):
+            self._apply(s, s.on_control(verb, arg, ctx))
+            return
+        self.dirty = True
+        held = self.gate.halted_magics
+        for m in (s.magic, *s.extra_magics):
+            if verb == "pause":
+                held[m] = PAUSED
+            elif held.get(m) == PAUSED:
+                del held[m]
+        try:
+            own = s.on_control(verb, arg, ctx)
+        except ValueError:
+            own = ()  # no pause of its own: the gate's is the pause
+        self._apply(s, own)
 
     def strategy_status(self, name: str) -> dict[str, Any]:
         """The strategy's own picture, with whether the risk gate lets it trade."""
         s = self._named(name)
         halted = self.gate.halted or self.gate.halted_magics.get(s.magic, "")
-        state = "warming" if s.magic in self.warming else ("halted" if halted else "live")
+        state = (
+            "warming"
+            if s.magic in self.warming
+            else "paused"
+            if halted == PAUSED
+            else "halted"
+            if halted
+            else "live"
+        )
         return {
             "strategy": name,
             "running": state,
@@ -219,6 +255,10 @@ class Engine:
             "halted": halted,
             **s.status(),
         }
+
+    def levels(self, s: Strategy) -> list[Level]:
+        """The prices strategy ``s`` watches now (``Strategy.levels``)."""
+        return s.levels(self._ctx[s.magic])
 
     def _named(self, name: str) -> Strategy:
         s = next((x for x in self.strategies if x.name == name), None)
@@ -352,6 +392,8 @@ class Engine:
         if self.resume_guard and self._handled_before(bar.symbol, bar.time_ms, 1):
             return
         self.last_bar_ms[bar.symbol] = bar.time_ms
+        if self.bar_seen is not None:
+            self.bar_seen(bar)
         close = bar.time_ms + bar.timeframe * 60_000
         if close > self.now_ms:
             self.now_ms = close

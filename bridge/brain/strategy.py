@@ -96,6 +96,15 @@ class Rejection(NamedTuple):
     time_ms: int
 
 
+class Level(NamedTuple):
+    """A price an operator sees drawn on a symbol's chart (the dashboard): the range's high, a
+    band's edge, the next trigger."""
+
+    symbol: str
+    name: str
+    price: float
+
+
 # -- what a strategy can read ----------------------------------------------------------------
 class Context(Protocol):
     @property
@@ -211,6 +220,11 @@ class Strategy:
         """What an operator reads of the strategy now (``mt5bridge strategy NAME status``):
         by default its saved state; a strategy with a richer picture says more."""
         return {"state": self.get_state()}
+
+    def levels(self, ctx: Context) -> list[Level]:
+        """The prices the strategy watches now, drawn on its symbols' charts: [] (the default)
+        draws none."""
+        return []
 
     def set_state(self, state: dict[str, Any]) -> None:
         return None

@@ -107,6 +107,13 @@ class BrainServer:
             self.control.setsockopt(zmq.LINGER, 0)
             self.control.setsockopt(zmq.MAXMSGSIZE, CONTROL_MAX_BYTES)
             self.control.bind(control_endpoint)
+        # as bound (a port 0 in the config is a free port chosen by the system)
+        self.control_endpoint = (
+            self.control.getsockopt_string(zmq.LAST_ENDPOINT) if self.control is not None else ""
+        )
+        # called with (wall ms, nothing waiting) between polls: work that must stay off the
+        # path of a frame (the dashboard's feed) does it when nothing waits
+        self.watchers: list[Callable[[int, bool], None]] = []
         self.last_frame_wall = wall_ms()
         # low latency (docs/performance.md): poll without sleeping; run the order path dry
         # every keep_warm_ms while no frame comes (bridge/live/warm.py)
@@ -208,6 +215,8 @@ class BrainServer:
             if self.control is not None and self.control in socks:
                 self._on_control()
             now = wall_ms()
+            for watch in self.watchers:
+                watch(now, not socks)
             if now >= next_house:
                 next_house = now + tick_every
                 self.housekeeping(now)
