@@ -101,7 +101,7 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "same-origin"  # no-referrer makes Origin "null"
         response.headers["Cache-Control"] = "no-store"
         return response
 

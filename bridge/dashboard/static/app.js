@@ -7,11 +7,18 @@
   var CSRF = document.querySelector('meta[name="csrf"]').content;
   var D = window.dashboard = {seq: 0, updates: 0, connected: false, state: null,
     counts: {curve: {}, bars: {}, markers: {}, levels: {}, strategyCurve: {}}, lastControl: null};
-  var rows = [], fills = [], changes = [];
+  var rows = [], fills = [], changes = [], rowCount = 0;
   var accounts = {}, strategyCharts = {}, prices = {};
   var MAX_ROWS = 300;
 
   // -- helpers -----------------------------------------------------------------------------
+  var memo = {};
+  function changed(key, value) {  // a panel is rebuilt only when what it shows has changed
+    var s = JSON.stringify(value);
+    if (memo[key] === s) return false;
+    memo[key] = s;
+    return true;
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -83,11 +90,12 @@
   function renderBrain(s) {
     var b = s.brain, halted = [];
     Object.keys(s.engines).forEach(function (t) { if (s.engines[t].halted) halted.push(t); });
+    if (!changed('brain', [b, halted])) return;
     var box = document.getElementById('brain');
     box.textContent = '';
     box.appendChild(halted.length ? badge('halted', 'halted') : badge('trading', 'ok'));
     box.appendChild(el('span', 'muted', ' bad frames ' + b.bad_frames + ', gaps ' + b.gaps +
-      ', halts ' + b.halts + ', unauthenticated connections ' + b.unauthenticated_connections));
+      ', halts ' + b.halts + ', connections before authenticating ' + b.unauthenticated_connections));
   }
   function renderTerminals(s) {
     var box = document.getElementById('terminals'), body = [];
@@ -99,6 +107,7 @@
         t.resyncs, when(t.server_time_ms), t.halted || 'no',
         t.algo_trading === null ? '' : (t.algo_trading ? 'allowed' : 'NOT allowed')]);
     });
+    if (!changed('terminals', body)) return;
     box.textContent = '';
     if (!body.length) { box.appendChild(el('p', 'muted', 'no terminal has connected yet')); return; }
     box.appendChild(table(['terminal', 'link', 'account', 'kind', 'last frame', 'frames', 'gaps',
@@ -120,11 +129,12 @@
         D.counts.curve[tid] = 0;
       }
       addCurve(tid, a, curveByTid ? curveByTid[tid] || [] : e.curve);
+      var figures = [[e.balance, e.equity, e.margin, e.free_margin, e.currency, e.positions.length,
+        e.pending.length, e.in_flight.length, when(e.now_ms)]];
+      if (!changed('account/' + tid, figures)) return;
       a.figures.textContent = '';
       a.figures.appendChild(table(['balance', 'equity', 'margin', 'free margin', 'currency',
-        'positions', 'pending', 'orders in flight', 'market time'],
-        [[e.balance, e.equity, e.margin, e.free_margin, e.currency, e.positions.length,
-          e.pending.length, e.in_flight.length, when(e.now_ms)]], 'account-' + tid));
+        'positions', 'pending', 'orders in flight', 'market time'], figures, 'account-' + tid));
     });
   }
   function addCurve(tid, a, points) {
@@ -153,12 +163,17 @@
           D.counts.strategyCurve[key] += 1;
         });
         var status = st.status || {};
+        var risk = rows.filter(function (r) { return r[0] === tid && r[1] === 'risk' && mine(st, r[2].magic); }).slice(-8);
+        var plan = changes.filter(function (r) { return r[0] === tid && mine(st, r[2].trading_plan_id); });
+        var pos = e.positions.filter(function (p) { return p.owner === name; });
+        var fl = e.in_flight.filter(function (o) { return mine(st, o.magic); });
+        if (!changed('strategy/' + key, [st.status, st.headline, st.levels, risk, plan.length, pos, fl])) return;
         c.head.textContent = '';
         c.head.appendChild(document.createTextNode(name + ' '));
         c.head.appendChild(badge(status.running || '?', status.running));
         c.head.appendChild(el('span', 'muted', ' ' + (st.headline || '')));
         if (status.phase !== undefined && !c.plan) c.plan = planControls(c.controls, name);
-        strategyInfo(c.info, tid, name, st, e);
+        strategyInfo(c.info, st, risk, plan, pos, fl);
       });
     });
   }
@@ -203,7 +218,7 @@
     [stop, reset, lev, setLev].forEach(function (x) { ctl.appendChild(x); });
     return true;
   }
-  function strategyInfo(box, tid, name, st, e) {
+  function strategyInfo(box, st, risk, ch, pos, fl) {
     var status = st.status || {};
     box.textContent = '';
     var kv = [];
@@ -220,31 +235,31 @@
     }
     cols.appendChild(left);
     var right = el('div');
-    var pos = e.positions.filter(function (p) { return p.owner === name; });
     right.appendChild(el('h4', '', 'positions (' + pos.length + ')'));
     if (pos.length) {
       right.appendChild(table(['ticket', 'symbol', 'side', 'lots', 'open', 'SL', 'TP', 'P&L'], pos.map(function (p) {
         return [p.ticket, p.symbol, p.side, p.volume, p.price_open, p.sl, p.tp, p.profit];
       })));
     }
-    var fl = e.in_flight.filter(function (o) { return mine(st, o.magic); });
     right.appendChild(el('h4', '', 'orders in flight (' + fl.length + ')'));
     if (fl.length) {
       right.appendChild(table(['client id', 'command', 'sent'], fl.map(function (o) {
         return [o.client_id, o.command, when(o.sent_ms)];
       })));
     }
-    var risk = rows.filter(function (r) { return r[0] === tid && r[1] === 'risk' && mine(st, r[2].magic); }).slice(-8);
     right.appendChild(el('h4', '', 'recent intents and risk decisions'));
     var rt = table(['time', 'intent', 'decision'], risk.map(function (r) {
       return [when(r[2].time_ms), r[2].intent, r[2].approved ? 'approved' : 'refused: ' + r[2].reason];
     }));
     rt.className = 'risk';
+    Array.prototype.forEach.call(rt.querySelectorAll('td:nth-child(2)'), function (td) {
+      td.className = 'long';
+      td.title = td.textContent;
+    });
     right.appendChild(rt);
     cols.appendChild(right);
     box.appendChild(cols);
     if (status.phase === undefined) return;
-    var ch = changes.filter(function (r) { return r[0] === tid && mine(st, r[2].trading_plan_id); });
     var resets = ch.filter(function (r) { return r[2].is_reset_event; });
     box.appendChild(el('h4', '', 'reset history (' + resets.length + ')'));
     box.appendChild(table(['time', 'price', 'reason', 'details'], resets.slice(-10).map(function (r) {
@@ -314,12 +329,18 @@
 
   function renderAudit() {
     var box = document.getElementById('audit');
+    if (!changed('audit', rowCount) && box.firstChild) return;
     box.textContent = '';
-    box.appendChild(table(['terminal', 'kind', 'time', 'row'], rows.slice(-40).reverse().map(function (r) {
+    var t = table(['terminal', 'kind', 'time', 'row'], rows.slice(-25).reverse().map(function (r) {
       var x = r[2], rest = {};
       Object.keys(x).forEach(function (k) { if (k !== 'time_ms') rest[k] = x[k]; });
       return [r[0], r[1] === 'log' ? x.event : r[1], when(x.time_ms), JSON.stringify(rest)];
-    }), 'audit-table'));
+    }), 'audit-table');
+    Array.prototype.forEach.call(t.querySelectorAll('td:last-child'), function (td) {
+      td.className = 'long';
+      td.title = td.textContent;  // the whole row on hover; the cell shows its start
+    });
+    box.appendChild(t);
   }
 
   function take(list, extra, cap) {
@@ -329,6 +350,7 @@
 
   // -- the WebSocket -----------------------------------------------------------------------
   function onInit(m) {
+    rowCount += m.rows.length;
     take(rows, m.rows, MAX_ROWS); take(fills, m.fills, 1000); take(changes, m.changes, MAX_ROWS);
     if (!m.state || !m.state.engines) return;
     D.seq = m.state.seq;
@@ -339,6 +361,7 @@
     if (u.seq <= D.seq) return;  // already in the history this page was given
     D.seq = u.seq;
     D.updates += 1;
+    rowCount += u.rows.length;
     take(rows, u.rows, MAX_ROWS);
     take(fills, u.rows.filter(function (r) { return r[1] === 'deal'; }), 1000);
     take(changes, u.rows.filter(function (r) { return r[1] === 'allocation_change'; }), MAX_ROWS);
