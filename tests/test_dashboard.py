@@ -365,3 +365,38 @@ class _listening:
 
     def __exit__(self, *exc: object) -> None:
         self.s.close()
+
+
+# -- the feed --------------------------------------------------------------------------------
+def test_the_feed_publishes_at_quiet_moments_or_when_overdue() -> None:
+    from bridge.dashboard.feed import Feed
+    from bridge.live.server import BrainServer
+
+    srv = BrainServer(lambda tid, send: None, endpoint="tcp://127.0.0.1:0", secret=b"x")
+    try:
+        feed = Feed(srv, every_ms=100)
+        feed.last_wall = 1000
+        feed.due(1050, idle=True)  # a period has not passed
+        feed.due(1399, idle=False)  # busy, and not four periods yet
+        assert len(feed.out) == 0
+        feed.due(1100, idle=True)
+        assert len(feed.out) == 1
+        feed.due(1499, idle=False)
+        assert len(feed.out) == 1
+        feed.on_audit("T", "price_update", {"time_ms": 1})  # too noisy for the panel
+        feed.on_audit("T", "risk", {"time_ms": 2})
+        feed.on_log("halt", {"reason": "x"})
+        feed.bar_observer("T")(ev.Bar("US100", 1, 60_000, 1.0, 2.0, 0.5, 1.5))
+        feed.due(1500, idle=False)  # four periods without a quiet moment
+        assert len(feed.out) == 2
+        u = json.loads(feed.out[-1])
+        assert u["seq"] == 2 and u["terminals"] == {} and u["engines"] == {}
+        assert u["rows"] == [
+            ["T", "risk", {"time_ms": 2}],
+            ["", "log", {"event": "halt", "reason": "x"}],
+        ]
+        assert u["bars"] == [["T", "US100", 60, 1.0, 2.0, 0.5, 1.5]]
+        feed.publish(1600)
+        assert json.loads(feed.out[-1])["rows"] == []  # each row goes out once
+    finally:
+        srv.close()

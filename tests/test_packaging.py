@@ -79,6 +79,10 @@ def test_the_installed_package_backtests_its_demo_from_any_folder(
     assert (tmp_path / "o" / "trades.csv").exists() and "trades=" in out.stdout
     # the page's chart library comes with the package (the report is drawn offline)
     assert "TradingView Lightweight Charts" in (tmp_path / "o" / "report.html").read_text()
+    # ... and the dashboard's page, script and style
+    static = installed / "bridge" / "dashboard" / "static"
+    for name in ("dashboard.html", "login.html", "app.js", "login.js", "style.css"):
+        assert (static / name).is_file(), name
 
 
 def test_paths_in_a_config_are_relative_to_the_config_file(installed: Path, tmp_path: Path) -> None:
