@@ -111,7 +111,12 @@ def cmd_demo(a: argparse.Namespace) -> int:
     runner = BrainRunner(
         cfg, secret, store, endpoint="tcp://127.0.0.1:0", control_endpoint="tcp://127.0.0.1:0"
     )
-    _demo_dashboard(runner, a.dashboard)
+    try:
+        _demo_dashboard(runner, a.dashboard)
+    except ValueError:  # --dashboard names no HOST:PORT (or one this demo may not use)
+        runner.stop(ended=False)
+        store.close()
+        raise
     runner.start_thread()
     print(f"brain listening on {runner.server.endpoint}; starting the fake terminal")
     ctx = mp.get_context("spawn")
@@ -167,15 +172,18 @@ def _demo_dashboard(runner: Any, listen: str) -> None:
         return
     from bridge.config import DashboardCfg
     from bridge.dashboard.access import derived_token
+    from bridge.dashboard.serve import MissingExtra
 
     try:
         try:
             url = runner.start_dashboard(DashboardCfg(listen=listen))
+        except MissingExtra:
+            raise
         except ValueError as exc:
             if "cannot bind" not in str(exc):
                 raise
             url = runner.start_dashboard(DashboardCfg(listen="127.0.0.1:0"))  # a free port
-    except ValueError as exc:  # the dashboard extra is not installed
+    except MissingExtra as exc:  # the demo runs on without it
         print(f"dashboard: not started ({exc})")
         return
     print(f"dashboard (open it while the demo runs): {url}#token={derived_token(runner.secret)}")

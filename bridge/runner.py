@@ -240,6 +240,16 @@ class BrainRunner:
             )
         token = token_from_env(d.token_env) if d.token_env else derived_token(self.secret)
         feed = Feed(srv, d.every_ms)
+        endpoint, secret = srv.control_endpoint, self.secret
+        tls = (d.tls_cert, d.tls_key) if d.tls_cert else None
+        dash = Dashboard(  # binds its port: an error here leaves the brain as it was
+            feed,
+            lambda verb, arg: control_call(endpoint, secret, verb, arg),
+            token,
+            d.listen,
+            d.allow_remote,
+            tls,
+        )
         self.taps.audit.append(feed.on_audit)
 
         def watch_bars(tid: str, eng: Engine) -> None:
@@ -255,16 +265,6 @@ class BrainRunner:
 
         srv.on_log = on_log
         srv.watchers.append(feed.due)
-        endpoint, secret = srv.control_endpoint, self.secret
-        tls = (d.tls_cert, d.tls_key) if d.tls_cert else None
-        dash = Dashboard(
-            feed,
-            lambda verb, arg: control_call(endpoint, secret, verb, arg),
-            token,
-            d.listen,
-            d.allow_remote,
-            tls,
-        )
         dash.start()
         self.dashboard = dash
         return str(dash.url)
