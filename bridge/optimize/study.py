@@ -9,9 +9,11 @@ and run once per point."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
+import queue
 from collections.abc import Callable
 from typing import Any
 
@@ -26,14 +28,27 @@ Progress = Callable[[int, int, str], None]
 
 
 def storage(url: str) -> Any:
-    """Optuna's storage in the project's database (a SQLite file waits for another process's
-    write instead of failing)."""
+    """Optuna's storage in the project's database. A SQLite file waits for another process's
+    write instead of failing, and is written in WAL mode with synchronous=NORMAL: a trial's
+    handful of commits then cost about 18 ms instead of 30 (each commit no longer waits for the
+    disk twice; a power cut may lose the last trials told, never the file)."""
     import optuna
 
-    kw: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        kw = {"connect_args": {"timeout": 120}}
-    return optuna.storages.RDBStorage(url, engine_kwargs=kw)
+    if not url.startswith("sqlite"):
+        return optuna.storages.RDBStorage(url)
+    from sqlalchemy import event
+
+    st = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
+
+    def quick_commits(conn: Any, _record: Any) -> None:
+        cur = conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    event.listen(st.engine, "connect", quick_commits)
+    st.engine.dispose()  # the connection made while creating the tables: reopened with them
+    return st
 
 
 def sampler(kind: str, space: Space, seed: int) -> Any:
@@ -65,7 +80,8 @@ def measured(trial: Any, space: Space, m: dict[str, Any]) -> list[float] | None:
     factor), which fails the trial."""
     trial.set_user_attr("metrics", m)  # one write to the storage, not one per figure
     violations = [c.violation(m) for c in space.constraints]
-    trial.set_user_attr("constraints", violations)
+    if violations:  # none: no write (``feasible`` reads a missing list as none violated)
+        trial.set_user_attr("constraints", violations)
     for c, v in zip(space.constraints, violations, strict=True):
         trial.set_constraint(f"{c.metric} {c.op} {c.value:g}", v)  # the samplers read them
     out = [m.get(metric) for _d, metric in space.objectives]
@@ -107,9 +123,6 @@ def run_study(
     process asks the sampler and tells it the results; ``jobs`` worker processes replay.
     ``fixture``: the market to replay (default: the config's fixture); ``ray_address``: run
     the replays on that Ray cluster instead (bridge/optimize/cluster.py)."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = url or cfg.store.url
     if trials < 1:
         raise ValueError(f"--trials must be at least 1, got {trials}")
@@ -117,6 +130,34 @@ def run_study(
         jobs = os.cpu_count() or 1
     if jobs < 1:
         raise ValueError(f"--jobs must be -1 (all cores) or at least 1, got {jobs}")
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if jobs > 1 and not ray_address:  # the workers start (imports, the fixture's load)
+            ctx = mp.get_context("spawn")  # while this process opens the study
+            pool = stack.enter_context(
+                ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture))
+            )
+        return _run(
+            cfg, space, trials, jobs, kind, url, study_name, progress, fixture, ray_address, pool
+        )
+
+
+def _run(
+    cfg: Config,
+    space: Space,
+    trials: int,
+    jobs: int,
+    kind: str,
+    url: str,
+    study_name: str,
+    progress: Progress | None,
+    fixture: Fixture | None,
+    ray_address: str | None,
+    pool: Any,
+) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     directions: list[Any] = [d for d, _ in space.objectives]
     study = optuna.create_study(
         study_name=study_name, storage=storage(url), directions=directions, load_if_exists=True
@@ -161,24 +202,38 @@ def run_study(
             if progress is not None:
                 progress(tally.done, trials, tally.text())
         return study
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture)) as pool:
-        running: list[tuple[Any, Any]] = []
-        while tally.done + len(running) < trials or running:
-            while len(running) < jobs and tally.done + len(running) < trials:
-                t = study.ask()
-                values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
-                running.append((t, pool.apply_async(_evaluate, (values,))))
-            ready = [(t, r) for t, r in running if r.ready()]
-            if not ready:
-                running[0][1].wait(0.05)
-                continue
-            for t, r in ready:
-                running.remove((t, r))
-                told(study, t, space, r.get())
-            if progress is not None:
-                progress(tally.done, trials, tally.text())
+    # one trial more than there are workers: a worker that finishes takes the next at once,
+    # while this process tells the sampler the result and asks it for another
+    results: Results = queue.Queue()
+    running = 0
+    while tally.done + running < trials or running:
+        while running <= jobs and tally.done + running < trials:
+            t = study.ask()
+            values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
+            pool.apply_async(
+                _evaluate, (values,), callback=_put(results, t), error_callback=_put_err(results, t)
+            )
+            running += 1
+        t, m, err = results.get()  # whichever worker finishes first: none waits for another
+        running -= 1
+        if err is not None:
+            raise err
+        assert m is not None
+        told(study, t, space, m)
+        if progress is not None:
+            progress(tally.done, trials, tally.text())
     return study
+
+
+Results = queue.Queue[tuple[Any, dict[str, Any] | None, BaseException | None]]
+
+
+def _put(results: Results, trial: Any) -> Callable[[dict[str, Any]], None]:
+    return lambda m: results.put((trial, m, None))
+
+
+def _put_err(results: Results, trial: Any) -> Callable[[BaseException], None]:
+    return lambda e: results.put((trial, None, e))
 
 
 class Tally:
