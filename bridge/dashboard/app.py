@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import html
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -43,6 +44,7 @@ ASSETS = {
 PUBLIC = ("login.js", "style.css")
 
 
+@functools.cache
 def _static(name: str) -> str:
     return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
 
@@ -92,6 +94,8 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         yield
         task.cancel()
 
+    # every endpoint is async: all run on the event loop's thread, the one that merges the
+    # updates, so none reads the hub or the sessions while another changes them
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.middleware("http")
@@ -122,7 +126,7 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         return HTMLResponse(text, status)
 
     @app.get("/")
-    def index(request: Request) -> HTMLResponse:
+    async def index(request: Request) -> HTMLResponse:
         s = session(request)
         if s is None:
             return login_page()
@@ -157,14 +161,14 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         return r
 
     @app.post("/logout")
-    def logout(request: Request) -> RedirectResponse:
+    async def logout(request: Request) -> RedirectResponse:
         sessions.logout(request.cookies.get(COOKIE))
         r = RedirectResponse("/", 303)
         r.delete_cookie(COOKIE, path="/")
         return r
 
     @app.get("/static/{name}")
-    def static(name: str, request: Request) -> Response:
+    async def static(name: str, request: Request) -> Response:
         if name not in ASSETS and name != "lightweight-charts.js":
             return Response("not found", 404)
         if name not in PUBLIC and session(request) is None and not bearer(request):
@@ -174,7 +178,7 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         return Response(_static(name), media_type=ASSETS[name])
 
     @app.get("/api/state")
-    def state(request: Request) -> Response:
+    async def state(request: Request) -> Response:
         if session(request) is None and not bearer(request):
             return JSONResponse({"ok": False, "error": "not authenticated"}, 401)
         return Response(hub.history(), media_type="application/json")
