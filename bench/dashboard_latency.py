@@ -33,8 +33,6 @@ import latency  # bench/latency.py: the probe strategy and the terminal's end
 def brain(q: Any, ckpt_dir: str, every_ms: int, dashboard: bool, nice: int) -> None:
     if nice:
         os.nice(nice)  # negative: before the browsers on the machine's cores (needs root)
-    from bridge.brain.engine import Engine
-    from bridge.brain.risk import RiskLimits
     from bridge.dashboard.access import derived_token
     from bridge.dashboard.feed import Feed
     from bridge.dashboard.serve import Dashboard
@@ -42,16 +40,8 @@ def brain(q: Any, ckpt_dir: str, every_ms: int, dashboard: bool, nice: int) -> N
     from bridge.live.server import BrainServer
     from bridge.persist.recovery import Checkpoints
 
-    limits = RiskLimits(
-        default_max_lots_per_symbol=1e9,
-        max_total_lots=1e9,
-        max_positions=10**9,
-        max_orders_per_minute=10**9,
-        margin_use=1.0,
-        check_hours=False,
-    )
     srv = BrainServer(
-        lambda tid, send: Engine([latency.Probe()], {}, send, limits=limits),
+        lambda tid, send: latency.probe_engine(send),
         endpoint="tcp://127.0.0.1:0",
         control_endpoint="tcp://127.0.0.1:0",
         secret=latency.SECRET,

@@ -57,15 +57,10 @@ class Probe(Strategy):
         return [Open("US100", True, 0.01, tag=str(tick.time_ms))]
 
 
-def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
+def probe_engine(send: Any) -> Any:
+    """An engine running the probe alone, with limits no probe order reaches."""
     from bridge.brain.engine import Engine
     from bridge.brain.risk import RiskLimits
-    from bridge.live.server import BrainServer
-    from bridge.persist.recovery import Checkpoints
-
-    # crash recovery as a brain with a store has it: every frame logged before what it caused
-    # leaves, checkpoints after the sending
-    checkpoints = Checkpoints(Path(ckpt_dir), SECRET) if ckpt_dir else None
 
     limits = RiskLimits(
         default_max_lots_per_symbol=1e9,
@@ -75,8 +70,19 @@ def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
         margin_use=1.0,
         check_hours=False,
     )
+    return Engine([Probe()], {}, send, limits=limits)
+
+
+def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
+    from bridge.live.server import BrainServer
+    from bridge.persist.recovery import Checkpoints
+
+    # crash recovery as a brain with a store has it: every frame logged before what it caused
+    # leaves, checkpoints after the sending
+    checkpoints = Checkpoints(Path(ckpt_dir), SECRET) if ckpt_dir else None
+
     srv = BrainServer(
-        lambda tid, send: Engine([Probe()], {}, send, limits=limits),
+        lambda tid, send: probe_engine(send),
         endpoint="tcp://127.0.0.1:0",
         secret=SECRET,
         transport=transport,
