@@ -246,6 +246,7 @@ def test_dropped_frames_are_detected_as_gaps_and_resynchronised(
     stats = brain.runner.server.stats
     assert s.dropped > 0 and 1 <= stats.gaps <= s.dropped
     assert len(stats.reconciliations) >= 2  # the connect snapshot, then one per resync
+    assert 1 <= stats.resyncs <= len(stats.reconciliations)  # the dashboard's count
     assert "gap" in brain.kinds()
 
 

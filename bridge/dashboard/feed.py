@@ -74,6 +74,7 @@ class Feed:
             "brain": {
                 "bad_frames": host.stats.bad_frames,
                 "gaps": host.stats.gaps,
+                "resyncs": host.stats.resyncs,
                 "halts": host.stats.halts,
                 "unauthenticated_connections": host.noise.connections,
                 "unauthenticated_dropped": host.noise.dropped,

@@ -36,6 +36,7 @@ def request_snapshot(host: Host, link: Link, seen_ms: int = 0, end_lost: bool = 
         host.send(link, ev.DealsSinceReq(link.deals_req, after))
     link.snap_req = link.next_request()
     link.resyncs += 1
+    host.stats.resyncs += 1
     link.snap_sent = wall_ms()
     link.snap_at_ms = max(sess.last_ms, seen_ms)
     link.again = link.snap_waiting = False

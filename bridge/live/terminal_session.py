@@ -53,7 +53,7 @@ class Link:
     again: bool = False  # a gap was seen while it was being answered: ask once more after it
     snap_waiting: bool = False  # the snapshot ended while fills asked before it are still coming
     gaps: int = 0
-    resyncs: int = 0  # snapshots asked (on connect, after a gap or a silence)
+    resyncs: int = 0  # snapshots asked (after a gap, a silence, or an answer cut short)
     dups: int = 0
     bad: int = 0
     frames: int = 0
@@ -132,7 +132,7 @@ class TerminalSession:
 class Stats:
     bad_frames: int = 0
     gaps: int = 0
-    resyncs: int = 0  # snapshots asked (on connect, after a gap or a silence)
+    resyncs: int = 0  # snapshots asked (after a gap, a silence, or an answer cut short)
     dups: int = 0
     refused: int = 0
     last_refusal: str = ""  # who refused whom at the last failed handshake, and why

@@ -94,7 +94,7 @@
     var box = document.getElementById('brain');
     box.textContent = '';
     box.appendChild(halted.length ? badge('halted', 'halted') : badge('trading', 'ok'));
-    box.appendChild(el('span', 'muted', ' bad frames ' + b.bad_frames + ', gaps ' + b.gaps +
+    box.appendChild(el('span', 'muted', ' bad frames ' + b.bad_frames + ', gaps ' + b.gaps + ', resyncs ' + b.resyncs +
       ', halts ' + b.halts + ', connections before authenticating ' + b.unauthenticated_connections));
   }
   function renderTerminals(s) {
