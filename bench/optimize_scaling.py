@@ -6,7 +6,7 @@ search (TPE) of ``--trials`` trials of the range breakout with its hedge on 1 an
 (each a fresh study in a temporary SQLite file), and times the same number of bare replays
 (run_backtest alone, the fixture already loaded) for the overhead.
 
-    .venv/bin/python bench/optimize_scaling.py [--bars 100000] [--trials 16] [--ray]
+    .venv/bin/python bench/optimize_scaling.py [--bars 100000] [--trials 64] [--ray]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bridge.optimize.trial import Evaluator
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bars", type=int, default=100_000)
-    ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--trials", type=int, default=64)
     ap.add_argument("--ray", action="store_true", help="also on a local two-node Ray cluster")
     a = ap.parse_args()
     days = -(-a.bars // (CLOSE_MIN - OPEN_MIN))
