@@ -28,6 +28,7 @@ from bridge.brain.engine import Engine
 from bridge.brain.strategy import Strategy
 from bridge.brain.tape import SymbolTape, Tape
 from bridge.core import events as ev
+from bridge.core.pyround import py_round
 from bridge.sim.terminal import SimTerminal
 
 SCAN = 512  # bars scanned at a time for a stop level
@@ -167,8 +168,8 @@ class Skipper:
         n = len(pf.curve)
         for o, u in by.items():
             pf.owner_curve(o, n).extend(u.tolist())
-        equity = (pf.balance + total).tolist()
-        pf.curve.extend(zip(closes, repeat(bal), [round(x, 2) for x in equity]))
+        equity = py_round(pf.balance + total, 2).tolist()  # Portfolio.mark's round, in bulk
+        pf.curve.extend(zip(closes, repeat(bal), equity))
 
     def _quotes(self, sym: str, m: int, j: int, bid: bool) -> np.ndarray:
         """The symbol's bid (or ask) after each minute of [m, j)."""
@@ -182,8 +183,5 @@ class Skipper:
         safe = np.maximum(idx, 0)
         px = st.close[safe]
         if not bid:
-            add = st.ask_add[safe]
-            px = np.array(
-                [round(c + a, 10) for c, a in zip(px.tolist(), add.tolist(), strict=True)]
-            )
+            px = py_round(px + st.ask_add[safe], 10)  # the ask a tick of the minute carries
         return np.where(new, px, before)
