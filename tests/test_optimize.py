@@ -51,7 +51,19 @@ def by_params(path: Path) -> dict[tuple[str, str], str]:
     }
 
 
-def test_the_grid_is_the_same_on_one_worker_and_on_two(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fork", [True, False], ids=["forked", "spawned"])
+def test_the_grid_is_the_same_on_one_worker_and_on_two(
+    tmp_path: Path, fork: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers are forked with the fixture where the system can and no other thread runs, else
+    spawned (as in this test process, whose runner has threads of its own): both ways here."""
+    import multiprocessing as mp
+    import threading
+
+    monkeypatch.setattr(threading, "active_count", lambda: 1 if fork else 2)
+    used: list[str | None] = []
+    real = mp.get_context
+    monkeypatch.setattr(mp, "get_context", lambda m=None: used.append(m) or real(m))
     cfg, space = files(tmp_path)
     base = ["optimize", "--config", str(cfg), "--space", str(space), "--sampler", "grid"]
     assert (
@@ -88,6 +100,7 @@ def test_the_grid_is_the_same_on_one_worker_and_on_two(tmp_path: Path) -> None:
     )
     one, two = by_params(tmp_path / "a" / "trials.csv"), by_params(tmp_path / "b" / "trials.csv")
     assert len(one) == 12 and one == two  # every point once, the same figures
+    assert ("fork" if fork else "spawn") in used
     assert len(rows(tmp_path / "b" / "trials.csv")) == 12
     # best.toml replays the best trial as it is
     best = max(one.values(), key=float)

@@ -14,6 +14,7 @@ import itertools
 import multiprocessing as mp
 import os
 import queue
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -25,30 +26,6 @@ from bridge.optimize.trial import Evaluator
 SAMPLERS = ("tpe", "grid", "nsga2")
 FINISHED = ("COMPLETE", "FAIL", "PRUNED")
 Progress = Callable[[int, int, str], None]
-
-
-def storage(url: str) -> Any:
-    """Optuna's storage in the project's database. A SQLite file waits for another process's
-    write instead of failing, and is written in WAL mode with synchronous=NORMAL: a trial's
-    handful of commits then cost about 18 ms instead of 30 (each commit no longer waits for the
-    disk twice; a power cut may lose the last trials told, never the file)."""
-    import optuna
-
-    if not url.startswith("sqlite"):
-        return optuna.storages.RDBStorage(url)
-    from sqlalchemy import event
-
-    st = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 120}})
-
-    def quick_commits(conn: Any, _record: Any) -> None:
-        cur = conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.close()
-
-    event.listen(st.engine, "connect", quick_commits)
-    st.engine.dispose()  # the connection made while creating the tables: reopened with them
-    return st
 
 
 def sampler(kind: str, space: Space, seed: int) -> Any:
@@ -132,14 +109,23 @@ def run_study(
         raise ValueError(f"--jobs must be -1 (all cores) or at least 1, got {jobs}")
     with contextlib.ExitStack() as stack:
         pool = None
-        if jobs > 1 and not ray_address:  # the workers start (imports, the fixture's load)
-            ctx = mp.get_context("spawn")  # while this process opens the study
-            pool = stack.enter_context(
-                ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture))
-            )
+        if jobs > 1 and not ray_address:
+            pool = stack.enter_context(_workers(cfg, fixture, jobs))
         return _run(
             cfg, space, trials, jobs, kind, url, study_name, progress, fixture, ray_address, pool
         )
+
+
+def _workers(cfg: Config, fixture: Fixture | None, jobs: int) -> Any:
+    """The worker processes, each with the fixture. Where the system can fork and this process
+    runs no other thread, the fixture is loaded here once and the workers are forked with it
+    (they start in milliseconds, sharing its pages); else they are spawned and load it each,
+    while this process opens the study."""
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        loaded = Evaluator(cfg, fixture).fixture
+        return mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(cfg, loaded))
+    ctx = mp.get_context("spawn")
+    return ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture))
 
 
 def _run(
@@ -157,10 +143,12 @@ def _run(
 ) -> Any:
     import optuna
 
+    from bridge.optimize.journal import open_storage
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     directions: list[Any] = [d for d, _ in space.objectives]
     study = optuna.create_study(
-        study_name=study_name, storage=storage(url), directions=directions, load_if_exists=True
+        study_name=study_name, storage=open_storage(url), directions=directions, load_if_exists=True
     )
     # seeded from the space's seed and the trials already made: a resumed study goes on with
     # new parameters, the same ones each time it is resumed from the same point
