@@ -43,12 +43,14 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # Figures, not pass/fail (docs/performance.md); the real-data runs are in docs/results.md.
-bench: $(STAMP)
+bench: $(STAMP) chromium
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/side_by_side.py --runs 3
 	$(BIN)/python bench/replay_throughput.py
 	$(BIN)/python bench/zmq_floor.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/dashboard_latency.py
+	$(BIN)/python bench/optimize_scaling.py
 	$(BIN)/python bench/sustained.py
 	$(BIN)/python bench/sustained.py --transport zmtp
 	$(BIN)/python bench/sustained.py --transport zmtp --recovery
