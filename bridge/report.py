@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from bridge import compare_runs
+from bridge.brain.curve import Curve
 from bridge.brain.portfolio import OUTSIDE, Portfolio, Trade
 from bridge.brain.strategy import Strategy
 from bridge.core.timeutil import MS_PER_DAY, fmt
@@ -31,13 +32,18 @@ def drawdown(values: Sequence[float]) -> tuple[float, float]:
     return float(fall.max()), float(pct.max())
 
 
-def sharpe(curve: Sequence[tuple[int, float, float]]) -> float:
+def sharpe(curve: Curve | Sequence[tuple[int, float, float]]) -> float:
     """Annualised Sharpe ratio of daily equity returns (last equity of each server day),
     risk-free rate 0, sqrt(252) annualisation; 0 with fewer than two daily returns."""
-    last: dict[int, float] = {}
-    for t, _b, eq in curve:
-        last[t // MS_PER_DAY] = eq
-    eqs = [last[d] for d in sorted(last)]
+    if isinstance(curve, Curve):  # the days' last points found in bulk, the arithmetic as below
+        t, _b, e = curve.columns()
+        _days, last_i = np.unique((t // MS_PER_DAY)[::-1], return_index=True)
+        eqs = e[::-1][last_i].tolist()
+    else:
+        last: dict[int, float] = {}
+        for ms, _bal, eq in curve:
+            last[ms // MS_PER_DAY] = eq
+        eqs = [last[d] for d in sorted(last)]
     rets = [b / a - 1 for a, b in itertools.pairwise(eqs) if a > 0]
     if len(rets) < 2:
         return 0.0
@@ -89,11 +95,15 @@ def owner_equity(pf: Portfolio, owner: str) -> np.ndarray:
 
 
 def metrics(pf: Portfolio, strategies: Sequence[Strategy] = ()) -> dict[str, Any]:
-    eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
-    out = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
+    _t, bal_col, eq_col = pf.curve.columns()
+    bal, eq = bal_col.tolist(), eq_col.tolist()
+    out = trade_metrics(
+        pf.trades,
+        [pf.initial_balance, *(eq or [pf.initial_balance])],
+        pf.balance - pf.initial_balance,
+    )
     out["sharpe_ratio"] = round(sharpe(pf.curve), 3)
-    bal = [b for _t, b, _e in pf.curve]
-    out["tester"] = tester_stats(pf.trades, bal, eq if pf.curve else [], pf.initial_balance)
+    out["tester"] = tester_stats(pf.trades, bal, eq, pf.initial_balance)
     per: dict[str, Any] = {}
     names = {s.name for s in strategies}
     for s in strategies:
@@ -170,9 +180,9 @@ def write_outputs(
         w = csv.writer(fh)
         w.writerow(("time", "balance", "equity"))
         if pf.curve:
-            ms, bal, eq = zip(*pf.curve, strict=True)
-            times = _times_text(np.array(ms, dtype=np.int64)).tolist()
-            w.writerows(zip(times, bal, eq, strict=True))
+            ms, bal, eq = pf.curve.columns()
+            times = _times_text(ms).tolist()
+            w.writerows(zip(times, bal.tolist(), eq.tolist(), strict=True))
     rep = metrics(pf, strategies)
     rep["title"] = title
     charts, load = charts_html(pf, market, pf.specs)

@@ -112,10 +112,7 @@ def excursions(
 
 def curve_columns(pf: Portfolio) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The account's curve as columns: server ms, balance, equity."""
-    if not pf.curve:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    a = np.array(pf.curve, dtype=np.float64)
-    return a[:, 0].astype(np.int64), a[:, 1], a[:, 2]
+    return pf.curve.columns()
 
 
 def deposit_load(

@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.brain.curve import Curve
 from bridge.brain.portfolio import Portfolio, Trade
 from bridge.core import events as ev
 from bridge.core.columns import BarArrays
@@ -94,7 +95,7 @@ def test_the_drawn_points_hold_the_curves_lowest_and_highest(
 
 def portfolio() -> Portfolio:
     pf = Portfolio({"X": SPEC}, 1000.0)
-    pf.curve = [(T0 + i * M, 1000.0, 1000.0) for i in range(5)]
+    pf.curve = Curve([(T0 + i * M, 1000.0, 1000.0) for i in range(5)])
     # 2 lots bought in minute 1 (first curve point at or after: 2), closed by point 3;
     # 1 lot sold in minute 1, closed by point 4; 0.5 lot bought in minute 3, still open
     pf.trades = [

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from itertools import repeat
 from typing import Any, NamedTuple
 
+from bridge.brain.curve import Curve
 from bridge.core import events as ev
 from bridge.core.symbols import SymbolSpec
 
@@ -67,7 +68,7 @@ class Portfolio:
         self.trades: list[Trade] = []
         # per trade, the first curve point whose balance holds it (the index the next mark gets)
         self.trade_marks: list[int] = []
-        self.curve: list[tuple[int, float, float]] = []  # (server ms, balance, equity)
+        self.curve = Curve()  # (server ms, balance, equity) in columns
         self._entry_commission: dict[int, float] = {}
         # client order id -> magic of the strategy that sent it (set by the engine): a trade is
         # credited to the strategy whose order closed it, even on a ticket it adopted
@@ -192,7 +193,7 @@ class Portfolio:
     def mark(self, time_ms: int) -> None:
         """Append a point to the balance/equity curve (once per time), and each owner's open
         P&L at it."""
-        if self.curve and self.curve[-1][0] == time_ms:
+        if self.curve.last_time() == time_ms:
             return
         total = 0.0
         if self.positions:
@@ -206,7 +207,10 @@ class Portfolio:
             n = len(self.curve)
             for o, u in by.items():
                 self.owner_curve(o, n).append(u)
-        self.curve.append((time_ms, round(self.balance, 2), round(self.balance + total, 2)))
+        c = self.curve
+        c.t.append(time_ms)
+        c.bal.append(round(self.balance, 2))
+        c.eq.append(round(self.balance + total, 2))
 
     def owner_curve(self, owner: str, upto: int) -> array[float]:
         """The owner's open P&L series, padded with zeros to ``upto`` points."""

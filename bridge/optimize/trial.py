@@ -48,7 +48,7 @@ class Evaluator:
 def top_metrics(pf: Portfolio) -> dict[str, Any]:
     """The report's top-level metrics alone (report.metrics adds the Strategy Tester's and each
     strategy's, which a trial does not need): the same figures as report.json's."""
-    eq = [e for _t, _b, e in pf.curve] or [pf.initial_balance]
+    eq = pf.curve.columns()[2].tolist() or [pf.initial_balance]
     m = trade_metrics(pf.trades, [pf.initial_balance, *eq], pf.balance - pf.initial_balance)
     m["sharpe_ratio"] = round(sharpe(pf.curve), 3)
     return m

@@ -145,7 +145,8 @@ def walk_forward(
             params = {k: (round(v, 10) if isinstance(v, float) else v) for k, v in t.params.items()}
             oos_fx = cut(fx, w.is_to, w.oos_to, False)
             pf = Evaluator(cfg, oos_fx).replay(params).portfolio
-            curve = [(ms, eq - pf.initial_balance) for ms, _b, eq in pf.curve]
+            ms, _bal, eq = pf.curve.columns()
+            curve = list(zip(ms.tolist(), (eq - pf.initial_balance).tolist(), strict=True))
             out.append(
                 WindowResult(
                     w, params, dict(t.user_attrs.get("metrics", {})), top_metrics(pf), curve

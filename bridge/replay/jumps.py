@@ -20,7 +20,6 @@ Replay only jumps when every strategy can be jumped over (``Strategy.replay_prep
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import repeat
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from bridge.brain.strategy import Strategy
 from bridge.brain.tape import SymbolTape, Tape
 from bridge.core import events as ev
 from bridge.core.pyround import py_round
+from bridge.core.timeutil import MS_PER_MINUTE
 from bridge.sim.terminal import SimTerminal
 
 SCAN = 512  # bars scanned at a time for a stop level
@@ -148,10 +148,10 @@ class Skipper:
         """The equity curve's points for minutes [m, j): Portfolio.mark's arithmetic on the
         quotes each minute leaves."""
         pf = self.engine.portfolio
-        closes = self.tape.closes_ms[m:j]
+        closes = self.tape.times[m:j] + MS_PER_MINUTE  # the minutes' closes
         bal = round(pf.balance, 2)
         if not pf.positions:
-            pf.curve.extend(zip(closes, repeat(bal), repeat(bal)))
+            pf.curve.extend_columns(closes, bal, np.full(j - m, bal))
             return
         total = np.zeros(j - m)
         by: dict[str, np.ndarray] = {}
@@ -168,8 +168,8 @@ class Skipper:
         n = len(pf.curve)
         for o, u in by.items():
             pf.owner_curve(o, n).extend(u.tolist())
-        equity = py_round(pf.balance + total, 2).tolist()  # Portfolio.mark's round, in bulk
-        pf.curve.extend(zip(closes, repeat(bal), equity))
+        equity = py_round(pf.balance + total, 2)  # Portfolio.mark's round, in bulk
+        pf.curve.extend_columns(closes, bal, equity)
 
     def _quotes(self, sym: str, m: int, j: int, bid: bool) -> np.ndarray:
         """The symbol's bid (or ask) after each minute of [m, j)."""
