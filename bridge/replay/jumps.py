@@ -167,7 +167,7 @@ class Skipper:
             by[o] = by[o] + u if o in by else u
         n = len(pf.curve)
         for o, u in by.items():
-            pf.owner_curve(o, n).extend(u.tolist())
+            pf.owner_curve(o, n).frombytes(u.astype(np.float64).tobytes())
         equity = py_round(pf.balance + total, 2)  # Portfolio.mark's round, in bulk
         pf.curve.extend_columns(closes, bal, equity)
 
