@@ -172,20 +172,15 @@ def _demo_dashboard(runner: Any, listen: str) -> None:
         return
     from bridge.config import DashboardCfg
     from bridge.dashboard.access import derived_token
-    from bridge.dashboard.serve import MissingExtra
+    from bridge.dashboard.serve import MissingExtra, PortTaken
 
     try:
-        try:
-            url = runner.start_dashboard(DashboardCfg(listen=listen))
-        except MissingExtra:
-            raise
-        except ValueError as exc:
-            if "cannot bind" not in str(exc):
-                raise
-            url = runner.start_dashboard(DashboardCfg(listen="127.0.0.1:0"))  # a free port
+        url = runner.start_dashboard(DashboardCfg(listen=listen))
     except MissingExtra as exc:  # the demo runs on without it
         print(f"dashboard: not started ({exc})")
         return
+    except PortTaken:
+        url = runner.start_dashboard(DashboardCfg(listen="127.0.0.1:0"))  # a free port
     print(f"dashboard (open it while the demo runs): {url}#token={derived_token(runner.secret)}")
 
 

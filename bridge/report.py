@@ -32,18 +32,12 @@ def drawdown(values: Sequence[float]) -> tuple[float, float]:
     return float(fall.max()), float(pct.max())
 
 
-def sharpe(curve: Curve | Sequence[tuple[int, float, float]]) -> float:
+def sharpe(curve: Curve) -> float:
     """Annualised Sharpe ratio of daily equity returns (last equity of each server day),
     risk-free rate 0, sqrt(252) annualisation; 0 with fewer than two daily returns."""
-    if isinstance(curve, Curve):  # the days' last points found in bulk, the arithmetic as below
-        t, _b, e = curve.columns()
-        _days, last_i = np.unique((t // MS_PER_DAY)[::-1], return_index=True)
-        eqs = e[::-1][last_i].tolist()
-    else:
-        last: dict[int, float] = {}
-        for ms, _bal, eq in curve:
-            last[ms // MS_PER_DAY] = eq
-        eqs = [last[d] for d in sorted(last)]
+    t, _b, e = curve.columns()
+    _days, last_i = np.unique((t // MS_PER_DAY)[::-1], return_index=True)  # each day's last
+    eqs = e[::-1][last_i].tolist()
     rets = [b / a - 1 for a, b in itertools.pairwise(eqs) if a > 0]
     if len(rets) < 2:
         return 0.0

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.brain.curve import Curve
 from bridge.brain.portfolio import OUTSIDE, Trade
 from bridge.core import events as ev
 from bridge.data.account import AccountSettings
@@ -39,12 +40,12 @@ def test_no_losses_gives_no_profit_factor() -> None:
 
 def test_sharpe_uses_daily_closing_equity() -> None:
     day = 86_400_000
-    curve = [(0, 0, 100.0), (day, 0, 101.0), (2 * day, 0, 100.0), (3 * day, 0, 102.0)]
+    curve = Curve([(0, 0, 100.0), (day, 0, 101.0), (2 * day, 0, 100.0), (3 * day, 0, 102.0)])
     rets = [0.01, 100 / 101 - 1, 0.02]
     mean = sum(rets) / 3
     sd = (sum((r - mean) ** 2 for r in rets) / 2) ** 0.5
     assert sharpe(curve) == pytest.approx(mean / sd * 252**0.5)
-    assert sharpe(curve[:2]) == 0.0
+    assert sharpe(Curve(curve[:2])) == 0.0
 
 
 def test_store_writes_every_queued_row_on_close(tmp_path: Path) -> None:

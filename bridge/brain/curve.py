@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 
@@ -79,14 +79,3 @@ class Curve:
 
     def __repr__(self) -> str:
         return f"Curve({len(self)} points)"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.t.tobytes(), self.bal.tobytes(), self.eq.tobytes()))
-
-
-def _rebuild(t: bytes, bal: bytes, eq: bytes) -> Curve:
-    c = Curve()
-    c.t.frombytes(t)
-    c.bal.frombytes(bal)
-    c.eq.frombytes(eq)
-    return c

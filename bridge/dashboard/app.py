@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import Headers
 
 from bridge.dashboard.access import COOKIE, SESSION_MS, Session, Sessions, Throttled, same_origin
 from bridge.dashboard.hub import Client, Hub
@@ -109,6 +110,11 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    def from_here(headers: Headers) -> bool:
+        """The request comes from the dashboard's own pages (bridge/dashboard/access.py)."""
+        scheme = "https" if secure else "http"
+        return same_origin(headers.get("origin"), headers.get("host"), scheme)
+
     def session(request: Request) -> Session | None:
         return sessions.get(request.cookies.get(COOKIE), _now())
 
@@ -134,9 +140,7 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
 
     @app.post("/login", response_model=None)
     async def login(request: Request) -> Response:
-        if not same_origin(
-            request.headers.get("origin"), request.headers.get("host"), request.url.scheme
-        ):
+        if not from_here(request.headers):
             return login_page("refused: the login came from another site", 403)
         body = await request.body()
         if len(body) > 4096:
@@ -188,10 +192,7 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
         s = session(request)
         if s is not None:
             sent = request.headers.get("x-csrf-token", "")
-            origin_ok = same_origin(
-                request.headers.get("origin"), request.headers.get("host"), request.url.scheme
-            )
-            if not origin_ok or not sent or sent != s.csrf:
+            if not from_here(request.headers) or not sent or sent != s.csrf:
                 return JSONResponse(
                     {"ok": False, "error": "refused: bad CSRF token or origin"}, 403
                 )
@@ -211,12 +212,7 @@ def make_app(hub: Hub, sessions: Sessions, control: Control, secure: bool = Fals
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:
         s = sessions.get(websocket.cookies.get(COOKIE), _now())
-        origin_ok = same_origin(
-            websocket.headers.get("origin"),
-            websocket.headers.get("host"),
-            "https" if secure else "http",
-        )
-        if s is None or not origin_ok:
+        if s is None or not from_here(websocket.headers):
             await websocket.close(code=1008)
             return
         await websocket.accept()

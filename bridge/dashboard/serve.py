@@ -18,6 +18,10 @@ class MissingExtra(ValueError):
     pass
 
 
+class PortTaken(ValueError):
+    pass
+
+
 class Dashboard:
     def __init__(
         self,
@@ -50,7 +54,7 @@ class Dashboard:
             self.sock.bind((host, int(port)))
         except OSError as exc:
             self.sock.close()
-            raise ValueError(
+            raise PortTaken(
                 f"dashboard.listen {listen}: cannot bind: {exc.strerror}; is another brain's "
                 "dashboard there? choose another port"
             ) from None

@@ -107,13 +107,42 @@ def run_study(
         jobs = os.cpu_count() or 1
     if jobs < 1:
         raise ValueError(f"--jobs must be -1 (all cores) or at least 1, got {jobs}")
-    with contextlib.ExitStack() as stack:
-        pool = None
-        if jobs > 1 and not ray_address:
-            pool = stack.enter_context(_workers(cfg, fixture, jobs))
-        return _run(
-            cfg, space, trials, jobs, kind, url, study_name, progress, fixture, ray_address, pool
-        )
+    workers = _workers(cfg, fixture, jobs) if jobs > 1 and not ray_address else None
+    with workers if workers is not None else contextlib.nullcontext() as pool:
+        study, trials, tally = _open(space, trials, kind, url, study_name)
+        told = tally.told(study)
+        if ray_address:
+            from bridge.optimize.cluster import run_on_ray
+
+            run_on_ray(
+                study,
+                cfg,
+                space,
+                trials,
+                ray_address,
+                fixture,
+                told,
+                lambda t: suggest_all(t, space),
+                lambda _s: tally.done,
+                progress,
+                lambda _s, _sp: tally.text(),
+            )
+            return study
+        if pool is None:
+            evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg, fixture)
+            while tally.done < trials:
+                t = study.ask()
+                told(study, t, space, evaluate(suggest_all(t, space)))
+                if progress is not None:
+                    progress(tally.done, trials, tally.text())
+            return study
+        _pool_trials(study, space, trials, jobs, pool, tally, told, progress)
+        return study
+
+
+def suggest_all(trial: Any, space: Space) -> dict[str, Any]:
+    """The trial's value of every parameter of the space."""
+    return {n: suggest(trial, n, space.dist(n)) for n in space.names()}
 
 
 def _workers(cfg: Config, fixture: Fixture | None, jobs: int) -> Any:
@@ -128,19 +157,11 @@ def _workers(cfg: Config, fixture: Fixture | None, jobs: int) -> Any:
     return ctx.Pool(jobs, initializer=_init_worker, initargs=(cfg, fixture))
 
 
-def _run(
-    cfg: Config,
-    space: Space,
-    trials: int,
-    jobs: int,
-    kind: str,
-    url: str,
-    study_name: str,
-    progress: Progress | None,
-    fixture: Fixture | None,
-    ray_address: str | None,
-    pool: Any,
-) -> Any:
+def _open(
+    space: Space, trials: int, kind: str, url: str, study_name: str
+) -> tuple[Any, int, Tally]:
+    """The study (made or resumed) with its sampler, the number of trials to reach (a grid's
+    size at most) and the tally of those finished already."""
     import optuna
 
     from bridge.optimize.journal import open_storage
@@ -159,37 +180,19 @@ def _run(
         )
     if kind == "grid":
         trials = min(trials, _enqueue_grid(study, space))
-    tally = Tally(space, finished(study))  # counted here: the storage is asked once
-    told = tally.told(study)
-    if ray_address:
-        from bridge.optimize.cluster import run_on_ray
+    return study, trials, Tally(space, finished(study))  # counted here: asked once
 
-        def suggest_all(t: Any) -> dict[str, Any]:
-            return {n: suggest(t, n, space.dist(n)) for n in space.names()}
 
-        run_on_ray(
-            study,
-            cfg,
-            space,
-            trials,
-            ray_address,
-            fixture,
-            told,
-            suggest_all,
-            lambda _s: tally.done,
-            progress,
-            lambda _s, _sp: tally.text(),
-        )
-        return study
-    if jobs == 1:
-        evaluate: Callable[[dict[str, Any]], dict[str, Any]] = Evaluator(cfg, fixture)
-        while tally.done < trials:
-            t = study.ask()
-            values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
-            told(study, t, space, evaluate(values))
-            if progress is not None:
-                progress(tally.done, trials, tally.text())
-        return study
+def _pool_trials(
+    study: Any,
+    space: Space,
+    trials: int,
+    jobs: int,
+    pool: Any,
+    tally: Tally,
+    told: Callable[[Any, Any, Space, dict[str, Any]], None],
+    progress: Progress | None,
+) -> None:
     # one trial more than there are workers: a worker that finishes takes the next at once,
     # while this process tells the sampler the result and asks it for another
     results: Results = queue.Queue()
@@ -197,9 +200,11 @@ def _run(
     while tally.done + running < trials or running:
         while running <= jobs and tally.done + running < trials:
             t = study.ask()
-            values = {n: suggest(t, n, space.dist(n)) for n in space.names()}
             pool.apply_async(
-                _evaluate, (values,), callback=_put(results, t), error_callback=_put_err(results, t)
+                _evaluate,
+                (suggest_all(t, space),),
+                callback=_put(results, t),
+                error_callback=_put_err(results, t),
             )
             running += 1
         t, m, err = results.get()  # whichever worker finishes first: none waits for another
@@ -210,7 +215,6 @@ def _run(
         told(study, t, space, m)
         if progress is not None:
             progress(tally.done, trials, tally.text())
-    return study
 
 
 Results = queue.Queue[tuple[Any, dict[str, Any] | None, BaseException | None]]
