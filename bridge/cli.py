@@ -253,6 +253,16 @@ def cmd_run(a: argparse.Namespace) -> int:
             "dashboard on %s (its token: mt5bridge dashboard-token --config %s)", url, a.config
         )
     stop_on_signals(runner.server.stop_event)
+    if cfg.terminal.kind == "ccxt" and cfg.venue is not None:
+        try:
+            runner.start_venue()
+        except ValueError:  # a credential unset, no ccxt package, an exchange CCXT lacks
+            runner.stop(ended=False)
+            store.close()
+            raise
+        logging.getLogger("mt5bridge").info(
+            "terminal: %s over CCXT, markets %s", cfg.venue.exchange, cfg.venue.markets
+        )
     if cfg.terminal.kind == "mt5api":
         runner.start_mt5api()
         logging.getLogger("mt5bridge").info(

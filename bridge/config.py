@@ -92,11 +92,12 @@ class StrategyCfg(_Strict):
 
 
 class TerminalCfg(_Strict):
-    """Where the brain's terminal comes from: the EA connecting to brain.endpoint ("ea"), or
-    the MetaTrader5 package in this process ("mt5api": bridge/mt5api/adapter.py), which then
-    connects to brain.endpoint as the EA would."""
+    """Where the brain's terminal comes from: the EA connecting to brain.endpoint ("ea"), the
+    MetaTrader5 package in this process ("mt5api": bridge/mt5api/adapter.py), or an exchange
+    over CCXT ("ccxt": bridge/venue/, configured by the [venue] table); the last two connect to
+    brain.endpoint as the EA would."""
 
-    kind: Literal["ea", "mt5api"] = "ea"
+    kind: Literal["ea", "mt5api", "ccxt"] = "ea"
     package: str = "MetaTrader5"  # or "mt5linux" (host and port of its server), or module:callable
     host: str = "localhost"
     port: int = Field(18812, gt=0, lt=65536)
@@ -114,6 +115,31 @@ class TerminalCfg(_Strict):
         if self.kind == "mt5api" and not self.symbols:
             raise ValueError('kind "mt5api" needs symbols = ["US100", ...] (the broker\'s names)')
         return self
+
+
+class VenueCfg(_Strict):
+    """An exchange account reached over CCXT ([terminal] kind = "ccxt"). Credentials come from
+    environment variables only: ``credentials`` maps CCXT's field names to the variables'
+    (HyperLiquid's default: walletAddress <- HYPERLIQUID_WALLET_ADDRESS, privateKey <-
+    HYPERLIQUID_PRIVATE_KEY, the API wallet's)."""
+
+    exchange: str = "hyperliquid"
+    markets: dict[str, str]  # the strategies' symbol -> the CCXT market ("BTC/USDC:USDC")
+    credentials: dict[str, str] = {}
+    testnet: bool = False
+    leverage: int = Field(0, ge=0, le=200)  # set on each market at start; 0: left as it is
+    stale_ms: int = Field(30_000, gt=0)  # no price for this long halts new positions
+    timeout_ms: int = Field(10_000, gt=0)  # one REST call's limit (then: outcome unknown)
+    api_url: str = ""  # a local stand-in of the exchange (tests); "": the exchange's own
+    ws_url: str = ""
+    terminal_id: str = "venue"
+
+    @field_validator("markets")
+    @classmethod
+    def _some(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            raise ValueError('name at least one market: markets = { BTCUSD = "BTC/USDC:USDC" }')
+        return v
 
 
 class OptimizeCfg(_Strict):
@@ -153,6 +179,7 @@ class Config(_Strict):
     optimize: OptimizeCfg = OptimizeCfg()
     notify: NotifyCfg = NotifyCfg()
     dashboard: DashboardCfg | None = None  # None: no [dashboard] table, no dashboard
+    venue: VenueCfg | None = None  # the exchange of [terminal] kind = "ccxt"
     strategies: list[StrategyCfg] = []
     # the strategies' symbol name = the broker's: for every terminal and the replay fixture;
     # a table named by a terminal id holds that terminal's own (they win over the shared ones)
@@ -199,6 +226,12 @@ class Config(_Strict):
             if dup:
                 raise ValueError(f"strategies need distinct {attr}s; repeated: {sorted(dup)}")
         return v
+
+    @model_validator(mode="after")
+    def _venue_named(self) -> Config:
+        if self.terminal.kind == "ccxt" and self.venue is None:
+            raise ValueError('[terminal] kind = "ccxt" needs a [venue] table (exchange, markets)')
+        return self
 
     def build_strategies(self) -> list[Strategy]:
         from strategies.registry import build

@@ -162,6 +162,7 @@ class BrainRunner:
         self.cfg = cfg
         self.secret = secret
         self.mt5api: Any = None  # the MetaTrader5-package terminal, when configured
+        self.venue: Any = None  # the exchange terminal over CCXT, when configured
         self.store = store
         b = cfg.brain
         folder = run_folder(cfg, store) if store is not None else None
@@ -200,8 +201,9 @@ class BrainRunner:
         from bridge.wire.terminal_link import TerminalLink
 
         t = self.cfg.terminal
-        module = connect(t.package, t.host, t.port, t.path, t.login, t.server, t.password_env,
-                         t.timeout_ms)  # fmt: skip
+        module = connect(
+            t.package, t.host, t.port, t.path, t.login, t.server, t.password_env, t.timeout_ms
+        )
         api = Api(module)
         acc = api.call("account_info")
         link = TerminalLink(
@@ -221,6 +223,53 @@ class BrainRunner:
             term.run(stop, t.poll_ms)
 
         th = threading.Thread(target=run, name="mt5api", daemon=True)
+        th.start()
+        return th
+
+    def start_venue(self) -> threading.Thread:
+        """The configured exchange terminal ([terminal] kind = "ccxt", the [venue] table) on its
+        own thread, its price stream on another; it stops with the brain. ValueError names a
+        missing credential; MissingExtra a missing ccxt package."""
+        from bridge.venue.connect import VenueSpec, credentials, open_rest, open_ws
+        from bridge.venue.markets import account_number
+        from bridge.venue.stream import Stream
+        from bridge.venue.terminal import VenueTerminal
+        from bridge.wire.terminal_link import TerminalLink
+
+        v = self.cfg.venue
+        assert v is not None
+        spec = VenueSpec(v.exchange, v.credentials, v.testnet, v.api_url, v.ws_url, v.timeout_ms)
+        creds = credentials(spec)
+        who = creds.get("walletAddress") or creds.get("apiKey") or v.exchange
+        login = account_number(who)
+        rest = open_rest(spec)
+        stream = Stream(lambda: open_ws(spec), list(v.markets.values()))
+        server = v.exchange + ("-testnet" if v.testnet else "")
+        link = TerminalLink(self.server.endpoint, self.secret, v.terminal_id, login, server)
+        memory = None
+        if self.store is not None:  # one file per account, beside the store's checkpoints
+            self.store.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+            memory = self.store.checkpoint_dir / f"venue-{login}.memory"
+        term = VenueTerminal(
+            rest,
+            v.markets,
+            link,
+            stream=stream,
+            login=login,
+            leverage=v.leverage,
+            memory=memory,
+            stale_ms=v.stale_ms,
+        )
+        self.venue = term
+        stop = self.server.stop_event.is_set
+        serving = self.server.serving
+
+        def run() -> None:
+            serving.wait(30)  # connect once the brain takes frames
+            stream.start()
+            term.run(stop)
+
+        th = threading.Thread(target=run, name="venue", daemon=True)
         th.start()
         return th
 

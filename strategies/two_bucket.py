@@ -49,7 +49,7 @@ class TwoBucketParams:
 
 
 class TwoBucket(Strategy):
-    needs_hedging = True  # the long bucket and its hedge on one symbol
+    needs_hedging = False  # hedging: three positions, one per leg; netting: the net quantity
     Params = TwoBucketParams  # the dataclass a config's params are checked against
 
     def __init__(

@@ -301,6 +301,18 @@ class BrainServer:
         if self.checkpoints is not None:
             self.checkpoints_due(now)
 
+    def _market_connection(self, tid: str, eng: Engine, connected: bool) -> None:
+        """A terminal that lost its market (an MT5 terminal its trade server, an exchange
+        terminal its price stream) halts new positions until it has it again; a halt of
+        another cause is left as it is."""
+        reason = f"terminal {tid} lost its market connection"
+        if not connected and not eng.gate.halted:
+            eng.gate.halt(reason)
+            self.log("market_lost", terminal=tid)
+        elif connected and eng.gate.halted == reason:
+            eng.gate.resume()
+            self.log("market_back", terminal=tid)
+
     def _terminal_lost(self, link: Link, reason: str) -> None:
         """No frame can be trusted to come: halt the terminal's engine until it is
         resynchronised; orders sent and unanswered have an unknown outcome."""
@@ -436,6 +448,7 @@ class BrainServer:
             if sess.info is None or sess.info[:7] != msg[:7]:  # a flag, the build or the mode
                 self.log("terminal_info", terminal=link.terminal_id, **msg._asdict())
             sess.info = msg
+            self._market_connection(link.terminal_id, eng, msg.connected)
         elif t is ev.OrderResult and msg.client_id.startswith(PING_PREFIX):
             ping_answered(sess, msg.client_id, wall_ms())  # the doctor's: not an order
         elif t is ev.Deal and link.store_fills and self.ledger is not None:
