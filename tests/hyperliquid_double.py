@@ -197,7 +197,7 @@ class HyperliquidDouble:
         return {"status": "err", "response": f"unknown info type {kind}"}
 
     def _clearinghouse(self) -> dict[str, Any]:
-        out = shape("clearinghouse_state")
+        out: dict[str, Any] = shape("clearinghouse_state")
         template = out["assetPositions"][0]
         acc = self.sim.account()
         out["assetPositions"] = []
@@ -239,7 +239,7 @@ class HyperliquidDouble:
             if oid in (o["order"]["oid"], o["order"]["cloid"]) or str(oid) == str(
                 o["order"]["oid"]
             ):
-                out = shape("order_status")
+                out: dict[str, Any] = shape("order_status")
                 out["order"] = copy.deepcopy(o)
                 return out
         return {"status": "unknownOid"}

@@ -102,6 +102,9 @@ class VenueTerminal:
                 ticks.append(ev.Tick(name, now, bid, ask, 0.0, 0, TICK_FLAGS))
             if self.leverage:
                 self.rest.set_leverage(self.leverage, m)
+            # fills made before this start are history: the WebSocket's first message repeats
+            # them; the brain asks for what it missed (DEALSSINCE), they are not news
+            self.book.fills_seen.update(int(t["id"]) for t in self.rest.fetch_my_trades(m))
         out.append(self._account(now))
         out.append(self._info(now))
         out += [ev.SymbolInfo(s) for s in self.specs.values()]
@@ -355,7 +358,8 @@ class VenueTerminal:
                 self.orders[p.ticket] = p
                 self._send(p)
             done = r is not None and r.retcode == rc.DONE
-            if isinstance(cmd, ev.CancelCmd) and done and self.orders.pop(cmd.ticket, None):
+            if isinstance(cmd, ev.CancelCmd) and done and cmd.ticket in self.orders:
+                del self.orders[cmd.ticket]
                 self._send(ev.OrderGone(cmd.ticket, 2, now))
             self._fills(trades)
 

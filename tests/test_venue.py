@@ -1,0 +1,273 @@
+"""The venue terminal (bridge/venue) on HyperLiquid's stand-in (tests/hyperliquid_double.py:
+its HTTP API and WebSocket on loopback, answered in the shapes of recorded real payloads, the
+order outcomes kept by the broker simulator). The brain runs the two-bucket plan over it as over
+the EA: orders carry the brain's client ids as cloids, are executed once also when an answer
+times out or the terminal restarts, the exchange's refusals and rate limit come back as MT5
+retcodes, a silent price stream halts new positions, a dropped WebSocket is watched again."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.core import events as ev
+from bridge.core import retcodes as rc
+from bridge.venue import markets as mk
+from bridge.venue.connect import VenueSpec, credentials
+from tests.hyperliquid_double import HyperliquidDouble
+from tests.venue_rig import (
+    MARKET,
+    Clock,
+    Recorder,
+    brain_link,
+    plan_brain,
+    push,
+    venue_terminal,
+    wait_subscribed,
+)
+
+pytest.importorskip("ccxt")
+T0 = 1_700_000_000_000
+PLAN = {"symbol": "BTCUSD", "margin": 10_000.0, "leverage": 10.0, "split": 0.5}
+
+
+@pytest.fixture
+def double() -> Any:
+    d = HyperliquidDouble({"BTC": 5})
+    d.set_price("BTC", 60_000.0, 60_001.0, T0)
+    yield d
+    d.close()
+
+
+def wave(i: int) -> float:
+    return 60_000 + 3_000 * math.sin(i / 40)
+
+
+# -- markets and ids ------------------------------------------------------------------------
+def test_a_market_is_a_symbol_spec_in_lots_of_one_contract(double: HyperliquidDouble) -> None:
+    term = venue_terminal(double, Recorder(), Clock(T0), stream=False)
+    term.connect()
+    spec = term.specs["BTCUSD"]
+    assert spec.contract_size == 1.0 and spec.volume_step == 1e-5  # szDecimals 5
+    assert spec.volume_min == 0.00017  # $10, the exchange's minimum order value, at 60,001
+    assert spec.point == 1.0 and spec.digits == 0  # five significant figures at 60,000
+    assert double.leverage == {0: 10}  # the configured leverage, set on the market at start
+
+
+def test_a_client_id_is_one_cloid_always() -> None:
+    a, b = mk.cloid("5000-plan-1"), mk.cloid("5000-plan-2")
+    assert a == mk.cloid("5000-plan-1") and a != b
+    assert len(a) == 34 and int(a, 16) < 2**128  # "0x" and 128 bits, as HyperLiquid wants
+
+
+def test_deal_entries_follow_the_net_position() -> None:
+    assert mk.entry_of(0.0, 1.0) == ev.ENTRY_IN
+    assert mk.entry_of(1.0, 0.5) == ev.ENTRY_IN
+    assert mk.entry_of(1.0, -0.5) == ev.ENTRY_OUT
+    assert mk.entry_of(1.0, -1.0) == ev.ENTRY_OUT
+    assert mk.entry_of(1.0, -1.5) == ev.ENTRY_INOUT
+    assert mk.entry_of(-1.0, 2.0) == ev.ENTRY_INOUT
+
+
+def test_credentials_come_from_the_environment_only() -> None:
+    spec = VenueSpec("hyperliquid")
+    with pytest.raises(ValueError, match="HYPERLIQUID_WALLET_ADDRESS, HYPERLIQUID_PRIVATE_KEY"):
+        credentials(spec, {})
+    got = credentials(spec, {"HYPERLIQUID_WALLET_ADDRESS": "0xa", "HYPERLIQUID_PRIVATE_KEY": "k"})
+    assert got == {"walletAddress": "0xa", "privateKey": "k"}
+
+
+# -- the plan over the terminal -------------------------------------------------------------
+def test_the_plan_trades_over_the_venue_as_over_the_ea(double: HyperliquidDouble) -> None:
+    runner = plan_brain(PLAN)
+    clock = Clock(T0)
+    term = venue_terminal(double, brain_link(runner), clock)
+    try:
+        term.connect()
+        wait_subscribed(double, "activeAssetCtx:BTC")
+        for i in range(1, 400):
+            push(double, term, clock, T0 + 1000 * i, wave(i), wave(i) + 1)
+        (eng,) = runner.server.engines.values()
+        assert not eng.gate.halted
+    finally:
+        term.link.close()
+        assert term.stream is not None
+        term.stream.stop()
+        runner.stop()
+    (plan,) = eng.strategies
+    assert len(plan.history) >= 5  # the plan changed its allocations as the price moved
+    sent = [o for r in double.requests if r["action"]["type"] == "order"
+            for o in r["action"]["orders"]]  # fmt: skip
+    assert len(sent) >= 5 and all(o["t"] == {"limit": {"tif": "Ioc"}} for o in sent)
+    assert len({o["c"] for o in sent}) == len(sent)  # one cloid per order, none sent twice
+    # nothing signed but the trader's orders and leverage: no builder fee, no referral code
+    assert {r["action"]["type"] for r in double.requests} == {"order", "updateLeverage"}
+    assert all("builder" not in r["action"] for r in double.requests)
+    # the brain's books are the exchange's
+    (held,) = double.sim.positions.values()
+    (mine,) = eng.portfolio.positions.values()
+    assert (mine.is_buy, mine.volume) == (held.is_buy, held.volume)
+
+
+def test_a_silent_price_stream_halts_new_positions_until_prices_come(
+    double: HyperliquidDouble,
+) -> None:
+    runner = plan_brain(PLAN)
+    clock = Clock(T0)
+    term = venue_terminal(double, brain_link(runner), clock, stale_ms=300)
+    try:
+        term.connect()
+        wait_subscribed(double, "activeAssetCtx:BTC")
+        push(double, term, clock, T0 + 1000, 60_000.0, 60_001.0)
+        (eng,) = runner.server.engines.values()
+        deadline = time.monotonic() + 5
+        while not eng.gate.halted and time.monotonic() < deadline:
+            term.cycle()
+            time.sleep(0.02)
+        assert "lost its market connection" in eng.gate.halted
+        push(double, term, clock, T0 + 2000, 60_010.0, 60_011.0)
+        term.cycle()
+        assert eng.gate.halted == ""
+    finally:
+        term.link.close()
+        assert term.stream is not None
+        term.stream.stop()
+        runner.stop()
+
+
+def test_a_dropped_websocket_is_watched_again(double: HyperliquidDouble) -> None:
+    rec = Recorder()
+    clock = Clock(T0)
+    term = venue_terminal(double, rec, clock)
+    try:
+        term.connect()
+        wait_subscribed(double, "activeAssetCtx:BTC")
+        push(double, term, clock, T0 + 1000, 60_000.0, 60_001.0)
+        double.drop_connections()
+        wait_subscribed(double, "activeAssetCtx:BTC")  # after the backoff, a new connection
+        push(double, term, clock, T0 + 2000, 60_100.0, 60_101.0)
+        assert rec.of(ev.Tick)[-1].bid == 60_100.0
+        assert term.stream is not None and term.stream.failures >= 1
+    finally:
+        assert term.stream is not None
+        term.stream.stop()
+
+
+# -- exactly once ---------------------------------------------------------------------------
+def open_cmd(cid: str, lots: float = 0.01, order_type: int = 0) -> ev.OpenCmd:
+    return ev.OpenCmd(cid, "BTCUSD", order_type, lots, 0.0, 0.0, 0.0, 5000, 0, -1, "")
+
+
+def test_an_order_whose_answer_timed_out_is_looked_up_never_sent_again(
+    double: HyperliquidDouble, tmp_path: Path
+) -> None:
+    rec = Recorder()
+    term = venue_terminal(double, rec, Clock(T0), stream=False, timeout_ms=300,
+                          memory=tmp_path / "venue.memory")  # fmt: skip
+    term.connect()
+    double.stall_next_s = 1.0  # executed at the exchange; the answer comes after the timeout
+    rec.inbox = [open_cmd("c-1")]
+    term.cycle()
+    assert not rec.of(ev.OrderResult)  # outcome unknown: no RESULT, as a lost frame
+    assert len(double.sim.positions) == 1
+    time.sleep(1.0)
+    rec.inbox = [open_cmd("c-1")]  # the brain's retry of the same id: never sent again
+    term.cycle()
+    (r,) = rec.of(ev.OrderResult)
+    assert r.retcode == rc.DONE and r.volume == 0.01
+    orders = [r for r in double.requests if r["action"]["type"] == "order"]
+    assert len(orders) == 1
+    deals = rec.of(ev.Deal)
+    assert [d.client_id for d in deals] == ["c-1"]
+    # a restarted terminal (same memory file) answers the id from memory, and finds the
+    # position's ticket (the opening order) and tells no old fill again
+    rec2 = Recorder()
+    again = venue_terminal(double, rec2, Clock(T0), memory=tmp_path / "venue.memory")
+    again.connect()
+    wait_subscribed(double, "userFills")  # its first message: the account's recent fills
+    time.sleep(0.2)
+    again.cycle()
+    assert not rec2.of(ev.Deal)
+    (pos,) = rec2.of(ev.Position)
+    assert pos.ticket == r.order and pos.client_id == "c-1" and pos.magic == 5000
+    rec2.inbox = [ev.QueryCmd("c-1"), open_cmd("c-1")]
+    again.cycle()
+    assert [x.retcode for x in rec2.of(ev.OrderResult)] == [rc.DONE, rc.DONE]
+    assert len([r for r in double.requests if r["action"]["type"] == "order"]) == 1
+    assert again.stream is not None
+    again.stream.stop()
+
+
+def test_a_query_of_an_id_sent_and_not_found_is_outcome_unknown(
+    double: HyperliquidDouble,
+) -> None:
+    rec = Recorder()
+    term = venue_terminal(double, rec, Clock(T0), stream=False)
+    term.connect()
+    term.book.note_id("lost-1", 5000)  # sent by a terminal that crashed before the exchange
+    rec.inbox = [ev.QueryCmd("lost-1"), ev.QueryCmd("never")]
+    term.cycle()
+    unknown, never = rec.of(ev.OrderResult)
+    assert unknown.retcode == rc.ERROR and "unknown" in unknown.text
+    assert never.retcode == 0
+
+
+def test_the_exchanges_refusals_are_retcodes(double: HyperliquidDouble) -> None:
+    rec = Recorder()
+    term = venue_terminal(double, rec, Clock(T0), stream=False)
+    term.connect()
+    double.rate_limit_next = True
+    rec.inbox = [
+        open_cmd("small", lots=0.0001),  # under $10: refused here, before the exchange
+        open_cmd("limited"),  # 429 from the exchange: not executed
+        open_cmd("huge", lots=100.0),  # beyond the margin
+        ev.CloseCmd("close-none", 999, 0.0, 0),
+        ev.ModifyCmd("modify", 1, 59_000.0, 0.0),
+        open_cmd("stop", order_type=4),
+    ]
+    term.cycle()
+    got = {r.client_id: r.retcode for r in rec.of(ev.OrderResult)}
+    assert got == {
+        "small": rc.INVALID_VOLUME,
+        "limited": rc.TOO_MANY_REQUESTS,
+        "huge": rc.NO_MONEY,
+        "close-none": rc.POSITION_CLOSED,
+        "modify": rc.INVALID,
+        "stop": rc.INVALID,
+    }
+    assert not double.sim.positions
+    assert len([r for r in double.requests if r["action"]["type"] == "order"]) == 2
+
+
+def test_a_limit_order_rests_fills_by_the_stream_and_can_be_cancelled(
+    double: HyperliquidDouble,
+) -> None:
+    rec = Recorder()
+    clock = Clock(T0)
+    term = venue_terminal(double, rec, clock)
+    term.connect()
+    wait_subscribed(double, "userFills")
+    buy = ev.OpenCmd("lim-1", "BTCUSD", 2, 0.01, 59_000.0, 0.0, 0.0, 5000, 0, -1, "")
+    sell = ev.OpenCmd("lim-2", "BTCUSD", 3, 0.01, 70_000.0, 0.0, 0.0, 5000, 0, -1, "")
+    rec.inbox = [buy, sell]
+    term.cycle()
+    placed = rec.of(ev.OrderResult)
+    assert [r.retcode for r in placed] == [rc.PLACED, rc.PLACED]
+    assert len(rec.of(ev.PendingOrder)) == 2
+    push(double, term, clock, T0 + 1000, 58_990.0, 58_991.0)  # reaches the buy limit
+    deadline = time.monotonic() + 5
+    while not rec.of(ev.Deal) and time.monotonic() < deadline:
+        term.cycle()
+        time.sleep(0.01)
+    (deal,) = rec.of(ev.Deal)
+    assert deal.client_id == "lim-1" and deal.price == 59_000.0
+    rec.inbox = [ev.CancelCmd("cancel-2", placed[1].order)]
+    term.cycle()
+    assert rec.of(ev.OrderResult)[-1].retcode == rc.DONE
+    assert rec.of(ev.OrderGone)[-1].ticket == placed[1].order
+    assert term.stream is not None
+    term.stream.stop()
