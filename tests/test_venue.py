@@ -18,6 +18,7 @@ from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from bridge.venue import markets as mk
 from bridge.venue.connect import VenueSpec, credentials
+from strategies.two_bucket import TwoBucket
 from tests.hyperliquid_double import HyperliquidDouble
 from tests.venue_rig import (
     MARKET,
@@ -56,6 +57,28 @@ def test_a_market_is_a_symbol_spec_in_lots_of_one_contract(double: HyperliquidDo
     assert spec.volume_min == 0.00017  # $10, the exchange's minimum order value, at 60,001
     assert spec.point == 1.0 and spec.digits == 0  # five significant figures at 60,000
     assert double.leverage == {0: 10}  # the configured leverage, set on the market at start
+
+
+def test_a_lot_is_one_contract_of_the_markets_contract_size() -> None:
+    # a linear swap of 0.01 BTC a contract, amounts in whole contracts, $5 minimum order value
+    market = {
+        "symbol": "BTC/USDT:USDT",
+        "contract": True,
+        "type": "swap",
+        "contractSize": 0.01,
+        "precision": {"amount": 1.0, "price": 0.1},
+        "limits": {"amount": {"min": 1.0, "max": 5000.0}, "cost": {"min": 5.0}},
+    }
+    spec = mk.spec_of("BTCUSD", market, mk.TICK_SIZE, 60_000.0)
+    assert (spec.contract_size, spec.volume_step, spec.volume_min) == (0.01, 1.0, 1.0)
+    assert (spec.volume_max, spec.point, spec.digits, spec.tick_value) == (5000.0, 0.1, 1, 0.001)
+    # a $1,000 minimum value at 60,000 is 1.67 contracts of 0.01 BTC: 2 lots
+    market["limits"]["cost"]["min"] = 1000.0
+    assert mk.spec_of("BTCUSD", market, mk.TICK_SIZE, 60_000.0).volume_min == 2.0
+    # an exchange counting decimals (DECIMAL_PLACES): 3 decimals is a step of 0.001
+    market["precision"] = {"amount": 3, "price": 1}
+    spec = mk.spec_of("BTCUSD", market, mk.DECIMAL_PLACES, 60_000.0)
+    assert (spec.volume_step, spec.point) == (0.001, 0.1)
 
 
 def test_a_client_id_is_one_cloid_always() -> None:
@@ -99,9 +122,11 @@ def test_the_plan_trades_over_the_venue_as_over_the_ea(double: HyperliquidDouble
         term.stream.stop()
         runner.stop()
     (plan,) = eng.strategies
+    assert isinstance(plan, TwoBucket)
     assert len(plan.history) >= 5  # the plan changed its allocations as the price moved
-    sent = [o for r in double.requests if r["action"]["type"] == "order"
-            for o in r["action"]["orders"]]  # fmt: skip
+    sent = [
+        o for r in double.requests if r["action"]["type"] == "order" for o in r["action"]["orders"]
+    ]
     assert len(sent) >= 5 and all(o["t"] == {"limit": {"tif": "Ioc"}} for o in sent)
     assert len({o["c"] for o in sent}) == len(sent)  # one cloid per order, none sent twice
     # nothing signed but the trader's orders and leverage: no builder fee, no referral code
@@ -166,8 +191,9 @@ def test_an_order_whose_answer_timed_out_is_looked_up_never_sent_again(
     double: HyperliquidDouble, tmp_path: Path
 ) -> None:
     rec = Recorder()
-    term = venue_terminal(double, rec, Clock(T0), stream=False, timeout_ms=300,
-                          memory=tmp_path / "venue.memory")  # fmt: skip
+    term = venue_terminal(
+        double, rec, Clock(T0), stream=False, timeout_ms=300, memory=tmp_path / "venue.memory"
+    )
     term.connect()
     double.stall_next_s = 1.0  # executed at the exchange; the answer comes after the timeout
     rec.inbox = [open_cmd("c-1")]
@@ -271,3 +297,119 @@ def test_a_limit_order_rests_fills_by_the_stream_and_can_be_cancelled(
     assert rec.of(ev.OrderGone)[-1].ticket == placed[1].order
     assert term.stream is not None
     term.stream.stop()
+
+
+# -- mt5bridge run ---------------------------------------------------------------------------
+def _port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def venue_config(tmp: Path, double: HyperliquidDouble) -> Path:
+    cfg = tmp / "venue.toml"
+    cfg.write_text(
+        f"""[brain]
+endpoint = "tcp://127.0.0.1:{_port()}"
+control_endpoint = "tcp://127.0.0.1:{_port()}"
+secret_env = "RUN_SECRET"
+[store]
+url = "sqlite:///{tmp / "audit.sqlite"}"
+[terminal]
+kind = "ccxt"
+[venue]
+exchange = "hyperliquid"
+markets = {{ BTCUSD = "{MARKET}" }}
+leverage = 10
+api_url = "{double.url}"
+ws_url = "{double.ws_url}"
+[[strategies]]
+kind = "two_bucket"
+name = "plan"
+magic = 5000
+params = {{ symbol = "BTCUSD", margin = 10000.0, leverage = 10.0, split = 0.5 }}
+"""
+    )
+    return cfg
+
+
+@pytest.mark.slow
+def test_mt5bridge_run_trades_the_plan_on_the_exchange(
+    double: HyperliquidDouble, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    from tests.venue_rig import ENV
+
+    cfg = venue_config(tmp_path, double)
+    log = tmp_path / "brain.log"
+    with log.open("wb") as fh:
+        brain = subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "run", "--config", str(cfg)],
+            env={**os.environ, "RUN_SECRET": "s3cret", **ENV},
+            stdout=fh,
+            stderr=fh,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not any("activeAssetCtx:BTC" in t for _, t in list(double.sockets)):
+            assert brain.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        for i in range(1, 200):
+            double.set_price("BTC", wave(i * 4), wave(i * 4) + 1, T0 + 1000 * i)
+            time.sleep(0.01)
+        # until the orders stop (the exchange's rate limit paces them: CCXT's, as live)
+        deadline, seen, quiet_since = time.monotonic() + 60, -1, time.monotonic()
+        while time.monotonic() - quiet_since < 3:
+            assert brain.poll() is None and time.monotonic() < deadline, log.read_text()
+            if len(double.requests) != seen:
+                seen, quiet_since = len(double.requests), time.monotonic()
+            time.sleep(0.1)
+        time.sleep(1.0)  # the last fills over the stream, into the store
+        brain.send_signal(signal.SIGINT)
+        assert brain.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if brain.poll() is None:
+            brain.kill()
+    text = log.read_text()
+    assert "terminal: hyperliquid over CCXT" in text
+    assert (
+        ENV["HYPERLIQUID_PRIVATE_KEY"] not in text
+        and ENV["HYPERLIQUID_PRIVATE_KEY"][2:] not in text
+    )
+    con = sqlite3.connect(tmp_path / "audit.sqlite")
+    (changes,) = con.execute("select count(*) from allocation_changes").fetchone()
+    (deals,) = con.execute("select count(*) from deals").fetchone()
+    (sent,) = con.execute("select count(distinct client_id) from orders").fetchone()
+    orders = sum(r["action"]["type"] == "order" for r in double.requests)
+    assert changes >= 3 and orders >= 3
+    assert sent == orders  # each order the brain sent reached the exchange once
+    assert deals == len(double.fills)  # every fill at the exchange is in the store, once
+    assert double.leverage == {0: 10}
+
+
+def test_mt5bridge_run_names_the_credentials_it_misses(
+    double: HyperliquidDouble, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    cfg = venue_config(tmp_path, double)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERLIQUID_")}
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "run", "--config", str(cfg)],
+        env={**env, "RUN_SECRET": "s3cret"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "HYPERLIQUID_WALLET_ADDRESS, HYPERLIQUID_PRIVATE_KEY" in out.stderr
+    assert "never read from the config file" in out.stderr

@@ -10,6 +10,7 @@ that id, the brain decides again with a new one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,8 @@ from bridge.venue.book import Book
 from bridge.venue.markets import cloid
 
 Trades = list[dict[str, Any]]
+FILLS_WAIT_S = 2.0  # an order's fills not on the stream by then are asked for
+TRADES_LOOKBACK_MS = 120_000  # an order's fills are looked for this far before it was sent
 UNKNOWN_TEXT = "sent; outcome unknown: see positions and orders"
 
 
@@ -46,6 +49,9 @@ class Executor:
     ) -> None:
         self.rest, self.book, self.names = rest, book, names
         self.specs, self.quotes = specs, quotes
+        # orders filled whose fills the stream has not brought yet: order id -> (market,
+        # contracts still to come, when to ask the REST API instead (monotonic s), sent at ms)
+        self.awaiting: dict[int, tuple[str, float, float, int]] = {}
 
     # -- executing ---------------------------------------------------------------------------
     def execute(
@@ -82,7 +88,7 @@ class Executor:
                 raise Refused(rc.POSITION_CLOSED, f"no open position {cmd.ticket}")
             name, h = found[0]
             is_buy = h.size < 0
-            lots = cmd.volume or abs(h.size) / self.specs[name].contract_size
+            lots = cmd.volume or abs(h.size)
             kind, limit, magic = "market", 0.0, h.magic
         else:
             if halted:
@@ -95,8 +101,8 @@ class Executor:
         if name not in self.specs:
             raise Refused(rc.INVALID, f"this venue terminal does not trade {name!r}")
         market, spec = self.names[name], self.specs[name]
-        amount = float(self.rest.amount_to_precision(market, lots * spec.contract_size))
-        if amount <= 0 or amount / spec.contract_size < spec.volume_min - spec.volume_step / 2:
+        amount = float(self.rest.amount_to_precision(market, lots))  # contracts = lots
+        if amount <= 0 or amount < spec.volume_min - spec.volume_step / 2:
             raise Refused(
                 rc.INVALID_VOLUME, f"{lots} lots is below the market's minimum {spec.volume_min}"
             )
@@ -126,35 +132,58 @@ class Executor:
         except ccxt.ExchangeError as exc:
             self.book.unknown.discard(cid)
             raise Refused(rc.REJECT, f"the exchange refused the order: {exc}") from None
-        return self._outcome(cid, order, market, now_ms)
+        r, _trades, resting = self._outcome(cid, order, market, now_ms, fetch=False)
+        if r.retcode == rc.DONE:  # its fills come over the stream (or are asked for later)
+            due = time.monotonic() + FILLS_WAIT_S
+            self.awaiting[r.order] = (market, float(order.get("filled") or 0.0), due, now_ms)
+        return r, [], resting
 
     def _outcome(
-        self, cid: str, order: dict[str, Any], market: str, now_ms: int
+        self, cid: str, order: dict[str, Any], market: str, now_ms: int, fetch: bool = True
     ) -> tuple[ev.OrderResult, Trades, dict[str, Any] | None]:
-        """The RESULT of an order the exchange answered or knows, with its fills."""
+        """The RESULT of an order the exchange answered or knows; with ``fetch``, its fills
+        (a request of the account's fills, which the exchange's rate limit weighs heavily)."""
         oid = int(order.get("id") or 0)
-        contract = self.specs[self._name(market)].contract_size
         filled = float(order.get("filled") or 0.0)
         trades: Trades = []
         if filled > 0:
-            since = now_ms - 120_000
-            trades = [
-                t
-                for t in self.rest.fetch_my_trades(market, since)
-                if int(t.get("order") or 0) == oid
-            ]
+            if fetch:
+                trades = self.fills_of(market, oid, now_ms - TRADES_LOOKBACK_MS)
             deal = int(trades[0]["id"]) if trades else 0
             avg = float(order.get("average") or (trades[0]["price"] if trades else 0.0))
-            r = ev.OrderResult(cid, rc.DONE, oid, deal, filled / contract, avg, "filled")
+            r = ev.OrderResult(cid, rc.DONE, oid, deal, filled, avg, "filled")
         elif order.get("status") in (None, "open"):
             price = float(order.get("price") or 0.0)
-            amount = float(order.get("amount") or 0.0) / contract
+            amount = float(order.get("amount") or 0.0)
             r = ev.OrderResult(cid, rc.PLACED, oid, 0, amount, price, "resting")
         else:
             r = ev.OrderResult(cid, rc.CANCEL, oid, 0, 0.0, 0.0, f"{order.get('status')}")
         self.book.remember(r)
         resting = order if r.retcode == rc.PLACED else None
         return r, trades, resting
+
+    def fills_of(self, market: str, oid: int, since_ms: int) -> Trades:
+        """The account's fills of order ``oid`` since ``since_ms`` (REST)."""
+        got = self.rest.fetch_my_trades(market, since_ms)
+        return [t for t in got if int(t.get("order") or 0) == oid]
+
+    def overdue(self) -> list[tuple[str, int, int]]:
+        """Orders whose fills the stream did not bring in time: (market, order id, sent ms),
+        taken off the waiting list (the caller asks the REST API for them)."""
+        now = time.monotonic()
+        late = [(m, oid, ms) for oid, (m, _left, due, ms) in self.awaiting.items() if now >= due]
+        for _m, oid, _ms in late:
+            del self.awaiting[oid]
+        return late
+
+    def arrived(self, oid: int, amount: float) -> None:
+        """A fill of ``oid`` came (``amount`` contracts)."""
+        if oid in self.awaiting:
+            m, left, due, ms = self.awaiting[oid]
+            if left - amount <= left * 1e-9:
+                del self.awaiting[oid]
+            else:
+                self.awaiting[oid] = (m, left - amount, due, ms)
 
     def _name(self, market: str) -> str:
         return next(n for n, m in self.names.items() if m == market)

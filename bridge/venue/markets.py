@@ -1,10 +1,10 @@
 """CCXT's structures as the project's events (pure functions, no network).
 
-* A market is a symbol spec: a lot is one contract (``contractSize`` of the base asset), the
-  volume step is the market's amount precision, the point its price precision (CCXT's
-  TICK_SIZE mode; a DECIMAL_PLACES exchange's precision is turned into a step), volume min/max
-  from the market's amount limits and, where only a minimum order value is given, from that
-  value at the current price.
+* A market is a symbol spec: a lot is one contract, CCXT's unit of ``amount`` (``contractSize``
+  of the base asset; 1 on spot markets), the volume step is the market's amount precision, the
+  point its price precision (CCXT's TICK_SIZE mode; a DECIMAL_PLACES exchange's precision is
+  turned into a step), volume min/max from the market's amount limits and, where a minimum
+  order value is given, from that value at the current price.
 * A client order id becomes the exchange's ``clientOrderId``: HyperLiquid wants a 128-bit hex
   ``cloid``, so the id is hashed to one (the same id always gives the same cloid: after a
   restart an order is found by it).
@@ -55,15 +55,15 @@ def spec_of(name: str, market: dict[str, Any], mode: int, price: float = 0.0) ->
         raise ValueError(f"{market.get('symbol')}: not a contract or spot market")
     contract = float(market.get("contractSize") or 1.0)
     prec = market.get("precision") or {}
-    step = _step(prec.get("amount"), mode) / contract  # lots
+    step = _step(prec.get("amount"), mode)  # lots = contracts
     tick = _step(prec.get("price"), mode)
     limits = market.get("limits") or {}
-    vmin = float((limits.get("amount") or {}).get("min") or 0.0) / contract
+    vmin = float((limits.get("amount") or {}).get("min") or 0.0)
     cost_min = float((limits.get("cost") or {}).get("min") or 0.0)
     if cost_min > 0 and price > 0:  # the smallest whole number of steps worth cost_min
         vmin = max(vmin, math.ceil(cost_min / (price * contract) / step - 1e-9) * step)
     vmin = max(vmin, step)
-    vmax = float((limits.get("amount") or {}).get("max") or 0.0) / contract or 1e9
+    vmax = float((limits.get("amount") or {}).get("max") or 0.0) or 1e9
     return SymbolSpec(
         symbol=name,
         digits=_digits(tick),
@@ -124,14 +124,13 @@ def start_of(trade: dict[str, Any]) -> float | None:
 def deal_of(
     name: str,
     t: dict[str, Any],
-    contract: float,
     start: float,
     position_id: int,
     client_id: str,
     magic: int,
 ) -> ev.Deal:
-    """A CCXT trade (one fill of the account) as the brain's deal."""
-    lots = float(t["amount"]) / contract
+    """A CCXT trade (one fill of the account; its amount in contracts) as the brain's deal."""
+    lots = float(t["amount"])
     is_buy = t.get("side") == "buy"
     fee = t.get("fee") or {}
     pnl = (t.get("info") or {}).get("closedPnl")

@@ -39,7 +39,6 @@ from bridge.wire.terminal_wire import BrainUnreachable
 
 log = logging.getLogger("mt5bridge.venue")
 TICK_FLAGS = 6  # bid and ask changed
-TRADES_LOOKBACK_MS = 120_000  # the fills of an order just sent are looked for this far back
 
 
 def utc_ms() -> int:
@@ -168,9 +167,8 @@ class VenueTerminal:
     def _pending(self, name: str, o: dict[str, Any]) -> ev.PendingOrder:
         oid = int(o["id"])
         cid = self.book.client_of(oid, o.get("clientOrderId"))
-        spec = self.specs[name]
         otype = 2 if o.get("side") == "buy" else 3
-        lots = float(o.get("remaining") or o.get("amount") or 0.0) / spec.contract_size
+        lots = float(o.get("remaining") or o.get("amount") or 0.0)  # contracts = lots
         return ev.PendingOrder(
             oid,
             cid,
@@ -198,6 +196,8 @@ class VenueTerminal:
             self._arrived(self.stream.drain())
         self._close_bars(self.clock())
         self._freshness()
+        for market, oid, sent_ms in self.exec.overdue():  # the stream missed them
+            self._fills(self.exec.fills_of(market, oid, sent_ms - 60_000))
         if time.monotonic() - self.account_at >= self.account_every_s:
             self._send(self._account(self.clock()))
         sent = self.link.seq_out - before
@@ -274,6 +274,7 @@ class VenueTerminal:
             if name is None or int(t["id"]) in self.book.fills_seen:
                 continue
             self.book.fills_seen.add(int(t["id"]))
+            self.exec.arrived(int(t.get("order") or 0), float(t["amount"]))
             self._fill(name, t)
             touched.add(name)
         if touched:
@@ -294,7 +295,7 @@ class VenueTerminal:
         if start is None:
             start = held.size if held is not None else 0.0
         amount = float(t["amount"])
-        step = spec.volume_step * spec.contract_size
+        step = spec.volume_step
         end = round((start + (amount if t.get("side") == "buy" else -amount)) / step) * step
         oid = int(t.get("order") or 0)
         cid = self.book.client_of(oid, (t.get("info") or {}).get("cloid"))
@@ -302,7 +303,7 @@ class VenueTerminal:
         if held is None or start == 0:
             held = Held(oid, end, magic, cid)
         ticket = held.ticket
-        self._send(mk.deal_of(name, t, spec.contract_size, start, ticket, cid, magic))
+        self._send(mk.deal_of(name, t, start, ticket, cid, magic))
         self.orders.pop(oid, None)
         if abs(end) < step / 2:
             self.book.held.pop(name, None)
