@@ -127,7 +127,8 @@ class VenueCfg(_Strict):
     markets: dict[str, str]  # the strategies' symbol -> the CCXT market ("BTC/USDC:USDC")
     credentials: dict[str, str] = {}
     testnet: bool = False
-    leverage: int = Field(0, ge=0, le=200)  # set on each market at start; 0: left as it is
+    # set on each market at start; 0: the strategies' own leverage parameter (the plan's)
+    leverage: int = Field(0, ge=0, le=200)
     stale_ms: int = Field(30_000, gt=0)  # no price for this long halts new positions
     timeout_ms: int = Field(10_000, gt=0)  # one REST call's limit (then: outcome unknown)
     api_url: str = ""  # a local stand-in of the exchange (tests); "": the exchange's own

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import secrets
 import threading
 from collections.abc import Callable
@@ -243,6 +244,10 @@ class BrainRunner:
         who = creds.get("walletAddress") or creds.get("apiKey") or v.exchange
         login = account_number(who)
         rest = open_rest(spec)
+        # the leverage set at the exchange: the configured one, else the strategies' own (the
+        # two-bucket plan's leverage parameter), rounded up
+        wanted = [float(s.params.get("leverage", 0)) for s in self.cfg.strategies]
+        leverage = v.leverage or math.ceil(max(wanted, default=0.0))
         stream = Stream(lambda: open_ws(spec), list(v.markets.values()))
         server = v.exchange + ("-testnet" if v.testnet else "")
         link = TerminalLink(self.server.endpoint, self.secret, v.terminal_id, login, server)
@@ -256,7 +261,7 @@ class BrainRunner:
             link,
             stream=stream,
             login=login,
-            leverage=v.leverage,
+            leverage=leverage,
             memory=memory,
             stale_ms=v.stale_ms,
         )

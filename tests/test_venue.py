@@ -61,7 +61,7 @@ def test_a_market_is_a_symbol_spec_in_lots_of_one_contract(double: HyperliquidDo
 
 def test_a_lot_is_one_contract_of_the_markets_contract_size() -> None:
     # a linear swap of 0.01 BTC a contract, amounts in whole contracts, $5 minimum order value
-    market = {
+    market: dict[str, Any] = {
         "symbol": "BTC/USDT:USDT",
         "contract": True,
         "type": "swap",
@@ -228,6 +228,31 @@ def test_an_order_whose_answer_timed_out_is_looked_up_never_sent_again(
     again.stream.stop()
 
 
+def test_fills_the_stream_missed_are_asked_for_until_found(
+    double: HyperliquidDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.venue import execution
+
+    monkeypatch.setattr(execution, "FILLS_WAIT_S", 0.05)
+    rec = Recorder()
+    term = venue_terminal(double, rec, Clock(T0), stream=False)  # no stream: no fill comes
+    term.connect()
+    rec.inbox = [open_cmd("c-1")]
+    term.cycle()
+    (r,) = rec.of(ev.OrderResult)
+    assert r.retcode == rc.DONE and not rec.of(ev.Deal)
+    double.fills_lag = 1  # the first request finds nothing yet
+    deadline = time.monotonic() + 5
+    while not rec.of(ev.Deal) and time.monotonic() < deadline:
+        term.cycle()
+        time.sleep(0.02)
+    (deal,) = rec.of(ev.Deal)
+    assert (deal.client_id, deal.order, deal.volume) == ("c-1", r.order, 0.01)
+    assert double.info_calls["userFillsByTime"] >= 2 and not term.exec.awaiting
+    (pos,) = rec.of(ev.Position)
+    assert pos.ticket == r.order and pos.volume == 0.01
+
+
 def test_a_query_of_an_id_sent_and_not_found_is_outcome_unknown(
     double: HyperliquidDouble,
 ) -> None:
@@ -308,6 +333,18 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+def stored_deals(db: Path) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        (n,) = con.execute("select count(*) from deals").fetchone()
+    except sqlite3.OperationalError:  # not created yet
+        n = 0
+    con.close()
+    return int(n)
+
+
 def venue_config(tmp: Path, double: HyperliquidDouble) -> Path:
     cfg = tmp / "venue.toml"
     cfg.write_text(
@@ -322,14 +359,13 @@ kind = "ccxt"
 [venue]
 exchange = "hyperliquid"
 markets = {{ BTCUSD = "{MARKET}" }}
-leverage = 10
 api_url = "{double.url}"
 ws_url = "{double.ws_url}"
 [[strategies]]
 kind = "two_bucket"
 name = "plan"
 magic = 5000
-params = {{ symbol = "BTCUSD", margin = 10000.0, leverage = 10.0, split = 0.5 }}
+params = {{ symbol = "BTCUSD", margin = 10000.0, leverage = 4.5, split = 0.5 }}
 """
     )
     return cfg
@@ -361,17 +397,22 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
         while not any("activeAssetCtx:BTC" in t for _, t in list(double.sockets)):
             assert brain.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.05)
+        now = int(time.time() * 1000)  # the exchange's clock: the terminal's, as live
         for i in range(1, 200):
-            double.set_price("BTC", wave(i * 4), wave(i * 4) + 1, T0 + 1000 * i)
+            double.set_price("BTC", wave(i * 4), wave(i * 4) + 1, now + 10 * i)
             time.sleep(0.01)
-        # until the orders stop (the exchange's rate limit paces them: CCXT's, as live)
-        deadline, seen, quiet_since = time.monotonic() + 60, -1, time.monotonic()
-        while time.monotonic() - quiet_since < 3:
+        # until every fill at the exchange is in the store (the exchange's rate limit paces
+        # the orders and the books' refreshes: CCXT's, as live)
+        db = tmp_path / "audit.sqlite"
+        deadline, seen, quiet_since = time.monotonic() + 90, -1, time.monotonic()
+        while True:
             assert brain.poll() is None and time.monotonic() < deadline, log.read_text()
             if len(double.requests) != seen:
                 seen, quiet_since = len(double.requests), time.monotonic()
-            time.sleep(0.1)
-        time.sleep(1.0)  # the last fills over the stream, into the store
+            done = db.exists() and stored_deals(db) == len(double.fills)
+            if done and time.monotonic() - quiet_since > 2:
+                break
+            time.sleep(0.2)
         brain.send_signal(signal.SIGINT)
         assert brain.wait(timeout=30) == 0, log.read_text()
     finally:
@@ -389,9 +430,21 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
     (sent,) = con.execute("select count(distinct client_id) from orders").fetchone()
     orders = sum(r["action"]["type"] == "order" for r in double.requests)
     assert changes >= 3 and orders >= 3
-    assert sent == orders  # each order the brain sent reached the exchange once
-    assert deals == len(double.fills)  # every fill at the exchange is in the store, once
-    assert double.leverage == {0: 10}
+    cloids = [
+        o["c"]
+        for r in double.requests
+        if r["action"]["type"] == "order"
+        for o in r["action"]["orders"]
+    ]
+    ids = {mk.cloid(c) for (c,) in con.execute("select distinct client_id from orders")}
+    assert len(set(cloids)) == len(cloids) and set(cloids) <= ids  # the brain's, each once
+    assert sent >= orders
+    stored = {t for (t,) in con.execute("select ticket from deals")}
+    missing = [f for f in double.fills if int(f["tid"]) not in stored]
+    if deals != len(double.fills):
+        Path("/tmp/venue_fail.log").write_text(repr(missing) + "\n" + log.read_text())
+    assert deals == len(double.fills), missing  # every fill at the exchange, once
+    assert double.leverage == {0: 5}  # the plan's 4.5, rounded up, set at the exchange
 
 
 def test_mt5bridge_run_names_the_credentials_it_misses(

@@ -10,6 +10,7 @@ that id, the brain decides again with a new one.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +22,9 @@ from bridge.venue.book import Book
 from bridge.venue.markets import cloid
 
 Trades = list[dict[str, Any]]
+log = logging.getLogger("mt5bridge.venue")
 FILLS_WAIT_S = 2.0  # an order's fills not on the stream by then are asked for
+FILLS_GIVE_UP_S = 900.0  # ... and asked for again until then
 TRADES_LOOKBACK_MS = 120_000  # an order's fills are looked for this far before it was sent
 UNKNOWN_TEXT = "sent; outcome unknown: see positions and orders"
 
@@ -50,8 +53,9 @@ class Executor:
         self.rest, self.book, self.names = rest, book, names
         self.specs, self.quotes = specs, quotes
         # orders filled whose fills the stream has not brought yet: order id -> (market,
-        # contracts still to come, when to ask the REST API instead (monotonic s), sent at ms)
-        self.awaiting: dict[int, tuple[str, float, float, int]] = {}
+        # contracts still to come, when to ask the REST API (monotonic s), sent at ms, the wait
+        # before asking again (s, doubling), when to give up (monotonic s))
+        self.awaiting: dict[int, tuple[str, float, float, int, float, float]] = {}
 
     # -- executing ---------------------------------------------------------------------------
     def execute(
@@ -135,7 +139,8 @@ class Executor:
         r, _trades, resting = self._outcome(cid, order, market, now_ms, fetch=False)
         if r.retcode == rc.DONE:  # its fills come over the stream (or are asked for later)
             due = time.monotonic() + FILLS_WAIT_S
-            self.awaiting[r.order] = (market, float(order.get("filled") or 0.0), due, now_ms)
+            left, until = float(order.get("filled") or 0.0), due + FILLS_GIVE_UP_S
+            self.awaiting[r.order] = (market, left, due, now_ms, FILLS_WAIT_S, until)
         return r, [], resting
 
     def _outcome(
@@ -168,22 +173,31 @@ class Executor:
         return [t for t in got if int(t.get("order") or 0) == oid]
 
     def overdue(self) -> list[tuple[str, int, int]]:
-        """Orders whose fills the stream did not bring in time: (market, order id, sent ms),
-        taken off the waiting list (the caller asks the REST API for them)."""
+        """Orders whose fills the stream did not bring in time: (market, order id, sent ms)
+        for the caller to ask the REST API; each is asked again after a doubling wait until its
+        fills came, and given up (logged) after FILLS_GIVE_UP_S."""
         now = time.monotonic()
-        late = [(m, oid, ms) for oid, (m, _left, due, ms) in self.awaiting.items() if now >= due]
-        for _m, oid, _ms in late:
-            del self.awaiting[oid]
+        late = []
+        for oid, (m, left, due, ms, wait, until) in list(self.awaiting.items()):
+            if now < due:
+                continue
+            if now >= until:
+                del self.awaiting[oid]
+                log.error("venue: the fills of order %d were not found at the exchange", oid)
+                continue
+            late.append((m, oid, ms))
+            wait = min(wait * 2, 60.0)
+            self.awaiting[oid] = (m, left, now + wait, ms, wait, until)
         return late
 
     def arrived(self, oid: int, amount: float) -> None:
         """A fill of ``oid`` came (``amount`` contracts)."""
         if oid in self.awaiting:
-            m, left, due, ms = self.awaiting[oid]
+            m, left, due, ms, wait, until = self.awaiting[oid]
             if left - amount <= left * 1e-9:
                 del self.awaiting[oid]
             else:
-                self.awaiting[oid] = (m, left - amount, due, ms)
+                self.awaiting[oid] = (m, left - amount, due, ms, wait, until)
 
     def _name(self, market: str) -> str:
         return next(n for n, m in self.names.items() if m == market)

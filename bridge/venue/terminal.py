@@ -213,16 +213,21 @@ class VenueTerminal:
         self.link.send(msg)
 
     def _arrived(self, items: list[tuple[Any, ...]]) -> None:
+        """What the stream brought, in order; its fills together at the end (the books are
+        asked for once a batch: the exchange's rate limit)."""
+        trades: list[dict[str, Any]] = []
         for item in items:
             kind = item[0]
             if kind == "tick":
                 self._tick(self.by_market.get(item[1], ""), item[2], item[3])
             elif kind == "trades":
-                self._fills(item[1])
+                trades += item[1]
             elif kind == "orders":
                 self._order_updates(item[1])
             elif kind == "down":
                 log.warning("venue: %s", item[1])
+        if trades:
+            self._fills(trades)
 
     def _tick(self, name: str, bid: float, ask: float) -> None:
         if name not in self.specs:
@@ -368,15 +373,21 @@ class VenueTerminal:
         return self.by_market.get(str(order.get("symbol")), next(iter(self.names)))
 
     def _deals_since(self, req: ev.DealsSinceReq) -> None:
-        """The account's fills after a time (a resync after a lost connection)."""
-        fresh: list[dict[str, Any]] = []
-        for m in self.names.values():
-            fresh += [
-                t
-                for t in self.rest.fetch_my_trades(m, req.after_ms + 1)
-                if int(t["id"]) not in self.book.fills_seen
-            ]
-        self._fills(fresh)
+        """The account's fills after a time, all of them, told or not (a resync, a start: the
+        brain keeps each deal once); the books are not moved by them (SNAPREQ tells those)."""
+        for name, m in self.names.items():
+            trades = self.rest.fetch_my_trades(m, req.after_ms + 1)
+            for t in sorted(trades, key=lambda t: (t.get("timestamp") or 0, int(t["id"]))):
+                if int(t["timestamp"] or 0) <= req.after_ms:
+                    continue
+                oid = int(t.get("order") or 0)
+                cid = self.book.client_of(oid, (t.get("info") or {}).get("cloid"))
+                held = self.book.held.get(name)
+                start = mk.start_of(t) or 0.0
+                ticket = held.ticket if held is not None else oid
+                magic = self.book.magic.get(cid, held.magic if held is not None else 0)
+                self.book.fills_seen.add(int(t["id"]))
+                self._send(mk.deal_of(name, t, start, ticket, cid, magic))
         self._send(ev.SnapshotEnd(req.req_id, 0, 0))
 
     def _history(self, req: ev.HistoryReq) -> None:
