@@ -10,7 +10,7 @@ exchange's messages; a GTC limit order rests and fills when the price reaches it
 finds an order by oid or cloid ("unknownOid" otherwise); a userFills subscription starts with a
 snapshot of the account's recent fills. Faults a test can ask for: the next /exchange call
 executed but answered late (the client times out), the next answered 429 (not executed), the
-account's fills missing from the next fills requests, the WebSocket silent or its connections
+account's fills missing from the next fills requests, the HTTP API down (502), the WebSocket silent or its connections
 dropped.
 """
 
@@ -65,6 +65,7 @@ class HyperliquidDouble:
         self.rate_limit_next = False
         self.ws_silent = False
         self.fills_lag = 0  # this many fills requests answered empty
+        self.down = False  # the HTTP API answers 502
         self.sockets: list[tuple[web.WebSocketResponse, set[str]]] = []
         self.loop = asyncio.new_event_loop()
         self.started = threading.Event()
@@ -150,6 +151,8 @@ class HyperliquidDouble:
 
     # -- /info -------------------------------------------------------------------------------
     async def _info(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=502, text="Bad Gateway")
         body = await request.json()
         kind = body.get("type")
         self.info_calls[kind] = self.info_calls.get(kind, 0) + 1
@@ -251,6 +254,8 @@ class HyperliquidDouble:
 
     # -- /exchange ---------------------------------------------------------------------------
     async def _exchange(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=502, text="Bad Gateway")
         body = await request.json()
         self.requests.append(body)
         if not body.get("signature") or not body.get("nonce"):

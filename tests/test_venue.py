@@ -164,6 +164,41 @@ def test_a_silent_price_stream_halts_new_positions_until_prices_come(
         runner.stop()
 
 
+def test_an_exchange_down_halts_the_terminal_and_it_comes_back(double: HyperliquidDouble) -> None:
+    import threading
+
+    runner = plan_brain(PLAN)
+    clock = Clock(T0)
+    term = venue_terminal(double, brain_link(runner, lockstep=False), clock)
+    term.account_every_s = 0.1  # the books asked for often: the outage is noticed at once
+    stop = threading.Event()
+    th = threading.Thread(target=term.run, args=(stop.is_set,), daemon=True)
+    try:
+        th.start()
+        wait_subscribed(double, "activeAssetCtx:BTC")
+        (eng,) = wait_for(lambda: list(runner.server.engines.values()))
+        double.set_price("BTC", 60_000.0, 60_001.0, T0 + 1000)
+        wait_for(lambda: double.sim.positions)  # the plan's first order
+        double.down = True
+        wait_for(lambda: "silent" in eng.gate.halted)  # the session ended: halted
+        double.down = False
+        wait_for(lambda: not eng.gate.halted, timeout_s=20)  # connected again, resynchronised
+        double.set_price("BTC", 57_000.0, 57_001.0, T0 + 2000)  # the plan acts again
+        wait_for(lambda: sum(r["action"]["type"] == "order" for r in double.requests) >= 2)
+    finally:
+        stop.set()
+        th.join(10)
+        runner.stop()
+
+
+def wait_for(check: Any, timeout_s: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (got := check()):
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.02)
+    return got
+
+
 def test_a_dropped_websocket_is_watched_again(double: HyperliquidDouble) -> None:
     rec = Recorder()
     clock = Clock(T0)
@@ -251,6 +286,26 @@ def test_fills_the_stream_missed_are_asked_for_until_found(
     assert double.info_calls["userFillsByTime"] >= 2 and not term.exec.awaiting
     (pos,) = rec.of(ev.Position)
     assert pos.ticket == r.order and pos.volume == 0.01
+
+
+def test_a_restarted_terminal_gives_the_brain_every_fill_it_asks_for(
+    double: HyperliquidDouble,
+) -> None:
+    rec = Recorder()
+    term = venue_terminal(double, rec, Clock(T0), stream=False)
+    term.connect()
+    rec.inbox = [open_cmd("c-1"), open_cmd("c-2", lots=0.02)]
+    term.cycle()
+    assert [r.retcode for r in rec.of(ev.OrderResult)] == [rc.DONE, rc.DONE]
+    rec2 = Recorder()  # a new terminal process: the fills are history to it
+    again = venue_terminal(double, rec2, Clock(T0), stream=False)
+    again.connect()
+    rec2.inbox = [ev.DealsSinceReq(7, T0 - 1)]  # the brain's resync: what it missed
+    again.cycle()
+    deals = rec2.of(ev.Deal)
+    assert [(d.volume, d.entry) for d in deals] == [(0.01, ev.ENTRY_IN), (0.02, ev.ENTRY_IN)]
+    assert {d.position_id for d in deals} == {rec2.of(ev.Position)[0].ticket}
+    assert rec2.of(ev.SnapshotEnd)[-1].req_id == 7
 
 
 def test_a_query_of_an_id_sent_and_not_found_is_outcome_unknown(

@@ -427,7 +427,8 @@ class VenueTerminal:
             except Exception as exc:  # CCXT's errors: the exchange is not reachable now
                 if type(exc).__module__.split(".")[0] != "ccxt":
                     raise
-                log.warning("venue: the exchange failed (%s); again in %.0f s", exc, pause)
+                why = f"{type(exc).__name__}: {exc}"
+                log.warning("venue: the exchange failed (%s); again in %.0f s", why, pause)
             self.link.close()
             if stop():
                 break
