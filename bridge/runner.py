@@ -231,7 +231,14 @@ class BrainRunner:
         """The configured exchange terminal ([terminal] kind = "ccxt", the [venue] table) on its
         own thread, its price stream on another; it stops with the brain. ValueError names a
         missing credential; MissingExtra a missing ccxt package."""
-        from bridge.venue.connect import VenueSpec, credentials, open_rest, open_ws
+        from bridge.venue.connect import (
+            VenueSpec,
+            check_capabilities,
+            check_markets,
+            credentials,
+            open_rest,
+            open_ws,
+        )
         from bridge.venue.markets import account_number
         from bridge.venue.stream import Stream
         from bridge.venue.terminal import VenueTerminal
@@ -240,10 +247,12 @@ class BrainRunner:
         v = self.cfg.venue
         assert v is not None
         spec = VenueSpec(v.exchange, v.credentials, v.testnet, v.api_url, v.ws_url, v.timeout_ms)
+        check_capabilities(v.exchange)
         creds = credentials(spec)
         who = creds.get("walletAddress") or creds.get("apiKey") or v.exchange
         login = account_number(who)
         rest = open_rest(spec)
+        check_markets(rest, v.markets)
         # the leverage set at the exchange: the configured one, else the strategies' own (the
         # two-bucket plan's leverage parameter), rounded up
         wanted = [float(s.params.get("leverage", 0)) for s in self.cfg.strategies]
@@ -264,6 +273,7 @@ class BrainRunner:
             leverage=leverage,
             memory=memory,
             stale_ms=v.stale_ms,
+            demo=v.testnet,
         )
         self.venue = term
         stop = self.server.stop_event.is_set

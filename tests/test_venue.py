@@ -456,6 +456,17 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
         for i in range(1, 200):
             double.set_price("BTC", wave(i * 4), wave(i * 4) + 1, now + 10 * i)
             time.sleep(0.01)
+        # the plan's emergency stop, from the command line as on MT5: its position closes
+        wait_for(lambda: double.sim.positions, timeout_s=30)
+        stop = subprocess.run(
+            [sys.executable, "-m", "bridge.cli", "strategy", "plan", "stop", "--config", str(cfg)],
+            env={**os.environ, "RUN_SECRET": "s3cret"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert stop.returncode == 0, stop.stdout + stop.stderr
+        wait_for(lambda: not double.sim.positions, timeout_s=30)
         # until every fill at the exchange is in the store (the exchange's rate limit paces
         # the orders and the books' refreshes: CCXT's, as live)
         db = tmp_path / "audit.sqlite"
@@ -500,6 +511,28 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
         Path("/tmp/venue_fail.log").write_text(repr(missing) + "\n" + log.read_text())
     assert deals == len(double.fills), missing  # every fill at the exchange, once
     assert double.leverage == {0: 5}  # the plan's 4.5, rounded up, set at the exchange
+
+
+def test_mt5bridge_run_names_a_market_the_exchange_lacks(
+    double: HyperliquidDouble, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.venue_rig import ENV
+
+    cfg = venue_config(tmp_path, double)
+    cfg.write_text(cfg.read_text().replace(MARKET, "BTC/USDT:USDT"))
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge.cli", "run", "--config", str(cfg)],
+        env={**os.environ, "RUN_SECRET": "s3cret", **ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "no market 'BTC/USDT:USDT' (for BTCUSD); it lists BTC/USDC:USDC" in out.stderr
 
 
 def test_mt5bridge_run_names_the_credentials_it_misses(

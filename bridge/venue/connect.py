@@ -10,10 +10,13 @@ no builder, no referral, nothing signed but the trader's own orders, cancels and
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+SLIPPAGE = "0.05"  # HyperLiquid has no market order: a limit order 5 % through the quote
 
 # the credentials each exchange needs, by CCXT's field name -> the default environment variable
 DEFAULT_ENV = {
@@ -52,6 +55,36 @@ def _ccxt() -> tuple[Any, Any]:
     return ccxt, ccxt.pro
 
 
+log = logging.getLogger("mt5bridge.venue")
+
+# what the venue terminal calls: CCXT's ``has`` of the REST class and of the ccxt.pro class
+NEEDS_REST = (
+    "createOrder",
+    "cancelOrder",
+    "fetchOrder",
+    "fetchOpenOrders",
+    "fetchMyTrades",
+    "fetchPositions",
+    "fetchBalance",
+    "fetchTicker",
+)
+NEEDS_WS = ("watchTicker", "watchMyTrades", "watchOrders")
+
+
+def check_capabilities(exchange: str) -> None:
+    """ValueError naming what ``exchange``'s CCXT classes lack of what the terminal calls."""
+    ccxt, pro = _ccxt()
+    if exchange not in ccxt.exchanges:
+        raise ValueError(f"venue: CCXT has no exchange {exchange!r}")
+    if not hasattr(pro, exchange):
+        raise ValueError(f"venue: ccxt.pro has no WebSocket class for {exchange!r}")
+    rest_has, ws_has = getattr(ccxt, exchange)().has, getattr(pro, exchange)().has
+    missing = [m for m in NEEDS_REST if not rest_has.get(m)]
+    missing += [m for m in NEEDS_WS if not ws_has.get(m)]
+    if missing:
+        raise ValueError(f"venue: CCXT's {exchange} lacks {', '.join(missing)}")
+
+
 def credentials(spec: VenueSpec, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each credential from its environment variable; ValueError naming the variables unset."""
     env = os.environ if env is None else env
@@ -88,6 +121,7 @@ def _configure(ex: Any, spec: VenueSpec, creds: Mapping[str, str]) -> Any:
     ex.enableRateLimit = spec.rate_limit
     if spec.testnet:
         ex.set_sandbox_mode(True)
+    ex.options["defaultSlippage"] = SLIPPAGE  # a market order's limit, where one is needed
     if spec.exchange == "hyperliquid":
         ex.options["fetchMarkets"] = {"types": ["swap"]}  # perpetuals: no spot or HIP-3 lists
         ex.options["refSet"] = True  # no referral code set with the trader's key
@@ -116,3 +150,20 @@ def open_ws(spec: VenueSpec, env: Mapping[str, str] | None = None) -> Any:
     if not hasattr(pro, spec.exchange):
         raise ValueError(f"venue: ccxt.pro has no WebSocket class for {spec.exchange!r}")
     return _configure(getattr(pro, spec.exchange)(), spec, credentials(spec, env))
+
+
+def check_markets(rest: Any, markets: Mapping[str, str]) -> None:
+    """ValueError naming a configured market the exchange does not list (the exchange not
+    reachable now: nothing to check, the terminal tries again)."""
+    import ccxt
+
+    try:
+        rest.load_markets()
+    except ccxt.NetworkError as exc:
+        log.warning("venue: the exchange is not reachable now (%s); trying again", exc)
+        return
+    for name, m in markets.items():
+        if m not in rest.markets:
+            near = [x for x in rest.markets if x.split("/")[0] == m.split("/")[0]][:5]
+            hint = f"; it lists {', '.join(near)}" if near else ""
+            raise ValueError(f"venue: {rest.id} has no market {m!r} (for {name}){hint}")

@@ -59,15 +59,18 @@ class VenueTerminal:
         memory: Path | None = None,
         stale_ms: int = 30_000,
         account_every_s: float = 5.0,
+        demo: bool = False,
     ) -> None:
         """``markets``: the brain's symbol name -> the CCXT market symbol ("BTCUSD" ->
         "BTC/USDC:USDC"); ``leverage``: set on each market at start (0: left as it is);
-        ``memory``: a file keeping the client ids and outcomes across restarts."""
+        ``memory``: a file keeping the client ids and outcomes across restarts; ``demo``: the
+        exchange's testnet (the account's trade mode says so)."""
         self.rest, self.link, self.stream = rest, link, stream
         self.names = dict(markets)
         self.by_market = {m: n for n, m in self.names.items()}
         self.login, self.leverage, self.clock = login, leverage, clock
         self.stale_ms, self.account_every_s = stale_ms, account_every_s
+        self.trade_mode = ev.ACCOUNT_DEMO if demo else ev.ACCOUNT_REAL
         self.book = Book(memory)
         self.specs: dict[str, SymbolSpec] = {}
         self.quotes: dict[str, tuple[float, float]] = {}
@@ -104,12 +107,12 @@ class VenueTerminal:
             # fills made before this start are history: the WebSocket's first message repeats
             # them; the brain asks for what it missed (DEALSSINCE), they are not news
             self.book.fills_seen.update(int(t["id"]) for t in self.rest.fetch_my_trades(m))
-        out.append(self._account(now))
+        self.positions = {p.symbol: p for p in self._fetch_positions(now)}
+        self.orders = {o.ticket: o for o in self._fetch_orders()}
+        out.append(self._account(now))  # after the positions: their P&L is not balance
         out.append(self._info(now))
         out += [ev.SymbolInfo(s) for s in self.specs.values()]
         out += ticks
-        self.positions = {p.symbol: p for p in self._fetch_positions(now)}
-        self.orders = {o.ticket: o for o in self._fetch_orders()}
         out += [*self.positions.values(), *self.orders.values()]
         self.last_price = time.monotonic()
         return out, len(self.positions), len(self.orders)
@@ -117,7 +120,7 @@ class VenueTerminal:
     def _info(self, now: int) -> ev.TerminalInfo:
         ok = self.connected
         return ev.TerminalInfo(
-            0, ok, True, True, True, True, ev.ACCOUNT_REAL, now, now, str(self.rest.id)
+            0, ok, True, True, True, True, self.trade_mode, now, now, str(self.rest.id)
         )
 
     def _account(self, now: int) -> ev.Account:
