@@ -10,8 +10,8 @@ exchange's messages; a GTC limit order rests and fills when the price reaches it
 finds an order by oid or cloid ("unknownOid" otherwise); a userFills subscription starts with a
 snapshot of the account's recent fills. Faults a test can ask for: the next /exchange call
 executed but answered late (the client times out), the next answered 429 (not executed), the
-account's fills missing from the next fills requests, the HTTP API down (502), the WebSocket silent or its connections
-dropped.
+account's fills missing from the next fills requests, the HTTP API down (502), the WebSocket
+silent or its connections dropped.
 """
 
 from __future__ import annotations
