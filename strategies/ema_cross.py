@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.brain.indicators import EMA, ema_settle_bars
+import numpy as np
+
+from bridge.brain.indicators import EMA, ema_settle_bars, ema_values
 from bridge.brain.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Strategy
+from bridge.brain.tape import Tape, TfBars
 from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,10 @@ class EmaCross(Strategy):
         self._fast = EMA(self.p.fast)
         self._slow = EMA(self.p.slow)
         self._above: bool | None = None
+        # replay jumps: the timeframe's bars, their closes, both EMAs after each, and the bars
+        # on which the lines cross (the only ones it acts on)
+        self._tape: tuple[TfBars, list[float], list[float], list[float], np.ndarray] | None = None
+        self._minutes = 0  # the tape's minutes: "never" for a jump
 
     def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
         if bar.symbol != self.p.symbol or bar.timeframe != self.p.timeframe:
@@ -81,6 +89,37 @@ class EmaCross(Strategy):
             )
         )
         return out
+
+    # -- replay jumps: nothing happens between two crosses ------------------------------------
+    def replay_prepare(self, tape: Tape, specs: dict[str, SymbolSpec]) -> bool:
+        if self.p.symbol not in tape.symbols:
+            return False
+        tb = tape.bars(self.p.symbol, self.p.timeframe)
+        closes = tb.close.tolist()
+        fast, slow = ema_values(closes, self.p.fast), ema_values(closes, self.p.slow)
+        crosses, above = [], None
+        for k in range(self.p.slow - 1, len(closes)):  # the slow EMA is ready from here
+            now = fast[k] > slow[k]
+            if above is not None and now != above:
+                crosses.append(k)
+            above = now
+        self._tape = (tb, closes, fast, slow, np.asarray(crosses, dtype=np.int64))
+        self._minutes = tape.n_minutes
+        return True
+
+    def replay_quiet_until(self, m: int, ctx: Context) -> int:
+        assert self._tape is not None, "replay_prepare first"
+        tb, _closes, _fast, _slow, crosses = self._tape
+        i = int(np.searchsorted(crosses, tb.done_before(m)))
+        return int(tb.emit_m[crosses[i]]) if i < len(crosses) else self._minutes
+
+    def replay_skip(self, m: int) -> None:
+        assert self._tape is not None, "replay_prepare first"
+        tb, closes, fast, slow, _crosses = self._tape
+        k = tb.done_before(m)
+        self._fast.restore_after(closes, k, fast)
+        self._slow.restore_after(closes, k, slow)
+        self._above = fast[k - 1] > slow[k - 1] if k >= self.p.slow else None
 
     def history_minutes(self) -> dict[str, int]:
         return {self.p.symbol: ema_settle_bars(self.p.slow) * self.p.timeframe}

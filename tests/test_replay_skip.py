@@ -8,6 +8,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -63,15 +64,49 @@ def test_demo_fixture_same_results_and_most_minutes_jumped(demo_fixture: Fixture
     assert jumped.events < quiet.events * 0.25
 
 
+class Unjumpable(EmaCross):
+    """A strategy that does not say when it may act: every minute is visited."""
+
+    def replay_prepare(self, tape: Any, specs: Any) -> bool:
+        return False
+
+
 def test_a_strategy_that_cannot_be_jumped_over_keeps_every_minute(demo_fixture: Fixture) -> None:
     def make() -> list[Strategy]:
         return [
             RangeBreakout(RangeBreakoutParams(htf_filter=False)),
-            EmaCross(EmaCrossParams(symbol="XAUUSD", timeframe=5, lots=0.2), magic=9),
+            Unjumpable(EmaCrossParams(symbol="XAUUSD", timeframe=5, lots=0.2), magic=9),
         ]
 
     plain, quiet, jumped = three_ways(demo_fixture, make)
     assert outcome(jumped) == outcome(plain) and jumped.events == quiet.events
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(1, 10_000),
+    symbol=st.sampled_from(["US100", "XAUUSD"]),
+    tf=st.sampled_from([1, 5, 15]),
+    fast=st.integers(2, 12),
+    slower=st.integers(1, 30),
+    drop=st.sampled_from([0.0, 0.1]),
+)
+def test_ema_cross_jumps_give_the_plain_streams_results(
+    seed: int, symbol: str, tf: int, fast: int, slower: int, drop: float
+) -> None:
+    fx = generated(seed, 2, drop)
+    p = EmaCrossParams(symbol=symbol, timeframe=tf, fast=fast, slow=fast + slower, lots=0.1)
+    plain, quiet, jumped = three_ways(fx, lambda: [EmaCross(p), EmaCross(p, magic=2, name="b")])
+    assert outcome(jumped) == outcome(plain) == outcome(quiet)
+    assert jumped.events < quiet.events
+
+
+def test_ema_cross_trades_and_most_minutes_are_jumped(demo_fixture: Fixture) -> None:
+    p = EmaCrossParams(symbol="XAUUSD", timeframe=5, lots=0.2)
+    plain, quiet, jumped = three_ways(demo_fixture, lambda: [EmaCross(p)])
+    assert len(plain.portfolio.trades) >= 5
+    assert outcome(jumped) == outcome(plain) == outcome(quiet)
+    assert jumped.events < quiet.events * 0.5
 
 
 @settings(max_examples=14, deadline=None)
