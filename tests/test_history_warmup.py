@@ -117,6 +117,33 @@ def test_without_history_a_strategy_says_so_and_decides_as_a_replay_from_the_sam
     assert trades == expected_trades(day_fixture)
 
 
+def test_a_terminal_that_never_answers_history_is_given_up_on_and_nothing_waits_for_ever(
+    tmp_path: Path, day_fixture: Path
+) -> None:
+    """The history requests go unanswered (answers lost, a terminal stuck): after asking again
+    a few times the brain gives up, the strategies go live short of history, and the live
+    frames it held go through the engine (none is held for ever)."""
+    fx = load_fixture(day_fixture)
+    b = Brain(tmp_path)
+    try:
+        FakeTerminal(fx, b.endpoint, SECRET, faults=Faults(ignore_history=True)).run()
+        deadline = time.monotonic() + 30
+        while not any(k == "warmed" for k, _ in b.logs) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        kinds = [k for k, _ in b.logs]
+        warmed = [d for k, d in b.logs if k == "warmed"]
+        seen = {sym: t.time_ms for sym, t in b.engine.last_tick.items()}
+        status = {s.name: b.engine.strategy_status(s.name)["running"] for s in b.engine.strategies}
+    finally:
+        b.runner.stop()
+    assert kinds.count("history_again") == 5 and kinds.count("history_given_up") == 1
+    (w,) = warmed
+    assert set(w["short"]) == {"ema_us100", "ema_gold"}
+    assert status == {"ema_us100": "live", "ema_gold": "live"}
+    last = {e.symbol: e.time_ms for e in market_events(fx) if isinstance(e, ev.Tick)}
+    assert seen == last  # every held quote went through, to the last one
+
+
 def test_bars_closed_while_the_terminal_was_away_are_filled_in_before_it_goes_on(
     tmp_path: Path,
 ) -> None:

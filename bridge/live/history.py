@@ -11,6 +11,8 @@ path through each bar, then the bar), the waiting live frames follow (a bar alre
 history is handled once), and the strategies go live. One whose history fell short (the terminal
 had less) says so and goes live too: from then on it decides as a replay that started where the
 terminal's history starts (its own readiness checks keep it out until its indicators are built).
+A terminal that does not answer is asked again MAX_ASKS_AGAIN times; then the strategies go live
+with what came, so that live frames are never held for as long as a terminal stays mute.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bridge.data.intrabar import TICK_OFFSETS_MS
 # further back while the terminal still has bars and the strategies need more
 CALENDAR_FACTOR = 1.6
 MAX_ROUNDS = 6  # ranges asked per symbol at most
+MAX_ASKS_AGAIN = 5  # ranges asked again for want of an answer, then the strategies go live
 LAST_TICK_MS = TICK_OFFSETS_MS[-1]  # a minute's last tick of the path through its bar
 
 
@@ -52,6 +55,7 @@ class Warmup:
         self.symbols: dict[str, SymbolHistory] = {}
         self.requests: dict[int, tuple[str, int, int]] = {}  # request id -> symbol, range
         self.waiting: list[tuple[Any, bytes]] = []  # live market frames held until it ends
+        self.asked_again = 0  # ranges asked again in a row for want of an answer
         self.active = False
         self.gap = False  # filling the bars missed while the terminal was away (start_gap)
         self.live_from_ms = 1 << 62  # history bars opened from then on are decided live
@@ -116,12 +120,18 @@ class Warmup:
         self.requests[req] = (sym, from_ms, to_ms)
         self._send(ev.HistoryReq(req, sym, from_ms, to_ms))
 
-    def ask_again(self) -> None:
-        """Frames were lost while answers came (a gap): the ranges not ended are asked again
-        (bars already in are kept once: by their time)."""
+    def ask_again(self) -> bool:
+        """Nothing came for a while: the ranges not ended are asked again (bars already in are
+        kept once: by their time). False, asking nothing, when they were asked MAX_ASKS_AGAIN
+        times without an answer: the warm-up gives up (``give_up``), or the live frames it
+        holds would pile up for as long as the terminal stays mute."""
+        if self.asked_again >= MAX_ASKS_AGAIN:
+            return False
+        self.asked_again += 1
         for req, (sym, from_ms, to_ms) in list(self.requests.items()):
             del self.requests[req]
             self._request(sym, from_ms, to_ms)
+        return True
 
     # -- the answers -------------------------------------------------------------------------
     def on_bar(self, b: ev.HistoryBar) -> None:
@@ -129,6 +139,15 @@ class Warmup:
         if asked is not None:
             self.symbols[asked[0]].bars.append(b)
             self.progress_wall = wall_ms()
+            self.asked_again = 0
+
+    def give_up(self) -> None:
+        """The terminal never answered: what came is all there is (the strategies short of
+        history say so when they go live)."""
+        for h in self.symbols.values():
+            if not h.done:
+                h.status, h.done = ev.HISTORY_NOT_READY, True
+        self.requests.clear()
 
     def on_end(self, e: ev.HistoryEnd) -> bool:
         """A range has ended; True when every symbol's history is in."""

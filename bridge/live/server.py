@@ -285,8 +285,12 @@ class BrainServer:
                 and warm.active
                 and now - warm.progress_wall >= self.resync_timeout_ms
             ):
-                self.log("history_again", terminal=link.terminal_id)
-                warm.ask_again()  # nothing came for a while: an answer's end was lost
+                if warm.ask_again():  # nothing came for a while: an answer's end was lost
+                    self.log("history_again", terminal=link.terminal_id)
+                else:  # the terminal stays mute: the strategies go live with what came
+                    self.log("history_given_up", terminal=link.terminal_id)
+                    warm.give_up()
+                    self._warmed(link, self.terminals[link.terminal_id], warm)
             if not link.stale and now - link.last_rx > self.silence_ms:
                 self._terminal_lost(link, f"terminal {link.terminal_id} silent")
                 self.log("terminal_silent", terminal=link.terminal_id, ms=now - link.last_rx)

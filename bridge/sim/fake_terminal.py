@@ -58,6 +58,7 @@ class Faults:
     spoil_answers: int = 0  # the first n answers to SNAPSHOT lose their first POS frame
     cut_answers: int = 0  # the first n answers to SNAPSHOT lose their SNAPEND
     algo_trading_off: bool = False  # the terminal's Algo Trading button is off
+    ignore_history: bool = False  # HISTREQ is never answered (lost answers, or a terminal stuck)
 
 
 @dataclass(slots=True)
@@ -243,6 +244,8 @@ class FakeTerminal:
             raise TerminalRefused(f"brain error: {msg.text} (code {msg.code})")
         self.summary.commands += 1
         self.summary.history_requests += isinstance(msg, ev.HistoryReq)
+        if isinstance(msg, ev.HistoryReq) and self.faults.ignore_history:
+            return
         times = (
             2 if self.faults.dup_commands and self.rng.random() < self.faults.dup_commands else 1
         )
