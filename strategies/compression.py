@@ -212,7 +212,8 @@ class Compression(Strategy):
         why = self.paused_reason(mid, b)
         self.engaged = not why
         self.why = why
-        resting = self.resting(ctx)
+        # this engine's resting orders matter only to a pause, a swing or a cancel in flight
+        resting = self.resting(ctx) if why or swing or self.cancelling else []
         if self.cancelling:
             self.cancelling.intersection_update(o.ticket for o in resting)
         if why and resting:  # paused, disengaged or a basket gone: nothing may fill now
