@@ -138,3 +138,40 @@ class SimLink:
             e.handle(x)
         while self.answers:
             e.handle(self.answers.popleft())
+
+
+class Recorder:
+    """The brain's side of a Python terminal's link, recorded: what the terminal sent, and the
+    commands a test gives it (``inbox``), handled as the real link hands them over."""
+
+    lockstep = False
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.seq_out = 0
+        self.ready_upto = 0
+        self.inbox: list[Any] = []
+
+    def connect(self, state: Any, positions: int, orders: int) -> None:
+        self.sent += [*state, ev.SnapshotEnd(0, positions, orders)]
+
+    def send(self, msg: Any) -> None:
+        self.sent.append(msg)
+        self.seq_out += 1
+
+    def commands(self, timeout_ms: int = 0) -> list[Any]:
+        out, self.inbox = self.inbox, []
+        return out
+
+    def answer(self, handle: Any, server_ms: int) -> None:
+        for cmd in self.commands(0):
+            handle(cmd)
+
+    def heartbeat_if_due(self, server_ms: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def of(self, kind: type) -> list[Any]:
+        return [m for m in self.sent if isinstance(m, kind)]

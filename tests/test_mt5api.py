@@ -24,6 +24,7 @@ from bridge.replay.backtest import run_backtest
 from bridge.runner import BrainRunner
 from bridge.wire.terminal_link import TerminalLink
 from tests import mt5_standin
+from tests.helpers import Recorder
 from tests.mt5_standin import StandIn
 
 SECRET = b"mt5api-secret"
@@ -81,35 +82,6 @@ def test_the_brain_over_the_adapter_books_the_replays_trades(
         f"{cycles} market events, {len(got)} trades, {took:.1f} s; {calls} package calls "
         f"({calls / cycles:.1f} per cycle, {took / cycles * 1e6:.0f} us per cycle)"
     )
-
-
-class Recorder:
-    """The brain's side of the link, recorded: what the adapter sent, commands it is given."""
-
-    lockstep = False
-
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-        self.seq_out = 0
-        self.ready_upto = 0
-        self.inbox: list[Any] = []
-
-    def connect(self, state: Any, positions: int, orders: int) -> None:
-        self.sent += [*state, ev.SnapshotEnd(0, positions, orders)]
-
-    def send(self, msg: Any) -> None:
-        self.sent.append(msg)
-        self.seq_out += 1
-
-    def commands(self, timeout_ms: int = 0) -> list[Any]:
-        out, self.inbox = self.inbox, []
-        return out
-
-    def heartbeat_if_due(self, server_ms: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def offline(standin: StandIn, memory: Path | None = None) -> tuple[ApiTerminal, Recorder]:

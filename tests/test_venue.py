@@ -19,11 +19,11 @@ from bridge.core import retcodes as rc
 from bridge.venue import markets as mk
 from bridge.venue.connect import VenueSpec, credentials
 from strategies.two_bucket import TwoBucket
+from tests.helpers import Recorder
 from tests.hyperliquid_double import HyperliquidDouble
 from tests.venue_rig import (
     MARKET,
     Clock,
-    Recorder,
     brain_link,
     plan_brain,
     push,

@@ -118,35 +118,3 @@ def push(
             raise TimeoutError(f"the price at {t} never reached the terminal")
         term.cycle()
     term.cycle()
-
-
-class Recorder:
-    """The brain's side of the link, recorded: what the terminal sent, commands it is given."""
-
-    lockstep = False
-
-    def __init__(self) -> None:
-        self.sent: list[Any] = []
-        self.seq_out = 0
-        self.ready_upto = 0
-        self.inbox: list[Any] = []
-
-    def connect(self, state: Any, positions: int, orders: int) -> None:
-        self.sent += list(state)
-
-    def send(self, msg: Any) -> None:
-        self.sent.append(msg)
-        self.seq_out += 1
-
-    def commands(self, timeout_ms: int = 0) -> list[Any]:
-        out, self.inbox = self.inbox, []
-        return out
-
-    def heartbeat_if_due(self, server_ms: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def of(self, kind: type) -> list[Any]:
-        return [m for m in self.sent if isinstance(m, kind)]

@@ -188,11 +188,7 @@ class ApiTerminal:
         self._ticks()
         self._bars()
         sent = self.link.seq_out - before
-        for cmd in self.link.commands(0):
-            self.handle(cmd)
-        if self.link.lockstep and self.link.ready_upto < self.link.seq_out:
-            self.link.wait_ready(self.handle)
-        self.link.heartbeat_if_due(self.now_ms())
+        self.link.answer(self.handle, self.now_ms())
         self.frames += sent
         return sent
 

@@ -204,11 +204,7 @@ class VenueTerminal:
         if time.monotonic() - self.account_at >= self.account_every_s:
             self._send(self._account(self.clock()))
         sent = self.link.seq_out - before
-        for cmd in self.link.commands(0):
-            self.handle(cmd)
-        if self.link.lockstep and self.link.ready_upto < self.link.seq_out:
-            self.link.wait_ready(self.handle)
-        self.link.heartbeat_if_due(self.clock())
+        self.link.answer(self.handle, self.clock())
         self.frames += sent
         return sent
 

@@ -134,6 +134,15 @@ class TerminalLink:
                 out.append(msg)
         return out
 
+    def answer(self, handle: Callable[[Any], None], server_ms: int) -> None:
+        """After a terminal's pass of sending: the brain's commands waiting handled, in
+        lockstep the brain's READY awaited for what was sent, a heartbeat if one is due."""
+        for cmd in self.commands(0):
+            handle(cmd)
+        if self.lockstep and self.ready_upto < self.seq_out:
+            self.wait_ready(handle)
+        self.heartbeat_if_due(server_ms)
+
     def wait_ready(self, handle: Callable[[Any], None], timeout_s: float = 30.0) -> None:
         """Lockstep: until the brain has finished with everything sent, its commands handled
         meanwhile (their answers are frames too, so the wait goes on until those are done)."""
