@@ -18,7 +18,7 @@ from typing import Any
 from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from bridge.core.symbols import SymbolSpec
-from bridge.venue.book import Book
+from bridge.venue.book import Book, Held
 from bridge.venue.markets import cloid
 
 Trades = list[dict[str, Any]]
@@ -59,7 +59,7 @@ class Executor:
 
     # -- executing ---------------------------------------------------------------------------
     def execute(
-        self, cmd: ev.TradeCommand, halted: bool, held: Mapping[str, Any], now_ms: int
+        self, cmd: ev.TradeCommand, halted: bool, held: Mapping[str, Held], now_ms: int
     ) -> tuple[ev.OrderResult | None, Trades, dict[str, Any] | None]:
         """The command's RESULT (None: outcome unknown), the fills it made, the order it left
         resting. ``held``: the brain symbol -> its net position (ticket, size)."""
@@ -75,7 +75,7 @@ class Executor:
             return out, [], None
 
     def _send(
-        self, cmd: ev.TradeCommand, halted: bool, held: Mapping[str, Any], now_ms: int
+        self, cmd: ev.TradeCommand, halted: bool, held: Mapping[str, Held], now_ms: int
     ) -> tuple[ev.OrderResult | None, Trades, dict[str, Any] | None]:
         cid = cmd.client_id
         if isinstance(cmd, ev.CancelCmd):
