@@ -73,7 +73,31 @@ def probe_engine(send: Any) -> Any:
     return Engine([Probe()], {}, send, limits=limits)
 
 
-def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
+def store_load(rows_per_s: int, db: str, stop: Any) -> None:
+    """A store in the brain's process taking ``rows_per_s`` rows a second (its writer thread
+    batches them into SQLite in WAL mode, as a live brain's audit trail), until ``stop``."""
+    import threading
+
+    from bridge.persist.store import Store
+
+    store = Store(f"sqlite:///{db}")
+
+    def feed() -> None:
+        n, t0 = 0, time.perf_counter()
+        while not stop.is_set():
+            due = int((time.perf_counter() - t0) * rows_per_s)
+            for _ in range(due - n):
+                store.log("bench_row", {"n": n})
+                n += 1
+            time.sleep(0.001)
+        store.close()
+
+    threading.Thread(target=feed, name="store-load", daemon=True).start()
+
+
+def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str, store_rows: int = 0) -> None:
+    import threading
+
     from bridge.live.server import BrainServer
     from bridge.persist.recovery import Checkpoints
 
@@ -92,8 +116,12 @@ def brain(q: Any, transport: str, low_latency: bool, ckpt_dir: str) -> None:
     )
     if low_latency:
         os.sched_setaffinity(0, {BRAIN_CPU})
+    stop = threading.Event()
+    if store_rows:
+        store_load(store_rows, str(Path(tempfile.mkdtemp(prefix="mt5bridge-lat-")) / "a.db"), stop)
     q.put(srv.endpoint)
     srv.serve(idle_exit_s=3)
+    stop.set()
     srv.close()
 
 
@@ -227,6 +255,12 @@ def main() -> None:
         help="the brain without crash recovery (no frame log, no checkpoints): the brain's own "
         "path; by default it logs every frame and writes checkpoints, as a brain with a store",
     )
+    ap.add_argument(
+        "--store-rows",
+        type=int,
+        default=0,
+        help="a store in the brain's process writing this many rows a second meanwhile",
+    )
     a = ap.parse_args()
     os.environ["PROBE_EVERY"] = str(a.every)  # the brain process (spawned) reads it too
     print(
@@ -249,7 +283,8 @@ def main() -> None:
                 # a fresh folder per brain: none resumes from another run's checkpoint
                 ckpt = "" if a.no_recovery else tempfile.mkdtemp(prefix="mt5bridge-latency-")
                 q = spawn.Queue()
-                p = spawn.Process(target=brain, args=(q, transport, low_latency, ckpt))
+                args = (q, transport, low_latency, ckpt, a.store_rows)
+                p = spawn.Process(target=brain, args=args)
                 p.start()
                 endpoint = q.get(timeout=30)
                 if low_latency:
@@ -261,6 +296,7 @@ def main() -> None:
                     shutil.rmtree(ckpt, ignore_errors=True)
                 name = f"{'low-latency' if low_latency else 'default'} {transport}"
                 name += "" if ckpt else " no recovery"
+                name += f" store {a.store_rows}/s" if a.store_rows else ""
                 if not lat:
                     print(f"{name}: {rate:>6} ticks/s: no orders came back")
                     continue

@@ -160,6 +160,12 @@ _TIMES = (("created_ms", "created_at"), ("updated_ms", "updated_at"), ("opened_m
 def make(kind: str, data: dict[str, Any]) -> SQLModel:
     """One row of a plan table from a strategy's record: the seed's timestamps from the ms the
     record carries (server time)."""
+    cls, row = values(kind, data)
+    return cls(**row)
+
+
+def values(kind: str, data: dict[str, Any]) -> tuple[type[SQLModel], dict[str, Any]]:
+    """The table and the column values of ``make``'s row."""
     cls = APPEND.get(kind) or UPSERT[kind]
     row = dict(data)
     for ms_key, at_key in _TIMES:
@@ -174,4 +180,4 @@ def make(kind: str, data: dict[str, Any]) -> SQLModel:
     row.pop("last_reset_ms", None)
     if kind == "plan_trade" and "executed_at" not in row:
         row["executed_at"] = row["created_at"]
-    return cls(**row)
+    return cls, row
