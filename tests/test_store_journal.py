@@ -128,3 +128,40 @@ def test_the_brain_halts_while_the_database_is_down_and_resumes_after() -> None:
         assert eng.gate.halted == "operator"
     finally:
         srv.close()
+
+
+def test_the_writers_column_dicts_are_the_models_rows() -> None:
+    """The writer builds each row's column dict itself (no model object per row): the same
+    columns and values the table model's dump gives, defaults included, an unset id left out."""
+    import datetime as dt
+    import typing
+
+    from bridge.persist.store import _ROWS, EventLogRow, _column_values, _defaults
+
+    samples: dict[object, object] = {
+        int: 7,
+        float: 1.5,
+        str: "x",
+        bool: True,
+        dt.datetime: dt.datetime(2026, 1, 2),
+        dict: {"a": 1},
+    }
+    for cls in {*_ROWS.values(), EventLogRow}:
+        fields = cls.model_fields
+        full = {}
+        for name, f in fields.items():
+            kinds = [a for a in typing.get_args(f.annotation) if a is not type(None)]
+            kind = kinds[0] if kinds else f.annotation
+            full[name] = samples[typing.get_origin(kind) or kind]
+        full.pop("id", None)
+        required = {k: v for k, v in full.items() if fields[k].is_required()}
+        varying = set(_defaults(cls)[1])  # factories give a new value each time
+        for given in (full, required):
+            want = cls(**given).model_dump()
+            if want.get("id", 0) is None:
+                del want["id"]
+            got = _column_values(cls, given)
+            assert got.keys() == want.keys(), cls.__name__
+            assert {k: v for k, v in got.items() if k not in varying} == {
+                k: v for k, v in want.items() if k not in varying
+            }, cls.__name__
