@@ -88,12 +88,16 @@ def test_a_client_id_is_one_cloid_always() -> None:
 
 
 def test_deal_entries_follow_the_net_position() -> None:
-    assert mk.entry_of(0.0, 1.0) == ev.ENTRY_IN
-    assert mk.entry_of(1.0, 0.5) == ev.ENTRY_IN
-    assert mk.entry_of(1.0, -0.5) == ev.ENTRY_OUT
-    assert mk.entry_of(1.0, -1.0) == ev.ENTRY_OUT
-    assert mk.entry_of(1.0, -1.5) == ev.ENTRY_INOUT
-    assert mk.entry_of(-1.0, 2.0) == ev.ENTRY_INOUT
+    step = 1e-5
+    assert mk.entry_of(0.0, 1.0, step) == ev.ENTRY_IN
+    assert mk.entry_of(1.0, 0.5, step) == ev.ENTRY_IN
+    assert mk.entry_of(1.0, -0.5, step) == ev.ENTRY_OUT
+    assert mk.entry_of(1.0, -1.0, step) == ev.ENTRY_OUT
+    assert mk.entry_of(1.0, -1.5, step) == ev.ENTRY_INOUT
+    assert mk.entry_of(-1.0, 2.0, step) == ev.ENTRY_INOUT
+    # binary residue (0.3 - 0.1 is not 0.2) is counted in steps: a close, not a reversal
+    assert mk.entry_of(0.3 - 0.1, -0.2, step) == ev.ENTRY_OUT
+    assert mk.entry_of(2.220446049250313e-16, 0.5, step) == ev.ENTRY_IN
 
 
 def test_credentials_come_from_the_environment_only() -> None:

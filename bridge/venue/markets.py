@@ -105,12 +105,14 @@ def position_of(
     )
 
 
-def entry_of(start: float, delta: float) -> int:
-    """MT5's deal entry for a fill of signed ``delta`` on a net position of signed ``start``."""
-    end = start + delta
-    if start == 0 or (start > 0) == (delta > 0):
+def entry_of(start: float, delta: float, step: float) -> int:
+    """MT5's deal entry for a fill of signed ``delta`` on a net position of signed ``start``,
+    compared in whole volume steps (no float equality)."""
+    a, d = round(start / step), round(delta / step)
+    e = a + d
+    if a == 0 or (a > 0) == (d > 0):
         return ev.ENTRY_IN
-    if end == 0 or (end > 0) == (start > 0):
+    if e == 0 or (e > 0) == (a > 0):
         return ev.ENTRY_OUT
     return ev.ENTRY_INOUT
 
@@ -124,6 +126,7 @@ def start_of(trade: dict[str, Any]) -> float | None:
 def deal_of(
     name: str,
     t: dict[str, Any],
+    step: float,
     start: float,
     position_id: int,
     client_id: str,
@@ -141,7 +144,7 @@ def deal_of(
         client_id,
         name,
         is_buy,
-        entry_of(start, lots if is_buy else -lots),
+        entry_of(start, lots if is_buy else -lots, step),
         lots,
         float(t["price"]),
         -float(fee.get("cost") or 0.0),

@@ -135,7 +135,7 @@ class VenueTerminal:
         for p in got:
             name = self.by_market.get(str(p.get("symbol")))
             size = mk.signed_size(p)
-            if name is None or size == 0:
+            if name is None or abs(size) < self.specs[name].volume_step / 2:
                 continue
             held = self.book.held.get(name)
             if held is None or (held.size > 0) != (size > 0):
@@ -154,7 +154,8 @@ class VenueTerminal:
             trades, key=lambda t: (t.get("timestamp") or 0, int(t["id"])), reverse=True
         ):
             start = mk.start_of(t)
-            if start is not None and (start == 0 or (start > 0) != (size > 0)):
+            flat = start is not None and abs(start) < self.specs[name].volume_step / 2
+            if start is not None and (flat or (start > 0) != (size > 0)):
                 oid = int(t.get("order") or 0)
                 cid = self.book.client_of(oid, (t.get("info") or {}).get("cloid"))
                 return Held(oid, size, self.book.magic.get(cid, 0), cid)
@@ -304,10 +305,10 @@ class VenueTerminal:
         oid = int(t.get("order") or 0)
         cid = self.book.client_of(oid, (t.get("info") or {}).get("cloid"))
         magic = self.book.magic.get(cid, held.magic if held is not None else 0)
-        if held is None or start == 0:
+        if held is None or abs(start) < step / 2:  # opened from flat: its order is the ticket
             held = Held(oid, end, magic, cid)
         ticket = held.ticket
-        self._send(mk.deal_of(name, t, start, ticket, cid, magic))
+        self._send(mk.deal_of(name, t, step, start, ticket, cid, magic))
         self.orders.pop(oid, None)
         if abs(end) < step / 2:
             self.book.held.pop(name, None)
@@ -386,7 +387,8 @@ class VenueTerminal:
                 ticket = held.ticket if held is not None else oid
                 magic = self.book.magic.get(cid, held.magic if held is not None else 0)
                 self.book.fills_seen.add(int(t["id"]))
-                self._send(mk.deal_of(name, t, start, ticket, cid, magic))
+                step = self.specs[name].volume_step
+                self._send(mk.deal_of(name, t, step, start, ticket, cid, magic))
         self._send(ev.SnapshotEnd(req.req_id, 0, 0))
 
     def _history(self, req: ev.HistoryReq) -> None:
