@@ -219,6 +219,31 @@ def test_target_on_hedging_closes_opposite_first_then_opens() -> None:
     )
 
 
+def test_target_on_netting_reduces_by_a_close_that_short_margin_does_not_stop() -> None:
+    """A netting account's one position is reduced by a close of it, not by an opposite open:
+    the risk gate's margin check (and a halt) stop new exposure, never a reduction. Found with
+    the two-bucket plan's emergency stop on an exchange: its selling Open was refused for
+    margin and the position stayed."""
+    s = Scripted()
+    e, sent = engine([s])
+    e.handle(account(free=100.0, hedging=False))  # margin nearly all used
+    e.handle(ev.Position(10, "US100", True, 0.8, 21000, 0, 0, 1, 0, 0, T0, ""))
+    e.gate.halt("the operator")
+    s.next = [Target("US100", 0.3)]
+    e.handle(tick())
+    (close,) = sent
+    assert isinstance(close, ev.CloseCmd) and close.ticket == 10 and close.volume == 0.5
+    e.gate.resume()
+    e.handle(ev.OrderResult(close.client_id, rc.DONE, 11, 12, 0.5, 21000.0, "done"))
+    e.handle(ev.Position(10, "US100", True, 0.3, 21000, 0, 0, 1, 0, 0, T0, ""))
+    s.next = [Target("US100", -0.2)]  # a reversal: the close first, then the new side opens
+    e.handle(tick(T0 + 1000))
+    assert isinstance(sent[1], ev.CloseCmd) and sent[1].volume == 0.3
+    opened = sent[2]
+    assert isinstance(opened, ev.OpenCmd) and opened.order_type == ev.SELL
+    assert opened.volume == 0.2 and len(sent) == 3
+
+
 def test_timers_fire_on_event_time_in_order() -> None:
     s = Scripted()
     e, _ = engine([s])

@@ -203,6 +203,27 @@ def wait_for(check: Any, timeout_s: float = 10.0) -> Any:
     return got
 
 
+def test_the_last_price_of_a_burst_reaches_the_terminal(double: HyperliquidDouble) -> None:
+    """Prices faster than the terminal takes them: not all are seen (a ticker is a latest-value
+    stream), but the last one is, though no price follows it."""
+    rec = Recorder()
+    clock = Clock(T0)
+    term = venue_terminal(double, rec, clock)
+    try:
+        term.connect()
+        wait_subscribed(double, "activeAssetCtx:BTC")
+        for i in range(1, 60):
+            double.set_price("BTC", 60_000.0 + i, 60_001.0 + i, T0 + i)
+        deadline = time.monotonic() + 5
+        while term.quotes.get("BTCUSD") != (60_059.0, 60_060.0):
+            assert time.monotonic() < deadline, term.quotes
+            term.cycle()
+            time.sleep(0.01)
+    finally:
+        assert term.stream is not None
+        term.stream.stop()
+
+
 def test_a_dropped_websocket_is_watched_again(double: HyperliquidDouble) -> None:
     rec = Recorder()
     clock = Clock(T0)
@@ -470,7 +491,10 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
             timeout=60,
         )
         assert stop.returncode == 0, stop.stdout + stop.stderr
-        wait_for(lambda: not double.sim.positions, timeout_s=30)
+        try:
+            wait_for(lambda: not double.sim.positions, timeout_s=30)
+        except AssertionError:
+            raise AssertionError("the stop did not close: " + log.read_text()[-6000:]) from None
         # until every fill at the exchange is in the store (the exchange's rate limit paces
         # the orders and the books' refreshes: CCXT's, as live)
         db = tmp_path / "audit.sqlite"

@@ -262,14 +262,15 @@ class OrderManager:
         out: list[Intent] = []
         want_buy = delta > 0
         left = abs(delta)
-        acc = self.portfolio.account
-        if acc is None or acc.hedging:  # hedging: reduce the opposite side first, by ticket
-            for p in sorted(self.portfolio.of_magic(magic, t.symbol), key=lambda q: q.ticket):
-                if left == 0 or p.is_buy == want_buy:
-                    continue
-                steps = min(left, spec.lots_to_steps(p.volume))
-                out.append(Close(p.ticket, spec.steps_to_lots(steps), tag=t.tag))
-                left -= steps
+        # the opposite side is reduced first, by ticket (on a netting account the symbol's one
+        # position): a reduction is a close, which the risk gate lets through even when margin
+        # is short or trading halted; only what is left opens (a reversal's new side)
+        for p in sorted(self.portfolio.of_magic(magic, t.symbol), key=lambda q: q.ticket):
+            if left == 0 or p.is_buy == want_buy:
+                continue
+            steps = min(left, spec.lots_to_steps(p.volume))
+            out.append(Close(p.ticket, spec.steps_to_lots(steps), tag=t.tag))
+            left -= steps
         if left:
             out.append(Open(t.symbol, want_buy, spec.steps_to_lots(left), tag=t.tag, magic=t.magic))
         return out

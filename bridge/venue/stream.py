@@ -6,7 +6,7 @@ from 1 s to 30 s; ccxt.pro opens a new connection).
 
 A ticker is a latest-value stream: CCXT hands over the newest ticker each time it is awaited,
 so prices that come faster than the terminal takes them are not all seen (fills are: they are
-cached until taken).
+cached until taken); the newest is always seen, within ``heal_s`` at the latest.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ class Stream:
         markets: Sequence[str],
         private: bool = True,
         backoff_s: tuple[float, float] = BACKOFF_S,
+        heal_s: float = 0.5,
     ) -> None:
         """``open_ws``: makes the ccxt.pro exchange (called on the stream's thread);
         ``markets``: CCXT market symbols whose tickers are watched; ``private``: watch the
         account's fills and orders too."""
         self.open_ws, self.markets, self.private = open_ws, list(markets), private
-        self.backoff_s = backoff_s
+        self.backoff_s, self.heal_s = backoff_s, heal_s
         self.q: queue.Queue[tuple[Any, ...]] = queue.Queue()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
@@ -90,8 +91,21 @@ class Stream:
                 pause = min(pause * 2, self.backoff_s[1])
 
     def _ticker(self, ex: Any, market: str) -> Callable[[], Any]:
+        """Each step: the next ticker, or after ``heal_s`` without one the newest the socket
+        brought (CCXT keeps it in ``tickers``): a message that came while no watch was pending
+        resolves none, and the last price of a burst would otherwise wait for the next one."""
+        pending: list[Any] = []  # the watch in progress, kept across steps
+        last: list[Any] = [None]
+
         async def step() -> None:
-            t = await ex.watch_ticker(market)
+            if not pending:
+                pending.append(asyncio.ensure_future(ex.watch_ticker(market)))
+            done, _ = await asyncio.wait(pending, timeout=self.heal_s)
+            # a failed watch raises in result(): it is watched again
+            t = pending.pop().result() if done else ex.tickers.get(market)
+            if t is None or t is last[0]:
+                return
+            last[0] = t
             bid, ask = t.get("bid"), t.get("ask")
             mid = t.get("close") or t.get("last")
             if bid is None or ask is None:  # a venue that gives one price
