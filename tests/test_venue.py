@@ -481,8 +481,24 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
         for i in range(1, 200):
             double.set_price("BTC", wave(i * 4), wave(i * 4) + 1, now + 10 * i)
             time.sleep(0.01)
+        db = tmp_path / "audit.sqlite"
+
+        def settled() -> None:
+            """Until every fill at the exchange is in the store and no order has gone out for
+            2 s (the exchange's rate limit paces orders and books' refreshes: CCXT's, as live)."""
+            deadline, seen, quiet_since = time.monotonic() + 90, -1, time.monotonic()
+            while True:
+                assert brain.poll() is None and time.monotonic() < deadline, log.read_text()
+                if len(double.requests) != seen:
+                    seen, quiet_since = len(double.requests), time.monotonic()
+                done = db.exists() and stored_deals(db) == len(double.fills)
+                if done and time.monotonic() - quiet_since > 2:
+                    return
+                time.sleep(0.2)
+
+        settled()
         # the plan's emergency stop, from the command line as on MT5: its position closes
-        wait_for(lambda: double.sim.positions, timeout_s=30)
+        assert double.sim.positions
         stop = subprocess.run(
             [sys.executable, "-m", "bridge.cli", "strategy", "plan", "stop", "--config", str(cfg)],
             env={**os.environ, "RUN_SECRET": "s3cret"},
@@ -495,18 +511,7 @@ def test_mt5bridge_run_trades_the_plan_on_the_exchange(
             wait_for(lambda: not double.sim.positions, timeout_s=30)
         except AssertionError:
             raise AssertionError("the stop did not close: " + log.read_text()[-6000:]) from None
-        # until every fill at the exchange is in the store (the exchange's rate limit paces
-        # the orders and the books' refreshes: CCXT's, as live)
-        db = tmp_path / "audit.sqlite"
-        deadline, seen, quiet_since = time.monotonic() + 90, -1, time.monotonic()
-        while True:
-            assert brain.poll() is None and time.monotonic() < deadline, log.read_text()
-            if len(double.requests) != seen:
-                seen, quiet_since = len(double.requests), time.monotonic()
-            done = db.exists() and stored_deals(db) == len(double.fills)
-            if done and time.monotonic() - quiet_since > 2:
-                break
-            time.sleep(0.2)
+        settled()
         brain.send_signal(signal.SIGINT)
         assert brain.wait(timeout=30) == 0, log.read_text()
     finally:
