@@ -163,6 +163,9 @@ class Recorder:
         out, self.inbox = self.inbox, []
         return out
 
+    def start(self, state: Any, handle: Any) -> None:
+        self.connect(*state)
+
     def answer(self, handle: Any, server_ms: int) -> None:
         for cmd in self.commands(0):
             handle(cmd)

@@ -121,9 +121,7 @@ def test_the_plan_trades_over_the_venue_as_over_the_ea(double: HyperliquidDouble
         (eng,) = runner.server.engines.values()
         assert not eng.gate.halted
     finally:
-        term.link.close()
-        assert term.stream is not None
-        term.stream.stop()
+        term.close()
         runner.stop()
     (plan,) = eng.strategies
     assert isinstance(plan, TwoBucket)
@@ -162,9 +160,7 @@ def test_a_silent_price_stream_halts_new_positions_until_prices_come(
         term.cycle()
         assert eng.gate.halted == ""
     finally:
-        term.link.close()
-        assert term.stream is not None
-        term.stream.stop()
+        term.close()
         runner.stop()
 
 
@@ -220,8 +216,7 @@ def test_the_last_price_of_a_burst_reaches_the_terminal(double: HyperliquidDoubl
             term.cycle()
             time.sleep(0.01)
     finally:
-        assert term.stream is not None
-        term.stream.stop()
+        term.close()
 
 
 def test_a_dropped_websocket_is_watched_again(double: HyperliquidDouble) -> None:
@@ -238,8 +233,7 @@ def test_a_dropped_websocket_is_watched_again(double: HyperliquidDouble) -> None
         assert rec.of(ev.Tick)[-1].bid == 60_100.0
         assert term.stream is not None and term.stream.failures >= 1
     finally:
-        assert term.stream is not None
-        term.stream.stop()
+        term.close()
 
 
 # -- exactly once ---------------------------------------------------------------------------
@@ -284,8 +278,7 @@ def test_an_order_whose_answer_timed_out_is_looked_up_never_sent_again(
     again.cycle()
     assert [x.retcode for x in rec2.of(ev.OrderResult)] == [rc.DONE, rc.DONE]
     assert len([r for r in double.requests if r["action"]["type"] == "order"]) == 1
-    assert again.stream is not None
-    again.stream.stop()
+    again.close()
 
 
 def test_fills_the_stream_missed_are_asked_for_until_found(
@@ -400,8 +393,7 @@ def test_a_limit_order_rests_fills_by_the_stream_and_can_be_cancelled(
     term.cycle()
     assert rec.of(ev.OrderResult)[-1].retcode == rc.DONE
     assert rec.of(ev.OrderGone)[-1].ticket == placed[1].order
-    assert term.stream is not None
-    term.stream.stop()
+    term.close()
 
 
 # -- mt5bridge run ---------------------------------------------------------------------------

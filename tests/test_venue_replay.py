@@ -81,9 +81,7 @@ def test_btcusd_through_the_venue_decides_as_the_mt5_replay(tmp_path: Path) -> N
         (eng,) = runner.server.engines.values()
         assert not eng.gate.halted
     finally:
-        term.link.close()
-        assert term.stream is not None
-        term.stream.stop()
+        term.close()
         runner.stop()
         double.close()
     took = time.perf_counter() - t0

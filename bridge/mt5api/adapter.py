@@ -174,10 +174,7 @@ class ApiTerminal:
         return list(got) if got is not None else []
 
     def connect(self) -> None:
-        state, n_pos, n_ord = self.state()
-        self.link.connect(state, n_pos, n_ord)
-        if self.link.lockstep:
-            self.link.wait_ready(self.handle)
+        self.link.start(self.state(), self.handle)
 
     # -- one pass ----------------------------------------------------------------------------
     def cycle(self) -> int:

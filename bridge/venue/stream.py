@@ -60,8 +60,8 @@ class Stream:
             await ex.load_markets()
             jobs = [self._watch(f"ticker {m}", self._ticker(ex, m)) for m in self.markets]
             if self.private:
-                jobs.append(self._watch("fills", self._fills(ex)))
-                jobs.append(self._watch("orders", self._orders(ex)))
+                jobs.append(self._watch("fills", self._batches("trades", ex.watch_my_trades)))
+                jobs.append(self._watch("orders", self._batches("orders", ex.watch_orders)))
             tasks = [asyncio.ensure_future(j) for j in jobs]
             self.ready.set()
             await self._stop.wait()
@@ -115,19 +115,13 @@ class Stream:
 
         return step
 
-    def _fills(self, ex: Any) -> Callable[[], Any]:
-        async def step() -> None:
-            trades = await ex.watch_my_trades()
-            if trades:
-                self.q.put(("trades", list(trades)))
+    def _batches(self, kind: str, watch: Callable[[], Any]) -> Callable[[], Any]:
+        """Each step: what ``watch`` brought since the last (fills, orders), as one item."""
 
-        return step
-
-    def _orders(self, ex: Any) -> Callable[[], Any]:
         async def step() -> None:
-            orders = await ex.watch_orders()
-            if orders:
-                self.q.put(("orders", list(orders)))
+            got = await watch()
+            if got:
+                self.q.put((kind, list(got)))
 
         return step
 

@@ -187,10 +187,7 @@ class VenueTerminal:
         )
 
     def connect(self) -> None:
-        state, n_pos, n_ord = self.state()
-        self.link.connect(state, n_pos, n_ord)
-        if self.link.lockstep:
-            self.link.wait_ready(self.handle)
+        self.link.start(self.state(), self.handle)
 
     # -- one pass ----------------------------------------------------------------------------
     def cycle(self) -> int:
@@ -435,6 +432,10 @@ class VenueTerminal:
                 break
             time.sleep(pause)
             pause = min(pause * 2, 30.0)
+        self.close()
+
+    def close(self) -> None:
+        """The session with the brain and the price stream ended."""
         self.link.close()
         if self.stream is not None:
             self.stream.stop()

@@ -92,6 +92,14 @@ class TerminalLink:
             self.send(e)
         self.send(ev.SnapshotEnd(0, positions, orders))
 
+    def start(self, state: tuple[Sequence[Any], int, int], handle: Callable[[Any], None]) -> None:
+        """``connect`` with a terminal's ``state()`` (frames, positions, orders), then in
+        lockstep the brain's READY for them awaited, its commands handled meanwhile."""
+        frames, positions, orders = state
+        self.connect(frames, positions, orders)
+        if self.lockstep:
+            self.wait_ready(handle)
+
     def _expect(self, kind: type) -> Any:
         assert self.wire is not None
         return expect_frame(self.wire, kind, HANDSHAKE_TIMEOUT_S, self.endpoint)
