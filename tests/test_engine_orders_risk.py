@@ -235,6 +235,7 @@ def test_target_on_netting_reduces_by_a_close_that_short_margin_does_not_stop() 
     assert isinstance(close, ev.CloseCmd) and close.ticket == 10 and close.volume == 0.5
     e.gate.resume()
     e.handle(ev.OrderResult(close.client_id, rc.DONE, 11, 12, 0.5, 21000.0, "done"))
+    e.handle(ev.Deal(12, 11, 10, close.client_id, "US100", False, 1, 0.5, 21000, 0, 0, 0, 1, T0, 0))
     e.handle(ev.Position(10, "US100", True, 0.3, 21000, 0, 0, 1, 0, 0, T0, ""))
     s.next = [Target("US100", -0.2)]  # a reversal: the close first, then the new side opens
     e.handle(tick(T0 + 1000))
@@ -242,6 +243,105 @@ def test_target_on_netting_reduces_by_a_close_that_short_margin_does_not_stop() 
     opened = sent[2]
     assert isinstance(opened, ev.OpenCmd) and opened.order_type == ev.SELL
     assert opened.volume == 0.2 and len(sent) == 3
+
+
+def _deal(
+    ticket: int, order: int, pos: int, cid: str, buy: bool, entry: int, vol: float
+) -> ev.Deal:
+    return ev.Deal(ticket, order, pos, cid, "US100", buy, entry, vol, 21000, 0, 0, 0, 1, T0, 0)
+
+
+def test_target_counts_orders_in_flight_and_fills_not_shown_yet() -> None:
+    """A Target changed before the first order's fill shows in the positions orders only the
+    difference: the volume sent, then the volume filled, counts until the position shows it."""
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Target("US100", 0.5)]
+    e.handle(tick())
+    s.next = [Target("US100", 0.8)]  # no answer yet: 0.5 is on its way
+    e.handle(tick(T0 + 100))
+    assert [(c.volume, c.order_type) for c in sent] == [(0.5, ev.BUY), (0.3, ev.BUY)]
+    first, second = sent
+    e.handle(ev.OrderResult(first.client_id, rc.DONE, 21, 31, 0.5, 21000.0, "done"))
+    s.next = [Target("US100", 0.8)]  # filled, its deal not here yet
+    e.handle(tick(T0 + 200))
+    e.handle(_deal(31, 21, 21, first.client_id, True, 0, 0.5))
+    s.next = [Target("US100", 0.8)]  # dealt, its position not here yet
+    e.handle(tick(T0 + 300))
+    assert len(sent) == 2
+    e.handle(ev.Position(21, "US100", True, 0.5, 21000, 0, 0, 1, 0, 0, T0, first.client_id))
+    e.handle(ev.OrderResult(second.client_id, rc.DONE, 22, 32, 0.3, 21000.0, "done"))
+    e.handle(_deal(32, 22, 22, second.client_id, True, 0, 0.3))
+    e.handle(ev.Position(22, "US100", True, 0.3, 21000, 0, 0, 1, 0, 0, T0, second.client_id))
+    assert not e.orders.unbooked
+    s.next = [Target("US100", 0.8)]
+    e.handle(tick(T0 + 400))
+    assert len(sent) == 2  # all shown: nothing left to do
+
+
+def test_a_stop_while_an_order_is_in_flight_leaves_no_residue() -> None:
+    """Flat, then a plan's stop right after an order filled and before the position showed:
+    the close takes the whole position once it shows; nothing is closed twice."""
+    s = Scripted()
+    e, sent = engine([s])
+    e.handle(ev.Position(10, "US100", True, 0.4, 21000, 0, 0, 1, 0, 0, T0, ""))
+    s.next = [Target("US100", 0.0)]
+    e.handle(tick())
+    s.next = [Target("US100", 0.0)]  # asked again before the close's answer: nothing new
+    e.handle(tick(T0 + 100))
+    (close,) = sent
+    assert isinstance(close, ev.CloseCmd) and close.volume == 0.4
+    e.handle(ev.OrderResult(close.client_id, rc.DONE, 11, 12, 0.4, 21000.0, "done"))
+    e.handle(_deal(12, 11, 10, close.client_id, False, 1, 0.4))
+    s.next = [Target("US100", 0.0)]
+    e.handle(tick(T0 + 200))
+    e.handle(ev.PositionClosed(10, T0))
+    s.next = [Target("US100", 0.0)]
+    e.handle(tick(T0 + 300))
+    assert len(sent) == 1 and not e.orders.unbooked
+
+
+def test_a_partial_fill_counts_what_filled_and_a_refusal_counts_nothing() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Target("US100", 1.0)]
+    e.handle(tick())
+    e.handle(ev.OrderResult(sent[0].client_id, rc.DONE_PARTIAL, 21, 31, 0.6, 21000.0, "part"))
+    s.next = [Target("US100", 1.0)]
+    e.handle(tick(T0 + 100))
+    assert sent[1].volume == 0.4  # the rest, once
+    e.handle(ev.OrderResult(sent[1].client_id, rc.NO_MONEY, 0, 0, 0.0, 0.0, "no money"))
+    s.next = [Target("US100", 1.0)]
+    e.handle(tick(T0 + 200))
+    assert sent[2].volume == 0.4  # refused: it is ordered again
+
+
+def test_a_deal_without_the_client_id_is_matched_by_its_order() -> None:
+    """A broker may replace the comment that carries the client id: the deal is found by the
+    order ticket the result named."""
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Target("US100", 0.5)]
+    e.handle(tick())
+    e.handle(ev.OrderResult(sent[0].client_id, rc.DONE, 21, 31, 0.5, 21000.0, "done"))
+    e.handle(_deal(31, 21, 21, "", True, 0, 0.5))
+    e.handle(ev.Position(21, "US100", True, 0.5, 21000, 0, 0, 1, 0, 0, T0, ""))
+    assert not e.orders.unbooked
+    s.next = [Target("US100", 0.7)]
+    e.handle(tick(T0 + 100))
+    assert sent[1].volume == 0.2
+
+
+def test_a_fill_never_shown_stops_counting_after_a_minute() -> None:
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Target("US100", 0.5)]
+    e.handle(tick())
+    e.handle(ev.OrderResult(sent[0].client_id, rc.DONE, 21, 31, 0.5, 21000.0, "done"))
+    e.orders.expire(59_999)
+    assert e.orders.unbooked
+    e.orders.expire(60_000)
+    assert not e.orders.unbooked
 
 
 def test_timers_fire_on_event_time_in_order() -> None:

@@ -475,6 +475,7 @@ class Engine:
                 },
             )
         self.portfolio.on_position(p)
+        self.orders.on_position_shown(p.ticket)
         last = self.portfolio.last_deal.get(p.ticket)
         s = self._owner(last.client_id if last is not None else p.client_id, p.magic)
         if s is not None:
@@ -487,6 +488,7 @@ class Engine:
         if self.audit is not None:
             self.audit("position", {"ticket": c.ticket, "change": "closed", "time_ms": c.time_ms})
         pos = self.portfolio.on_closed(c)
+        self.orders.on_position_shown(c.ticket)
         if pos is None:
             return
         deal = self.portfolio.last_deal.pop(c.ticket, None)

@@ -13,6 +13,7 @@ prefix is unique per brain process, so ids never repeat across restarts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
@@ -21,6 +22,8 @@ from typing import Any
 from bridge.brain.portfolio import Portfolio
 from bridge.brain.risk import RiskGate
 from bridge.brain.strategy import Cancel, Close, CloseBy, Intent, Modify, Open, Rejection, Target
+from bridge.brain.targets import expand_target
+from bridge.brain.unbooked import Entry, Unbooked
 from bridge.core import events as ev
 from bridge.core import retcodes as rc
 from bridge.core.symbols import SymbolSpec
@@ -86,6 +89,7 @@ class OrderRecord:
 
 
 Audit = Callable[[str, dict[str, object]], None]
+log = logging.getLogger(__name__)
 
 
 class OrderManager:
@@ -110,6 +114,7 @@ class OrderManager:
         self.audit = audit
         self.orders: dict[str, OrderRecord] = {}
         self.open_orders: dict[str, OrderRecord] = {}  # not final yet
+        self.unbooked = Unbooked()  # volume sent or filled that the positions do not show yet
         self._n = 0
         self.wall_ms: Callable[[], int] = lambda: 0
         self.last_sent = ""  # the client id of the latest order sent
@@ -125,6 +130,7 @@ class OrderManager:
             "orders": orders,
             "open_orders": list(self.open_orders),
             "order_n": self._n,
+            "unbooked": self.unbooked.capture(),
             "order_prefix": self.prefix,  # frames logged after it are handled again under it
         }
 
@@ -132,6 +138,7 @@ class OrderManager:
         self.orders.update((cid, OrderRecord.unpack(t)) for cid, t in state["orders"].items())
         self.open_orders.update({cid: self.orders[cid] for cid in state["open_orders"]})
         self._n = state["order_n"]
+        self.unbooked.restore(state.get("unbooked", []), self.wall_ms())
 
     def make_unknown(self, wall_now_ms: int) -> None:
         """After a restart: orders sent may or may not have reached the terminal (asked for,
@@ -254,26 +261,16 @@ class OrderManager:
         spec = self.specs.get(t.symbol)
         if spec is None:
             return [Open(t.symbol, True, 0.0, tag=t.tag)]  # rejected downstream with the reason
-        magic = t.magic or magic
-        have = self.portfolio.net_lots(t.symbol, magic)
-        delta = spec.lots_to_steps(t.net_volume) - spec.lots_to_steps(have)
-        if delta == 0:
-            return []
-        out: list[Intent] = []
-        want_buy = delta > 0
-        left = abs(delta)
-        # the opposite side is reduced first, by ticket (on a netting account the symbol's one
-        # position): a reduction is a close, which the risk gate lets through even when margin
-        # is short or trading halted; only what is left opens (a reversal's new side)
-        for p in sorted(self.portfolio.of_magic(magic, t.symbol), key=lambda q: q.ticket):
-            if left == 0 or p.is_buy == want_buy:
-                continue
-            steps = min(left, spec.lots_to_steps(p.volume))
-            out.append(Close(p.ticket, spec.steps_to_lots(steps), tag=t.tag))
-            left -= steps
-        if left:
-            out.append(Open(t.symbol, want_buy, spec.steps_to_lots(left), tag=t.tag, magic=t.magic))
-        return out
+        acc = self.portfolio.account
+        hedging = acc.hedging if acc is not None else True
+        return expand_target(
+            t,
+            t.magic or magic,
+            spec,
+            self.portfolio.of_magic(t.magic or magic, t.symbol),
+            self.unbooked,
+            hedging,
+        )
 
     def in_flight(self, symbol: str) -> tuple[float, int]:
         """Lots and count of opening orders sent on ``symbol`` whose outcome is not final."""
@@ -310,6 +307,7 @@ class OrderManager:
         self.last_sent = rec.client_id
         self.orders[rec.client_id] = rec
         self.open_orders[rec.client_id] = rec
+        self._track(rec)
         self.gate.record_sent(rec.sent_ms)
         if self.audit is not None:
             self.audit(
@@ -323,6 +321,25 @@ class OrderManager:
                 },
             )
         self.send(rec.command)
+
+    def _track(self, rec: OrderRecord) -> None:
+        """Market orders and closes count as volume on its way from the moment they are sent."""
+        c = rec.command
+        if isinstance(c, ev.OpenCmd) and c.order_type <= 1:
+            spec = self.specs[c.symbol]
+            entry = Entry(c.symbol, c.magic, 1 if c.order_type == 0 else -1, 0)
+            entry.steps_left = spec.lots_to_steps(c.volume)
+        elif isinstance(c, ev.CloseCmd):
+            pos = self.portfolio.positions.get(c.ticket)
+            spec_of = self.specs.get(pos.symbol) if pos is not None else None
+            if pos is None or spec_of is None:
+                return
+            entry = Entry(pos.symbol, pos.magic, -1 if pos.is_buy else 1, 0, c.ticket)
+            entry.steps_left = spec_of.lots_to_steps(c.volume or pos.volume)
+        else:
+            return
+        entry.touched_wall_ms = rec.sent_wall_ms
+        self.unbooked.add(rec.client_id, entry)
 
     def _next_id(self) -> str:
         self._n += 1
@@ -355,6 +372,7 @@ class OrderManager:
             return rec, None  # a duplicate answer: the first one counted
         if r.retcode == rc.UNKNOWN_ID:
             # the terminal never received it: it did not execute, so it is safe to call rejected
+            self.unbooked.refused(rec.client_id)
             self._finish(rec, REJECTED, r)
             return rec, Rejection(
                 rec.intent, "the terminal never received the order", r.retcode, now_ms
@@ -383,6 +401,12 @@ class OrderManager:
             return rec, None
         if r.retcode in rc.SUCCESS:
             state = FILLED if isinstance(rec.command, ev.OpenCmd) else DONE
+            spec = self.specs.get(getattr(rec.command, "symbol", ""))
+            if spec is None and isinstance(rec.command, ev.CloseCmd):
+                entry = self.unbooked.entries.get(rec.client_id)
+                spec = self.specs.get(entry.symbol) if entry is not None else None
+            filled = spec.lots_to_steps(r.volume) if spec is not None and r.volume > 0 else 0
+            self.unbooked.on_result(rec.client_id, r.order, filled, self.wall_ms())
             if isinstance(rec.command, ev.CancelCmd):
                 state = DONE
                 self.portfolio.drop_order(rec.command.ticket)
@@ -391,6 +415,7 @@ class OrderManager:
                     self._finish(cancelled, CANCELLED, r)
             self._finish(rec, state, r)
             return rec, None
+        self.unbooked.refused(rec.client_id)
         self._finish(rec, REJECTED, r)
         return rec, Rejection(rec.intent, r.text or rc.text(r.retcode), r.retcode, now_ms)
 
@@ -398,12 +423,22 @@ class OrderManager:
         """A pending order filled: its record becomes FILLED, and it leaves the book of resting
         orders (also one this process never sent: placed before a restart)."""
         self.portfolio.drop_order(d.order)
+        if self.unbooked:
+            spec = self.specs.get(d.symbol)
+            if spec is not None:
+                steps = spec.lots_to_steps(d.volume)
+                self.unbooked.on_deal(d.client_id, d.order, d.position_id, steps, self.wall_ms())
         rec = self.orders.get(d.client_id)
         if rec is not None and rec.state == PLACED:
             rec.state = FILLED
             self.open_orders.pop(rec.client_id, None)
             self.portfolio.drop_order(rec.order_ticket)
             self._log(rec)
+
+    def on_position_shown(self, ticket: int) -> None:
+        """A POSITION or CLOSED event: the position now shows the deals before it."""
+        if self.unbooked:
+            self.unbooked.on_position(ticket)
 
     def on_order_gone(self, ticket: int, state: int) -> None:
         rec = self._by_ticket(ticket)
@@ -452,6 +487,13 @@ class OrderManager:
             r.sent_wall_ms = wall_now_ms
             self._log(r)
             self.send(ev.QueryCmd(r.client_id))
+        if self.unbooked:
+            for cid in self.unbooked.drop_stale(wall_now_ms):
+                log.warning(
+                    "order %s filled but no deal or position showed it for 60 s: "
+                    "targets count the positions alone again",
+                    cid,
+                )
         return late
 
     def mark_unknown(self) -> list[OrderRecord]:

@@ -299,7 +299,7 @@ class BrainServer:
             for tid, eng in self.engines.items():
                 summary(tid, eng)
         for tid, eng in self.engines.items():
-            if eng.orders.open_orders and eng.orders.expire(now):
+            if (eng.orders.open_orders or eng.orders.unbooked) and eng.orders.expire(now):
                 self.checkpoint_now(tid)
         self.settle()
         if self.checkpoints is not None:

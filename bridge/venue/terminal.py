@@ -284,8 +284,8 @@ class VenueTerminal:
             fetched = {p.symbol: p for p in self._fetch_positions(now)}
             for name in set(self.positions) - set(fetched):  # closed at the exchange
                 self._send(ev.PositionClosed(self.positions.pop(name).ticket, now))
-            for p in fetched.values():
-                if self.positions.get(p.symbol) != p:
+            for p in fetched.values():  # a deal, then its position as it is now (as the EA)
+                if p.symbol in touched or self.positions.get(p.symbol) != p:
                     self.positions[p.symbol] = p
                     self._send(p)
             self._send(self._account(now))
