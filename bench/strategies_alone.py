@@ -42,6 +42,7 @@ def cases() -> dict[str, list[dict[str, Any]]]:
         "compression": [demo["compression"]],
         "two_bucket": [demo["two_bucket"]],
         "range_breakout + ema_cross": [demo["range_breakout"], EMA],
+        "range_breakout + two_bucket": [demo["range_breakout"], demo["two_bucket"]],
         "the demo's three": list(DEMO["strategies"]),
     }
 

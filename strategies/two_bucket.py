@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from bridge.brain.strategy import (
     NO_INTENTS,
     Context,
@@ -28,9 +30,15 @@ from bridge.brain.strategy import (
     Strategy,
     Target,
 )
+from bridge.brain.tape import SymbolTape, Tape
 from bridge.core import events as ev
+from bridge.core.symbols import SymbolSpec
 from strategies import two_bucket_rows as rows
+from strategies import unit_plan_bulk as bulk
 from strategies.unit_plan import LEGS, Change, UnitPlan
+
+SCAN = 1024  # bars scanned at first for the next change (doubling to SCAN_MAX)
+SCAN_MAX = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,10 @@ class TwoBucket(Strategy):
         self.last_price = 0.0
         self.started_ms = 0  # when the plan started (trading_plans.created_at)
         self.last_reset_ms: int | None = None
+        self._tape: SymbolTape | None = None  # replay jumps: the symbol's bars
+        self._minutes = 0
+        self._jump_from = 0  # the minute of the last replay_quiet_until
+        self._quiet_until = -1  # its answer, good until the next tick (-1: ask again)
 
     # -- market ------------------------------------------------------------------------------
     def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
@@ -74,6 +86,7 @@ class TwoBucket(Strategy):
             return NO_INTENTS
         price = (tick.bid + tick.ask) / 2
         self.last_price = price
+        self._quiet_until = -1
         if self.plan is None:
             self.plan = UnitPlan(
                 self.p.margin, self.p.leverage, price, self.p.split, self.p.rebase_on_new_high
@@ -170,6 +183,48 @@ class TwoBucket(Strategy):
             {"opened_ms": self.started_ms, "updated_ms": time_ms},
         )
         return [Record("plan", plan), *(Record("plan_position", r) for r in positions)]
+
+    # -- replay that jumps over minutes (strategies/unit_plan_bulk.py) -----------------------
+    def replay_prepare(self, tape: Tape, specs: dict[str, SymbolSpec]) -> bool:
+        """Jumps need the plan's unit fixed between changes: not with re-basing at new highs."""
+        if self.p.rebase_on_new_high or self.p.symbol not in tape.symbols:
+            return False
+        self._tape, self._minutes = tape.symbols[self.p.symbol], tape.n_minutes
+        return True
+
+    def replay_quiet_until(self, m: int, ctx: Context) -> int:
+        """The minute of the first tick whose price changes the allocation (the plan acts on
+        ticks; its bars only write rows, which a replay keeps nowhere)."""
+        st = self._tape
+        assert st is not None, "replay_prepare first"
+        self._jump_from = m
+        if self.plan is None:
+            return m  # it starts on its first tick
+        if self._quiet_until >= m:
+            return self._quiet_until
+        pl = self.plan
+        a, end, n = int(st.before[m]), len(st.time_ms), SCAN
+        peak, valley, found = pl.peak, pl.valley, self._minutes
+        while a < end:
+            b = min(end, a + n)
+            mids = _mids(st, a, b)
+            k = bulk.first_change(pl, mids, peak, valley)
+            if k >= 0:
+                found = int(st.minute[a + k // 4])
+                break
+            peak, valley = bulk.extremes(pl, mids, peak, valley)
+            a, n = b, min(2 * n, SCAN_MAX)
+        self._quiet_until = found
+        return found
+
+    def replay_skip(self, m: int) -> None:
+        st, pl = self._tape, self.plan
+        assert st is not None and pl is not None, "replay_prepare first"
+        a, b = int(st.before[self._jump_from]), int(st.before[m])
+        if b > a:
+            mids = _mids(st, a, b)
+            pl.peak, pl.valley = bulk.extremes(pl, mids, pl.peak, pl.valley)
+            self.last_price = float(mids[-1])
 
     # -- operator controls -------------------------------------------------------------------
     def on_control(self, verb: str, arg: str, ctx: Context) -> Intents:
@@ -272,3 +327,8 @@ class TwoBucket(Strategy):
             "phase": pl.phase,
             "plan_value": round(pl.value(self.last_price), 2),
         }
+
+
+def _mids(st: SymbolTape, a: int, b: int) -> np.ndarray:
+    """The mid prices of the ticks the replay makes of the symbol's bars a..b-1."""
+    return bulk.tick_mids(st.open[a:b], st.high[a:b], st.low[a:b], st.close[a:b], st.ask_add[a:b])

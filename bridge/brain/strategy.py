@@ -185,13 +185,14 @@ class Strategy:
 
     def replay_quiet_until(self, m: int, ctx: Context) -> int:
         """The first minute index >= m on which this strategy may emit an intent, given its
-        state now, if nothing but bars happens until then (m: it may act now)."""
+        state now, if nothing but bars (and, for a strategy that listens to ticks, the four
+        ticks the replay makes of each bar) happens until then (m: it may act now)."""
         return m
 
     def replay_skip(self, m: int) -> None:
         """Set every state the strategy keeps from bars to what ``on_bar`` would have made of
-        every bar handled before minute m (the replay calls it instead of ``on_bar`` for the
-        minutes it jumps over)."""
+        every bar (and ``on_tick`` of every tick) handled before minute m (the replay calls it
+        instead of them for the minutes it jumps over)."""
         raise NotImplementedError(f"{self.name}: no replay jumps")
 
     def get_state(self) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def run_backtest(
 
     skipper = None
     can_jump = all(type(s).replay_prepare is not Strategy.replay_prepare for s in strategies)
-    if fast and jumps and can_jump and not tick_driven and not fx.ticks:
+    if fast and jumps and can_jump and not fx.ticks:
         tape = Tape(fx.bars, fx.specs)
         if all([s.replay_prepare(tape, engine.specs) for s in strategies]):
             skipper = Skipper(tape, engine, term, strategies)
