@@ -42,8 +42,10 @@ from bridge.brain.strategy import (
     Rejection,
     Strategy,
 )
+from bridge.brain.tape import Tape
 from bridge.core import events as ev
 from bridge.core.symbols import SymbolSpec
+from strategies.compression_jumps import CompressionJumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,7 @@ class Compression(Strategy):
         self.cancelling: set[int] = set()  # pending orders whose cancel is in flight
         self.closing: dict[int, str] = {}  # ticket -> "harvest" / "reduce", close in flight
         self.cycles: list[Cycle] = []
+        self._jumps: CompressionJumps | None = None
 
     # -- the baskets -------------------------------------------------------------------------
     def baskets(self, ctx: Context) -> _Baskets:
@@ -205,6 +208,7 @@ class Compression(Strategy):
     def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
         if tick.symbol != self.p.symbol:
             return NO_INTENTS
+        self._forget_jump()
         mid = (tick.bid + tick.ask) / 2
         threshold = self._threshold()
         swing = self.zz.update(mid, threshold) if threshold == threshold else 0
@@ -366,17 +370,24 @@ class Compression(Strategy):
             self.realised += cash
         return NO_INTENTS
 
+    def _forget_jump(self) -> None:
+        if self._jumps is not None:
+            self._jumps.until = -1  # the baskets changed: the replay asks again
+
     def on_position(self, position: ev.Position, ctx: Context) -> Intents:
+        self._forget_jump()
         self.closing.pop(position.ticket, None)  # a partial close done
         return NO_INTENTS
 
     def on_position_closed(
         self, position: ev.Position, deal: ev.Deal | None, ctx: Context
     ) -> Intents:
+        self._forget_jump()
         self.closing.pop(position.ticket, None)
         return NO_INTENTS
 
     def on_reject(self, rejection: Rejection, ctx: Context) -> Intents:
+        self._forget_jump()
         it = rejection.intent
         if isinstance(it, Close):
             self.closing.pop(it.ticket, None)
@@ -385,6 +396,21 @@ class Compression(Strategy):
         elif isinstance(it, Open) and it.tag == "rebalance":
             self.rebalance_sent = False
         return NO_INTENTS
+
+    # -- replay that jumps over minutes (strategies/compression_jumps.py) ---------------------
+    def replay_prepare(self, tape: Tape, specs: dict[str, SymbolSpec]) -> bool:
+        if self.p.symbol not in tape.symbols:
+            return False
+        self._jumps = CompressionJumps(self, tape)
+        return True
+
+    def replay_quiet_until(self, m: int, ctx: Context) -> int:
+        assert self._jumps is not None, "replay_prepare first"
+        return self._jumps.quiet_until(m, ctx)
+
+    def replay_skip(self, m: int) -> None:
+        assert self._jumps is not None, "replay_prepare first"
+        self._jumps.skip_to(m)
 
     def on_control(self, verb: str, arg: str, ctx: Context) -> Intents:
         if verb == "pause":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.core.pyround import py_round
+from bridge.data.intrabar import path_ticks
 from strategies.unit_plan import UnitPlan
 
 EPS = 1e-9  # UnitPlan._next_row's slack
@@ -55,11 +55,8 @@ def extremes(plan: UnitPlan, prices: np.ndarray, peak: float, valley: float) -> 
 def tick_mids(
     o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray, ask_add: np.ndarray
 ) -> np.ndarray:
-    """The mid prices of the four ticks the replay makes of each bar (bridge/data/intrabar.py:
-    open, the nearer extreme, the other, close; ask = round(bid + spread, 10)), bar by bar."""
-    high_first = h - o <= o - low
-    bids = np.stack((o, np.where(high_first, h, low), np.where(high_first, low, h), c), axis=1)
-    bids = bids.ravel()
-    asks = py_round(bids + np.repeat(ask_add, 4), 10)
+    """The mid prices of the four ticks the replay makes of each bar, bar by bar (the plan's
+    price is the tick's mid)."""
+    bids, asks = path_ticks(o, h, low, c, ask_add)
     mids: np.ndarray = (bids + asks) / 2
     return mids

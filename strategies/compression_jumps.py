@@ -1,0 +1,143 @@
+"""The compression engine in replay that jumps over minutes (bridge/replay/jumps.py): the first
+tick on which it may act, and its state after the ticks and bars before it, from the tape.
+
+On a tick it can act (or record a cycle) only:
+* at a confirmed swing: the zigzag's leg reversing by the threshold (``bounce`` x the ATR of
+  the ``atr_tf`` bars emitted before the tick's minute, or ``bounce`` in price);
+* by the first rebalance, while it is not sent: price inside the band with the limit on the
+  right side of the market and the baskets out of balance by more than the residual (the
+  trend filter and the margin check are left out: a superset of the ticks it may act on).
+With no order resting or in flight (the replay jumps only then) nothing else emits an intent.
+Between those ticks the zigzag's running high or low moves and the ATR takes the bars; both
+are set in bulk with the same float operations as tick by tick (``Zigzag.update``,
+``ATR.update``: bridge/brain/indicators.py atr_values).
+
+The replay visits every minute while the zigzag has no first leg yet, the ATR is warming up, or
+a close or cancel of the engine is in flight.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bridge.brain.indicators import atr_values
+from bridge.brain.strategy import Context
+from bridge.brain.tape import SymbolTape, Tape, TfBars
+from bridge.data.intrabar import path_ticks
+
+if TYPE_CHECKING:
+    from strategies.compression import Compression
+
+SCAN = 256  # bars scanned at first for the next tick it may act on (doubling to SCAN_MAX)
+SCAN_MAX = 1 << 15
+
+
+class CompressionJumps:
+    def __init__(self, s: Compression, tape: Tape) -> None:
+        self.s = s
+        self.st: SymbolTape = tape.symbols[s.p.symbol]
+        self.tf: TfBars = tape.bars(s.p.symbol, s.p.atr_tf)
+        self.tf_cols = (self.tf.high.tolist(), self.tf.low.tolist(), self.tf.close.tolist())
+        self.atr_list = atr_values(*self.tf_cols, s.p.atr_period)
+        self.atr = np.asarray(self.atr_list)
+        self.n_minutes = tape.n_minutes
+        self.from_m = 0
+        self.ctx: Context | None = None
+        self.until = -1  # the last answer, good until the engine's next tick (-1: ask again)
+
+    def quiet_until(self, m: int, ctx: Context) -> int:
+        s = self.s
+        self.from_m, self.ctx = m, ctx
+        if self.until >= m:
+            return self.until
+        zz = s.zz
+        if zz.direction == 0 or s.closing or s.cancelling or not self._atr_ready(m):
+            return m
+        rebalance = self._rebalance_edge(ctx)
+        a, end, n = int(self.st.before[m]), len(self.st.time_ms), SCAN
+        hi, lo, found = zz.hi, zz.lo, self.n_minutes
+        while a < end:
+            b = min(end, a + n)
+            bid, ask, mid = self._ticks(a, b)
+            thr = self._thresholds(a, b)
+            if zz.direction > 0:
+                ref = np.maximum.accumulate(np.concatenate(([hi], mid)))[1:]
+                hit = ref - mid >= thr
+            else:
+                ref = np.minimum.accumulate(np.concatenate(([lo], mid)))[1:]
+                hit = mid - ref >= thr
+            if rebalance is not None:
+                low, high, buy, limit = rebalance
+                side = (limit < ask) if buy else (limit > bid)
+                hit |= (low < mid) & (mid < high) & side
+            if hit.any():
+                found = int(self.st.minute[a + int(hit.argmax()) // 4])
+                break
+            if zz.direction > 0:
+                hi = max(hi, float(mid.max()))
+            else:
+                lo = min(lo, float(mid.min()))
+            a, n = b, min(2 * n, SCAN_MAX)
+        self.until = found
+        return found
+
+    def skip_to(self, j: int) -> None:
+        """The zigzag, the ATR and the engagement as the ticks and bars of minutes before j
+        would leave them (from the minute of the last ``quiet_until``)."""
+        s, st = self.s, self.st
+        a, b = int(st.before[self.from_m]), int(st.before[j])
+        if b > a:
+            _bid, _ask, mid = self._ticks(a, b)
+            if s.zz.direction > 0:
+                s.zz.hi = max(s.zz.hi, float(mid.max()))
+            else:
+                s.zz.lo = min(s.zz.lo, float(mid.min()))
+            # the last tick saw the ATR of the bars emitted before its minute
+            self._restore_atr(self.tf.done_before(int(st.minute[b - 1])))
+            assert self.ctx is not None
+            s.why = s.paused_reason(float(mid[-1]), s.baskets(self.ctx))
+            s.engaged = not s.why
+        self._restore_atr(self.tf.done_before(j))
+
+    # -- pieces ------------------------------------------------------------------------------
+    def _atr_ready(self, m: int) -> bool:
+        return self.s.p.bounce_mode == "price" or self.tf.done_before(m) >= self.s.p.atr_period
+
+    def _restore_atr(self, k: int) -> None:
+        self.s.atr.restore_after(*self.tf_cols, k, self.atr_list)
+
+    def _ticks(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Bid, ask and mid of the four ticks the replay makes of each of bars a..b-1."""
+        st = self.st
+        bid, ask = path_ticks(
+            st.open[a:b], st.high[a:b], st.low[a:b], st.close[a:b], st.ask_add[a:b]
+        )
+        return bid, ask, (bid + ask) / 2
+
+    def _thresholds(self, a: int, b: int) -> np.ndarray | float:
+        """Each tick's swing threshold: ``bounce`` x the ATR of the bars emitted before its
+        minute (``_threshold``'s product), or ``bounce`` in price."""
+        p = self.s.p
+        if p.bounce_mode == "price":
+            return p.bounce
+        k = np.searchsorted(self.tf.emit_m, self.st.minute[a:b], side="left")
+        return np.repeat(p.bounce * self.atr[k - 1], 4)
+
+    def _rebalance_edge(self, ctx: Context) -> tuple[float, float, bool, float] | None:
+        """(band low, band high, buy, limit price) while the first rebalance may still be sent:
+        not sent, not halted or paused, both baskets held, a swing seen, out of balance."""
+        s, p = self.s, self.s.p
+        if s.rebalance_sent or s.halted or s.user_paused or s.zz.count == 0:
+            return None
+        b = s.baskets(ctx)
+        if not b.longs or not b.shorts:
+            return None
+        spec = ctx.spec(p.symbol)
+        lng, sht = b.lots(spec)
+        if abs(lng - sht) <= spec.lots_to_steps(p.residual):
+            return None
+        low, high = b.average(b.shorts), b.average(b.longs)
+        buy = lng < sht
+        return low, high, buy, (low + p.offset if buy else high - p.offset)
