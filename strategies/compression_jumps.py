@@ -46,6 +46,8 @@ class CompressionJumps:
         self.from_m = 0
         self.ctx: Context | None = None
         self.until = -1  # the last answer, good until the engine's next tick (-1: ask again)
+        # the last scan: its first bar, each tick's mid and the zigzag's running extreme after it
+        self.scan: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(0), np.zeros(0))
 
     def quiet_until(self, m: int, ctx: Context) -> int:
         s = self.s
@@ -58,6 +60,7 @@ class CompressionJumps:
         rebalance = self._rebalance_edge(ctx)
         a, end, n = int(self.st.before[m]), len(self.st.time_ms), SCAN
         hi, lo, found = zz.hi, zz.lo, self.n_minutes
+        a0, mids, exts = a, [], []
         while a < end:
             b = min(end, a + n)
             bid, ask, mid = self._ticks(a, b)
@@ -68,6 +71,8 @@ class CompressionJumps:
             else:
                 ref = np.minimum.accumulate(np.concatenate(([lo], mid)))[1:]
                 hit = mid - ref >= thr
+            mids.append(mid)
+            exts.append(ref)
             if rebalance is not None:
                 low, high, buy, limit = rebalance
                 side = (limit < ask) if buy else (limit > bid)
@@ -75,11 +80,10 @@ class CompressionJumps:
             if hit.any():
                 found = int(self.st.minute[a + int(hit.argmax()) // 4])
                 break
-            if zz.direction > 0:
-                hi = max(hi, float(mid.max()))
-            else:
-                lo = min(lo, float(mid.min()))
+            hi = lo = float(ref[-1])  # the running extreme goes on (only one of them is read)
             a, n = b, min(2 * n, SCAN_MAX)
+        if mids:
+            self.scan = (a0, np.concatenate(mids), np.concatenate(exts))
         self.until = found
         return found
 
@@ -89,15 +93,20 @@ class CompressionJumps:
         s, st = self.s, self.st
         a, b = int(st.before[self.from_m]), int(st.before[j])
         if b > a:
-            _bid, _ask, mid = self._ticks(a, b)
+            # the scan that found j holds every tick before it; its running extreme started
+            # at or before a, from the zigzag's value then (a max or min takes a tick twice
+            # the same as once)
+            a0, mids, exts = self.scan
+            last = 4 * (b - a0) - 1
+            assert a0 <= a and last < len(mids), "replay_skip past the last scan"
             if s.zz.direction > 0:
-                s.zz.hi = max(s.zz.hi, float(mid.max()))
+                s.zz.hi = float(exts[last])
             else:
-                s.zz.lo = min(s.zz.lo, float(mid.min()))
+                s.zz.lo = float(exts[last])
             # the last tick saw the ATR of the bars emitted before its minute
             self._restore_atr(self.tf.done_before(int(st.minute[b - 1])))
             assert self.ctx is not None
-            s.why = s.paused_reason(float(mid[-1]), s.baskets(self.ctx))
+            s.why = s.paused_reason(float(mids[last]), s.baskets(self.ctx))
             s.engaged = not s.why
         self._restore_atr(self.tf.done_before(j))
 

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.brain.strategy import Strategy
+from bridge.brain.strategy import NO_INTENTS, Context, Intents, Strategy
 from bridge.config import DEMO, load_config, parse_config
+from bridge.core import events as ev
 from bridge.data.fixturegen import write
 from bridge.data.fixtures import Fixture, load_fixture
 from bridge.replay.backtest import RunResult, run_backtest
@@ -45,10 +46,37 @@ def test_range_breakout_on_the_demo_fixture_same_results_fewer_events(
     assert fast.events < plain.events * 0.7  # most minutes were quiet
 
 
-def test_tick_driven_strategies_keep_every_tick(demo_fixture: Fixture) -> None:
+def test_the_demos_tick_driven_strategies_same_results(demo_fixture: Fixture) -> None:
     cfg = parse_config(DEMO)
     plain, fast = both(demo_fixture, cfg.build_strategies)
-    assert outcome(fast) == outcome(plain) and fast.events == plain.events
+    assert outcome(fast) == outcome(plain) and fast.events < plain.events
+
+
+class TickCounter(Strategy):
+    """Listens to XAUUSD's ticks and never says when it may act: every minute is visited."""
+
+    name, magic, symbols, timeframes, wants_ticks = "ticks", 77, ("XAUUSD",), (1,), True
+
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
+        self.ticks += tick.symbol == "XAUUSD"
+        return NO_INTENTS
+
+
+def test_a_tick_driven_strategy_gets_every_tick_of_its_symbols_only(
+    demo_fixture: Fixture,
+) -> None:
+    """The other symbols (no position, order or timer on them) get their closing tick alone."""
+    plain_s, fast_s = TickCounter(), TickCounter()
+    plain = run_backtest(demo_fixture, [plain_s], fast=False)
+    fast = run_backtest(demo_fixture, [fast_s])
+    bars = {s: len(b) for s, b in demo_fixture.bars.items()}
+    assert plain_s.ticks == fast_s.ticks == 4 * bars["XAUUSD"]
+    assert plain.events == 5 * sum(bars.values())
+    assert fast.events == 5 * bars["XAUUSD"] + 2 * (sum(bars.values()) - bars["XAUUSD"])
+    assert outcome(fast) == outcome(plain)
 
 
 @settings(max_examples=12, deadline=None)

@@ -85,6 +85,18 @@ def run_backtest(
             return False
         return not any(p.sl or p.tp for p in sim.positions.values())
 
+    # a tick-driven strategy's symbols (all it reads and trades) and any symbol with an order or
+    # a position need every tick of a minute; the others only move quotes no one reads then
+    tick_symbols = frozenset(sym for s in strategies if s.wants_ticks for sym in s.symbols)
+
+    def busy() -> frozenset[str] | None:
+        if engine.has_timers:
+            return None  # any tick's time may fire a timer
+        if not sim.positions and not sim.orders:
+            return tick_symbols
+        held = {p.symbol for p in sim.positions.values()}
+        return tick_symbols.union(held, (o.symbol for o in sim.orders.values()))
+
     skipper = None
     can_jump = all(type(s).replay_prepare is not Strategy.replay_prepare for s in strategies)
     if fast and jumps and can_jump and not fx.ticks:
@@ -95,9 +107,9 @@ def run_backtest(
         stream = market_events(fx)
     else:
         stream = (
-            minute_events(fx, quiet)
+            minute_events(fx, quiet, busy=busy)
             if skipper is None
-            else minute_events(fx, quiet, skipper.jump, skipper.tape.times)
+            else minute_events(fx, quiet, skipper.jump, skipper.tape.times, busy)
         )
     for me in stream:
         n += 1

@@ -155,9 +155,12 @@ class Skipper:
             return
         total = np.zeros(j - m)
         by: dict[str, np.ndarray] = {}
+        quotes: dict[tuple[str, bool], np.ndarray] = {}  # a symbol's side, once for its positions
         for p in pf.positions.values():
             spec = pf.specs[p.symbol]
-            px = self._quotes(p.symbol, m, j, p.is_buy)
+            px = quotes.get((p.symbol, p.is_buy))
+            if px is None:
+                px = quotes[p.symbol, p.is_buy] = self._quotes(p.symbol, m, j, p.is_buy)
             diff = px - p.price_open if p.is_buy else p.price_open - px
             pnl = diff / spec.tick_size * spec.tick_value * p.volume
             total = total + pnl  # in Portfolio.mark's order: the same curve to the last bit

@@ -14,7 +14,7 @@ Fixtures with recorded ticks use the plain stream.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,13 @@ def minute_events(
     quiet: Callable[[], bool],
     jump: Callable[[int], int] | None = None,
     timeline: np.ndarray | None = None,
+    busy: Callable[[], Container[str] | None] | None = None,
 ) -> Iterator[MarketEvent]:
     """``quiet()`` is asked at the start of each minute: True when its intermediate ticks may be
-    left out. ``jump(m)``, asked first, may handle minutes [m, j) itself (bridge/replay/jumps.py)
-    and return j; the stream goes on at minute j. ``timeline``: the merged minute times when the
+    left out. In a minute that is not quiet, ``busy()`` may name the only symbols whose
+    intermediate ticks matter (None: all of them); the others get their closing tick alone.
+    ``jump(m)``, asked first, may handle minutes [m, j) itself (bridge/replay/jumps.py) and
+    return j; the stream goes on at minute j. ``timeline``: the merged minute times when the
     caller has them already (the jumping replay's tape)."""
     syms = list(fx.bars)
     if fx.ticks:  # recorded ticks: the plain stream
@@ -84,8 +87,12 @@ def minute_events(
                 path(float(c.v[1][i]), float(c.v[2][i]), float(c.v[3][i]), float(c.v[4][i]))
                 for c, i in here
             ]
+            need = busy() if busy is not None else None
+            full = [need is None or c.symbol in need for c, _i in here]
             for j, off in enumerate(TICK_OFFSETS_MS):
-                for (c, i), p in zip(here, paths, strict=True):
+                for (c, i), p, f in zip(here, paths, full, strict=True):
+                    if not f and j < 3:
+                        continue  # nothing listens to this symbol's path: its close alone
                     bid = p[j]
                     add_i = float(c.v[7][i])
                     yield ev.Tick(c.symbol, t + off, bid, round(bid + add_i, 10), 0.0, 1, 6)
