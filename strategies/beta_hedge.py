@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from bridge.brain.indicators import ATR, EMA, NAN, Returns, atr_values, ema_values
+from bridge.core.columns import floats, ints
 from bridge.core.events import Bar
+
+# a symbol's signal bars: open times, highs, lows, closes
+SymbolBars = tuple[Sequence[int], Sequence[float], Sequence[float], Sequence[float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +113,7 @@ class HedgeSeries:
     def __init__(
         self,
         h: BetaHedge,
-        bars: tuple[
-            tuple[list[int], list[float], list[float], list[float]],
-            tuple[list[int], list[float], list[float], list[float]],
-        ],
+        bars: tuple[SymbolBars, SymbolBars],
         order: np.ndarray,
     ) -> None:
         self.h, self.bars = h, bars
@@ -129,7 +131,7 @@ class HedgeSeries:
         am, ah = np.asarray(self.atr[0])[i0], np.asarray(self.atr[1])[i1]
         fed = (c0[read] >= period) & (c1[read] >= period) & (ah > 0)
         raw = (am * h.value_main) / (ah * h.value_hedge)
-        self.raw: list[float] = raw[fed].tolist()
+        self.raw = floats(raw[fed])
         self.beta_values = ema_values(self.raw, h._beta.period)
         n_beta = np.cumsum(fed)  # raw betas taken after each reading
         smooth = np.asarray([NAN, *self.beta_values])[n_beta]
@@ -151,11 +153,11 @@ class HedgeSeries:
             & ((rm > 0) == (rh > 0))
             & (np.abs(rh) <= h.lag_factor * np.abs(rm))
         )
-        self.read_step: list[int] = read.tolist()
-        self.read_time: list[int] = last0[read].tolist()
-        self.rm, self.rh, self.beta = rm.tolist(), rh.tolist(), beta.tolist()
+        self.read_step = ints(read)
+        self.read_time = ints(last0[read])
+        self.rm, self.rh, self.beta = floats(rm), floats(rh), floats(beta)
         self.lagging: list[bool] = lag.tolist()
-        self.n_beta: list[int] = n_beta.tolist()
+        self.n_beta = ints(n_beta)
         self.hedge_steps = read[lag & ~np.isnan(beta)].tolist()  # readings that would hedge
 
     def reading(self, i: int) -> HedgeReading:

@@ -25,6 +25,7 @@ import numpy as np
 from bridge.brain.indicators import atr_values
 from bridge.brain.strategy import Context
 from bridge.brain.tape import SymbolTape, Tape, TfBars
+from bridge.core.columns import floats
 from bridge.data.intrabar import path_ticks
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class CompressionJumps:
         self.s = s
         self.st: SymbolTape = tape.symbols[s.p.symbol]
         self.tf: TfBars = tape.bars(s.p.symbol, s.p.atr_tf)
-        self.tf_cols = (self.tf.high.tolist(), self.tf.low.tolist(), self.tf.close.tolist())
+        self.tf_cols = (floats(self.tf.high), floats(self.tf.low), floats(self.tf.close))
         self.atr_list = atr_values(*self.tf_cols, s.p.atr_period)
         self.atr = np.asarray(self.atr_list)
         self.n_minutes = tape.n_minutes

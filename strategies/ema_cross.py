@@ -8,6 +8,7 @@ profit are set as a percent of the entry price.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from bridge.brain.indicators import EMA, ema_settle_bars, ema_values
 from bridge.brain.strategy import NO_INTENTS, Close, Context, Intent, Intents, Open, Strategy
 from bridge.brain.tape import Tape, TfBars
 from bridge.core import events as ev
+from bridge.core.columns import floats
 from bridge.core.symbols import SymbolSpec
 
 
@@ -55,7 +57,9 @@ class EmaCross(Strategy):
         self._above: bool | None = None
         # replay jumps: the timeframe's bars, their closes, both EMAs after each, and the bars
         # on which the lines cross (the only ones it acts on)
-        self._tape: tuple[TfBars, list[float], list[float], list[float], np.ndarray] | None = None
+        self._tape: (
+            tuple[TfBars, Sequence[float], Sequence[float], Sequence[float], np.ndarray] | None
+        ) = None
         self._minutes = 0  # the tape's minutes: "never" for a jump
 
     def on_bar(self, bar: ev.Bar, ctx: Context) -> Intents:
@@ -95,7 +99,7 @@ class EmaCross(Strategy):
         if self.p.symbol not in tape.symbols:
             return False
         tb = tape.bars(self.p.symbol, self.p.timeframe)
-        closes = tb.close.tolist()
+        closes = floats(tb.close)
         fast, slow = ema_values(closes, self.p.fast), ema_values(closes, self.p.slow)
         crosses, above = [], None
         for k in range(self.p.slow - 1, len(closes)):  # the slow EMA is ready from here

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -27,6 +28,7 @@ import numpy as np
 from bridge.brain.indicators import EMA, ema_values
 from bridge.brain.strategy import Context
 from bridge.brain.tape import Tape
+from bridge.core.columns import floats, ints
 from bridge.core.symbols import SymbolSpec
 from bridge.core.timeutil import MS_PER_DAY, MS_PER_MINUTE
 from strategies.beta_hedge import BetaHedge, HedgeSeries
@@ -72,7 +74,7 @@ class RangeBreakoutJumps:
         self.day_of_bar = np.repeat(np.arange(len(self.days)), nxt - first)
         # -- the H1 EMA ---------------------------------------------------------------------
         self.h1 = tape.bars(p.main_symbol, p.htf_tf)
-        self.h1_close: list[float] = self.h1.close.tolist()
+        self.h1_close = floats(self.h1.close)
         self.h1_ema = ema_values(self.h1_close, p.htf_ema)
         # -- session close: main M1 bars at or after it -------------------------------------
         # (and the first bar of each day: a trade carried past a session that ended unannounced)
@@ -85,7 +87,7 @@ class RangeBreakoutJumps:
             self.close_minutes = main.minute[after].tolist()
         # -- the hedger ---------------------------------------------------------------------
         self.series: HedgeSeries | None = None
-        self.step_minute: list[int] = []
+        self.step_minute: Sequence[int] = []
         self.hedge_minutes: list[int] = []
         if p.hedge:
             self._hedge_tape(tape, specs)
@@ -119,11 +121,9 @@ class RangeBreakoutJumps:
         rank = np.array(order_of)[which]
         idx = np.concatenate([np.arange(len(b)) for b in sig])
         arrival = np.lexsort((idx, rank, emit))
-        cols = tuple(
-            (b.time_ms.tolist(), b.high.tolist(), b.low.tolist(), b.close.tolist()) for b in sig
-        )
+        cols = tuple((ints(b.time_ms), floats(b.high), floats(b.low), floats(b.close)) for b in sig)
         self.series = HedgeSeries(s.hedger, (cols[0], cols[1]), which[arrival])
-        self.step_minute = emit[arrival].tolist()
+        self.step_minute = ints(emit[arrival])
         self.hedge_minutes = [self.step_minute[k] for k in self.series.hedge_steps]
 
     def _entry_candidates(self, spec: SymbolSpec) -> dict[bool, tuple[list[int], list[int]]]:

@@ -4,7 +4,9 @@ reading (``nan`` until warmed up). One place for every indicator the strategies 
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,7 +42,7 @@ class EMA:
     def ready(self) -> bool:
         return self._n >= self.period
 
-    def restore_after(self, xs: list[float], k: int, values: list[float]) -> None:
+    def restore_after(self, xs: Sequence[float], k: int, values: Sequence[float]) -> None:
         """Become the EMA fed ``xs[:k]``, given ``values = ema_values(xs, period)``."""
         self._n = min(k, self.period)
         self._sum = 0.0
@@ -49,10 +51,10 @@ class EMA:
         self.value = values[k - 1] if k else NAN
 
 
-def ema_values(xs: list[float], period: int) -> list[float]:
+def ema_values(xs: Sequence[float], period: int) -> array[float]:
     """``EMA(period).update`` over ``xs`` in bulk, the same arithmetic: the value after each."""
     alpha = 2.0 / (period + 1)
-    out: list[float] = []
+    out = array("d")
     n, s, v = 0, 0.0, NAN
     for x in xs:
         if n < period:
@@ -124,7 +126,12 @@ class ATR:
         self._n = int(n)
 
     def restore_after(
-        self, high: list[float], low: list[float], close: list[float], k: int, values: list[float]
+        self,
+        high: Sequence[float],
+        low: Sequence[float],
+        close: Sequence[float],
+        k: int,
+        values: Sequence[float],
     ) -> None:
         """Become the ATR fed the first ``k`` bars, given ``values = atr_values(...)``."""
         n = min(k, self.period)
@@ -137,7 +144,9 @@ class ATR:
         self.value = values[k - 1] if k else NAN
 
 
-def atr_values(high: list[float], low: list[float], close: list[float], period: int) -> list[float]:
+def atr_values(
+    high: Sequence[float], low: Sequence[float], close: Sequence[float], period: int
+) -> array[float]:
     """``ATR(period).update`` over the bars in bulk, the same arithmetic: the value after each.
     (The true ranges element-wise in numpy, IEEE-identical to the scalar expression.)"""
     h, lo, c = np.asarray(high, dtype=float), np.asarray(low, dtype=float), np.asarray(close)
@@ -145,7 +154,7 @@ def atr_values(high: list[float], low: list[float], close: list[float], period: 
     if len(c) > 1:
         tr[1:] = np.maximum(h[1:], c[:-1]) - np.minimum(lo[1:], c[:-1])
     trs = tr.tolist()
-    out: list[float] = []
+    out = array("d")
     s, v = 0.0, NAN
     for n, x in enumerate(trs[:period], 1):
         s += x
@@ -197,7 +206,7 @@ class Returns:
             self.value = x / self._window[0] - 1.0
         return self.value
 
-    def restore_after(self, xs: list[float], k: int) -> None:
+    def restore_after(self, xs: Sequence[float], k: int) -> None:
         """Become the Returns fed ``xs[:k]``."""
         self._window = deque(xs[max(0, k - self.lookback - 1) : k], maxlen=self.lookback + 1)
         w = self._window

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.core.columns import BarArrays
+from bridge.core.columns import BarArrays, ints
 from bridge.core.symbols import SymbolSpec
 from bridge.core.timeutil import MS_PER_MINUTE
 
@@ -49,7 +49,7 @@ class Tape:
         cols = list(bars.values())
         self.times: np.ndarray = merged_times([b.time_ms for b in cols])
         self.n_minutes = len(self.times)
-        self.closes_ms: list[int] = (self.times + MS_PER_MINUTE).tolist()
+        self.closes_ms = ints(self.times + MS_PER_MINUTE)
         self.symbols: dict[str, SymbolTape] = {}
         for k, (sym, b) in enumerate(bars.items()):
             minute = np.searchsorted(self.times, b.time_ms)

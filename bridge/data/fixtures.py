@@ -69,6 +69,20 @@ def _read_csv(file: Path) -> pd.DataFrame:
         raise FixtureError(f"{file}: cannot read ({exc})") from exc
 
 
+CHUNK_ROWS = 1 << 18  # rows of a bar file parsed at a time (its text columns are transient)
+
+
+def _read_csv_chunks(file: Path) -> Iterator[pd.DataFrame]:
+    """The file's rows, CHUNK_ROWS at a time: only a chunk's strings (the time column) are
+    alive at once, not millions of them."""
+    try:
+        yield from pd.read_csv(file, chunksize=CHUNK_ROWS)
+    except EOFError as exc:  # a .gz cut short
+        raise FixtureError(f"{file}: the file ends early (a compressed file cut short?)") from exc
+    except (OSError, ValueError, zlib.error) as exc:
+        raise FixtureError(f"{file}: cannot read ({exc})") from exc
+
+
 def read_bars(
     file: Path, symbol: str, shift_hours: float = 0.0, spread: int | None = None
 ) -> BarArrays:
@@ -77,40 +91,65 @@ def read_bars(
     and ``tick_volume``. ``shift_hours`` moves the times into the broker's server time (a file
     in another time zone); ``spread`` (points) is used for every bar, as a file without a
     spread column must state."""
-    df = _read_csv(file)
-    df.columns = [str(c).lower() for c in df.columns]
-    aliases = {"timestamp": "time", "volume": "tick_volume"}
-    df = df.rename(columns={a: c for a, c in aliases.items() if c not in df.columns})
-    if spread is not None:
-        df["spread"] = spread
-    missing = [c for c in BAR_COLUMNS if c not in df.columns]
-    if missing:
-        hint = " (state spread = N points for the symbol)" if missing == ["spread"] else ""
-        raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)}){hint}")
-    if shift_hours:
-        try:
-            df["time"] = pd.to_datetime(df["time"], format="mixed") + pd.Timedelta(
-                hours=shift_hours
-            )
-        except (ValueError, TypeError) as exc:
-            raise FixtureError(f"{file}: column time: {exc}") from exc
-    return bars_from_frame(df, symbol, str(file))
+    parts = []
+    for df in _read_csv_chunks(file):
+        df.columns = [str(c).lower() for c in df.columns]
+        aliases = {"timestamp": "time", "volume": "tick_volume"}
+        df = df.rename(columns={a: c for a, c in aliases.items() if c not in df.columns})
+        if spread is not None:
+            df["spread"] = spread
+        missing = [c for c in BAR_COLUMNS if c not in df.columns]
+        if missing:
+            hint = " (state spread = N points for the symbol)" if missing == ["spread"] else ""
+            raise FixtureError(f"{file}: missing columns {missing} (have {list(df.columns)}){hint}")
+        if shift_hours:
+            try:
+                df["time"] = pd.to_datetime(df["time"], format="mixed") + pd.Timedelta(
+                    hours=shift_hours
+                )
+            except (ValueError, TypeError) as exc:
+                raise FixtureError(f"{file}: column time: {exc}") from exc
+        parts.append(_raw_columns(df, str(file)))
+    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    return _checked_bars(symbol, str(file), *cols)
 
 
 def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
+    return _checked_bars(symbol, where, *_raw_columns(df, where))
+
+
+def _raw_columns(df: pd.DataFrame, where: str) -> tuple[np.ndarray, ...]:
+    """Time (ms), open, high, low, close (NaN where not a number), tick volume and spread (-1
+    where not a number) of a frame, each a new array (no view keeps the frame's blocks)."""
     try:
         times = pd.to_datetime(df["time"], format="mixed")
     except (ValueError, TypeError) as exc:
         raise FixtureError(f"{where}: column time: {exc}") from exc
     t = times.to_numpy("datetime64[ms]").astype(np.int64)
-    cols = {}
-    for c in ("open", "high", "low", "close"):
-        a = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
+    prices = [
+        pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64, copy=True)
+        for c in ("open", "high", "low", "close")
+    ]
+    tv = pd.to_numeric(df["tick_volume"], errors="coerce").fillna(0).to_numpy(np.int64, copy=True)
+    sp = pd.to_numeric(df["spread"], errors="coerce").fillna(-1).to_numpy(np.int64, copy=True)
+    return (t, *prices, tv, sp)
+
+
+def _checked_bars(
+    symbol: str,
+    where: str,
+    t: np.ndarray,
+    o: np.ndarray,
+    h: np.ndarray,
+    lo: np.ndarray,
+    cl: np.ndarray,
+    tv: np.ndarray,
+    spread: np.ndarray,
+) -> BarArrays:
+    for c, a in zip(("open", "high", "low", "close"), (o, h, lo, cl), strict=True):
         bad = np.flatnonzero(~(np.isfinite(a) & (a > 0)))
         if len(bad):
             raise FixtureError(f"{where}: row {bad[0] + 2}: column {c} is not a positive number")
-        cols[c] = a
-    o, h, lo, cl = cols["open"], cols["high"], cols["low"], cols["close"]
     checks = [
         (np.diff(t) <= 0, "time is not strictly increasing", 1),
         (h < np.maximum(o, cl), "high below open or close", 0),
@@ -121,10 +160,8 @@ def bars_from_frame(df: pd.DataFrame, symbol: str, where: str) -> BarArrays:
         bad = np.flatnonzero(mask)
         if len(bad):
             raise FixtureError(f"{where}: row {bad[0] + 2 + shift}: {what}")
-    spread = pd.to_numeric(df["spread"], errors="coerce").fillna(-1).to_numpy(np.int64)
     if (spread < 0).any():
         raise FixtureError(f"{where}: row {int(np.flatnonzero(spread < 0)[0]) + 2}: bad spread")
-    tv = pd.to_numeric(df["tick_volume"], errors="coerce").fillna(0).to_numpy(np.int64)
     return BarArrays(symbol, t, o, h, lo, cl, tv, spread)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from bridge.brain.tape import merged_times
 from bridge.core import events as ev
+from bridge.core.columns import ints
 from bridge.data.fixtures import Fixture, MarketEvent
 from bridge.data.intrabar import TICK_OFFSETS_MS, path
 
@@ -55,7 +56,7 @@ def minute_events(
         cols.append(_Rows(s, cs, whole=jump is not None))
     if timeline is None:
         timeline = merged_times([fx.bars[s].time_ms for s in syms])
-    times = timeline.tolist()
+    times = ints(timeline)  # 8 bytes a minute (a list of ints takes 36)
     pos = [0] * len(syms)
     m = 0
     while m < len(times):
