@@ -399,3 +399,28 @@ def test_strategy_state_is_saved_to_the_store_and_restored_by_a_new_brain(tmp_pa
     )
     assert rows.fetchone()[0] == 1
     store2.close()
+
+
+def test_the_volume_on_its_way_survives_a_checkpoint() -> None:
+    """A brain restarted between an order's fill and its deal does not order it again."""
+    from bridge.persist import checkpoint
+
+    s = Scripted()
+    e, sent = engine([s])
+    s.next = [Target("US100", 0.5)]
+    e.handle(tick())
+    e.handle(ev.OrderResult(sent[0].client_id, rc.DONE, 21, 31, 0.5, 21000.0, "done"))
+    st = e.capture(None, checkpoint.KEEP_ORDERS)
+    s2 = Scripted()
+    e2, sent2 = engine([s2])
+    assert e2.restore(st) == []
+    e2.settle_restored(1_000)
+    s2.next = [Target("US100", 0.5)]
+    e2.handle(tick(T0 + 100))
+    assert sent2 == []  # filled, not shown yet: nothing more to order
+    e2.handle(_deal(31, 21, 21, sent[0].client_id, True, 0, 0.5))
+    e2.handle(ev.Position(21, "US100", True, 0.5, 21000, 0, 0, 1, 0, 0, T0, sent[0].client_id))
+    assert not e2.orders.unbooked
+    s2.next = [Target("US100", 0.7)]
+    e2.handle(tick(T0 + 200))
+    assert [c.volume for c in sent2] == [0.2]

@@ -147,6 +147,8 @@ class OrderManager:
             if rec.state == SENT:
                 rec.state = UNKNOWN
             rec.sent_wall_ms = wall_now_ms
+        for entry in self.unbooked.entries.values():  # fills not shown: a minute from now
+            entry.touched_wall_ms = wall_now_ms
 
     # -- intents -> commands -----------------------------------------------------------------
     def submit(self, intent: Intent, magic: int, now_ms: int) -> list[Rejection]:
