@@ -18,25 +18,57 @@ a close or cancel of the engine is in flight.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-from bridge.brain.indicators import atr_values
+from bridge.brain.indicators import ATR, Zigzag, atr_values
 from bridge.brain.strategy import Context
 from bridge.brain.tape import SymbolTape, Tape, TfBars
-from bridge.core.columns import floats
-from bridge.data.intrabar import path_ticks
+from bridge.core import events as ev
+from bridge.core.columns import floats, path_ticks
+from bridge.core.symbols import SymbolSpec
+from strategies.compression_params import CompressionParams
 
-if TYPE_CHECKING:
-    from strategies.compression import Compression
+
+class Baskets(Protocol):
+    """The locked long and short positions (strategies/compression.py)."""
+
+    longs: list[ev.Position]
+    shorts: list[ev.Position]
+
+    def lots(self, spec: SymbolSpec) -> tuple[int, int]: ...
+
+    @staticmethod
+    def average(side: list[ev.Position]) -> float: ...
+
+
+class CompressionState(Protocol):
+    """What the jumps read and set of the engine (strategies/compression.py): its parameters,
+    its tick- and bar-fed state and the rules that say whether it may act."""
+
+    p: CompressionParams
+    zz: Zigzag
+    atr: ATR
+    closing: dict[int, str]
+    cancelling: set[int]
+    rebalance_sent: bool
+    halted: bool
+    user_paused: bool
+    why: str
+    engaged: bool
+
+    def baskets(self, ctx: Context) -> Baskets: ...
+
+    def paused_reason(self, mid: float, b: Baskets) -> str: ...
+
 
 SCAN = 256  # bars scanned at first for the next tick it may act on (doubling to SCAN_MAX)
 SCAN_MAX = 1 << 15
 
 
 class CompressionJumps:
-    def __init__(self, s: Compression, tape: Tape) -> None:
+    def __init__(self, s: CompressionState, tape: Tape) -> None:
         self.s = s
         self.st: SymbolTape = tape.symbols[s.p.symbol]
         self.tf: TfBars = tape.bars(s.p.symbol, s.p.atr_tf)

@@ -20,7 +20,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from bridge.brain.strategy import Strategy
-from strategies.compression import Compression, CompressionParams
+from strategies.compression import Compression
+from strategies.compression_params import CompressionParams
 from strategies.ema_cross import EmaCross, EmaCrossParams
 from strategies.range_breakout import RangeBreakout
 from strategies.range_breakout_params import RangeBreakoutParams

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.data.intrabar import path_ticks
+from bridge.core.columns import path_ticks
 from strategies.unit_plan import UnitPlan
 
 EPS = 1e-9  # UnitPlan._next_row's slack

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bridge.replay.backtest import run_backtest
-from strategies.compression import Compression, CompressionParams
+from strategies.compression import Compression
+from strategies.compression_params import CompressionParams
 from tests.compression_scenarios import locked_fixture, path
 
 # The seed's example: long 0.08 / short 0.10 in a band from 2590 (short average) to 2715 (long

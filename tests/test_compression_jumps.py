@@ -12,7 +12,8 @@ from bridge.brain.strategy import Strategy
 from bridge.config import DEMO, load_config, parse_config
 from bridge.data.fixtures import load_fixture
 from bridge.replay.backtest import run_backtest
-from strategies.compression import Compression, CompressionParams
+from strategies.compression import Compression
+from strategies.compression_params import CompressionParams
 from strategies.range_breakout import RangeBreakout
 from strategies.range_breakout_params import RangeBreakoutParams
 from tests.conftest import ROOT, shared_file

@@ -15,7 +15,8 @@ from bridge.brain.strategy import Close, Open
 from bridge.core import events as ev
 from bridge.data.fixtures import market_events
 from bridge.replay.backtest import run_backtest
-from strategies.compression import Compression, CompressionParams
+from strategies.compression import Compression
+from strategies.compression_params import CompressionParams
 from tests.compression_scenarios import GOLD, locked_fixture, path
 from tests.helpers import SimLink
 

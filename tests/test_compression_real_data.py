@@ -8,7 +8,7 @@ from bridge.brain.strategy import Open
 from bridge.config import load_config
 from bridge.data.fixtures import load_fixture
 from bridge.replay.backtest import run_backtest
-from strategies.compression import CompressionParams
+from strategies.compression_params import CompressionParams
 from tests.conftest import ROOT, shared_file
 from tests.test_compression_properties import Probe
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bridge.core.pyround import py_round
+
 
 def floats(x: np.ndarray | Sequence[float]) -> array[float]:
     """A column as a stdlib array of doubles: indexing gives Python floats as a list does, in 8
@@ -98,3 +100,15 @@ class TickArrays:
 
     def __len__(self) -> int:
         return len(self.time_ms)
+
+
+def path_ticks(
+    o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray, ask_add: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bid and ask of the four ticks the replay makes of each bar (the path of
+    bridge/data/intrabar.py: open, the nearer extreme, the other, close), bar after bar, in bulk,
+    with the replay's ask ``round(bid + spread in price, 10)``, bit for bit."""
+    high_first = h - o <= o - low
+    bids = np.stack((o, np.where(high_first, h, low), np.where(high_first, low, h), c), axis=1)
+    bids = bids.ravel()
+    return bids, py_round(bids + np.repeat(ask_add, 4), 10)

@@ -7,10 +7,6 @@ at +60 s, before the next bar's first tick. Bar prices are bid prices; ask = bid
 
 from __future__ import annotations
 
-import numpy as np
-
-from bridge.core.pyround import py_round
-
 TICK_OFFSETS_MS = (0, 20_000, 40_000, 59_000)
 BAR_CLOSE_OFFSET_MS = 60_000
 
@@ -20,14 +16,3 @@ def path(o: float, h: float, low: float, c: float) -> tuple[float, float, float,
     if h - o <= o - low:
         return o, h, low, c
     return o, low, h, c
-
-
-def path_ticks(
-    o: np.ndarray, h: np.ndarray, low: np.ndarray, c: np.ndarray, ask_add: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bid and ask of the four ticks of each bar's path, bar after bar, in bulk: ``path`` and
-    the replay's ask, ``round(bid + spread in price, 10)``, bit for bit."""
-    high_first = h - o <= o - low
-    bids = np.stack((o, np.where(high_first, h, low), np.where(high_first, low, h), c), axis=1)
-    bids = bids.ravel()
-    return bids, py_round(bids + np.repeat(ask_add, 4), 10)
