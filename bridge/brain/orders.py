@@ -326,22 +326,19 @@ class OrderManager:
 
     def _track(self, rec: OrderRecord) -> None:
         """Market orders and closes count as volume on its way from the moment they are sent."""
-        c = rec.command
+        c, wall = rec.command, rec.sent_wall_ms
         if isinstance(c, ev.OpenCmd) and c.order_type <= 1:
-            spec = self.specs[c.symbol]
-            entry = Entry(c.symbol, c.magic, 1 if c.order_type == 0 else -1, 0)
-            entry.steps_left = spec.lots_to_steps(c.volume)
+            steps = self.specs[c.symbol].lots_to_steps(c.volume)
+            sign = 1 if c.order_type == 0 else -1
+            self.unbooked.add(rec.client_id, Entry(c.symbol, c.magic, sign, steps, 0, {}, wall))
         elif isinstance(c, ev.CloseCmd):
             pos = self.portfolio.positions.get(c.ticket)
-            spec_of = self.specs.get(pos.symbol) if pos is not None else None
-            if pos is None or spec_of is None:
-                return
-            entry = Entry(pos.symbol, pos.magic, -1 if pos.is_buy else 1, 0, c.ticket)
-            entry.steps_left = spec_of.lots_to_steps(c.volume or pos.volume)
-        else:
-            return
-        entry.touched_wall_ms = rec.sent_wall_ms
-        self.unbooked.add(rec.client_id, entry)
+            spec = self.specs.get(pos.symbol) if pos is not None else None
+            if pos is not None and spec is not None:
+                steps = spec.lots_to_steps(c.volume or pos.volume)
+                sign = -1 if pos.is_buy else 1
+                entry = Entry(pos.symbol, pos.magic, sign, steps, c.ticket, {}, wall)
+                self.unbooked.add(rec.client_id, entry)
 
     def _next_id(self) -> str:
         self._n += 1
@@ -403,12 +400,11 @@ class OrderManager:
             return rec, None
         if r.retcode in rc.SUCCESS:
             state = FILLED if isinstance(rec.command, ev.OpenCmd) else DONE
-            spec = self.specs.get(getattr(rec.command, "symbol", ""))
-            if spec is None and isinstance(rec.command, ev.CloseCmd):
-                entry = self.unbooked.entries.get(rec.client_id)
-                spec = self.specs.get(entry.symbol) if entry is not None else None
-            filled = spec.lots_to_steps(r.volume) if spec is not None and r.volume > 0 else 0
-            self.unbooked.on_result(rec.client_id, r.order, filled, self.wall_ms())
+            entry = self.unbooked.entries.get(rec.client_id)
+            if entry is not None:  # the volume filled, on its way until its deals show
+                spec = self.specs.get(entry.symbol)
+                filled = spec.lots_to_steps(r.volume) if spec is not None and r.volume > 0 else 0
+                self.unbooked.on_result(rec.client_id, r.order, filled, self.wall_ms())
             if isinstance(rec.command, ev.CancelCmd):
                 state = DONE
                 self.portfolio.drop_order(rec.command.ticket)
