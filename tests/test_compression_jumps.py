@@ -8,17 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.brain.strategy import Strategy
 from bridge.config import DEMO, load_config, parse_config
 from bridge.data.fixtures import load_fixture
 from bridge.replay.backtest import run_backtest
 from strategies.compression import Compression
 from strategies.compression_params import CompressionParams
-from strategies.range_breakout import RangeBreakout
-from strategies.range_breakout_params import RangeBreakoutParams
 from tests.conftest import ROOT, shared_file
 from tests.test_replay_fast import outcome
-from tests.test_replay_skip import generated, three_ways
+from tests.test_replay_skip import generated, jumps_change_nothing, three_ways
 
 DEMO_COMPRESSION = next(s for s in DEMO["strategies"] if s["kind"] == "compression")
 
@@ -60,26 +57,17 @@ def test_any_engine_same_results(
     """Any parameters, missing minutes, and beside the range breakout."""
     fx = generated(seed, 3, drop)
 
-    def make() -> list[Strategy]:
-        p = CompressionParams(
-            adopt_magic=0,
-            bounce_mode=bounce_mode,
-            bounce=bounce,
-            atr_tf=atr_tf,
-            trend_k=trend_k,
-            offset=offset,
-            residual=residual,
-            commission_per_lot=3.0,
-        )
-        out: list[Strategy] = [Compression(p)]
-        if breakout:
-            out.append(RangeBreakout(RangeBreakoutParams(htf_filter=False)))
-        return out
-
-    quiet = run_backtest(fx, make(), jumps=False)
-    jumped = run_backtest(fx, make())
-    assert outcome(jumped) == outcome(quiet)
-    assert jumped.events < quiet.events
+    p = CompressionParams(
+        adopt_magic=0,
+        bounce_mode=bounce_mode,
+        bounce=bounce,
+        atr_tf=atr_tf,
+        trend_k=trend_k,
+        offset=offset,
+        residual=residual,
+        commission_per_lot=3.0,
+    )
+    jumps_change_nothing(fx, lambda: [Compression(p)], breakout)
 
 
 @pytest.mark.shared_data

@@ -37,6 +37,23 @@ def three_ways(fx: Fixture, make: object) -> tuple[RunResult, RunResult, RunResu
     )
 
 
+def jumps_change_nothing(fx: Fixture, make: object, breakout: bool = False) -> None:
+    """The jumped replay of ``make()``'s strategies (with the range breakout beside them when
+    ``breakout``) equals the replay that visits every minute, with fewer events."""
+    assert callable(make)
+
+    def strategies() -> list[Strategy]:
+        out: list[Strategy] = list(make())
+        if breakout:
+            out.append(RangeBreakout(RangeBreakoutParams(htf_filter=False)))
+        return out
+
+    quiet = run_backtest(fx, strategies(), jumps=False)
+    jumped = run_backtest(fx, strategies())
+    assert outcome(jumped) == outcome(quiet)
+    assert jumped.events < quiet.events
+
+
 def generated(seed: int, days: int, drop: float = 0.0) -> Fixture:
     """Generated days; ``drop`` leaves out that share of each symbol's bars (missing minutes,
     different for each symbol)."""

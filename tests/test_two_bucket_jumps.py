@@ -11,19 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge.brain.strategy import Strategy
 from bridge.config import load_config
 from bridge.data.fixtures import Fixture, load_fixture
 from bridge.data.intrabar import path
 from bridge.replay.backtest import run_backtest
 from strategies import unit_plan_bulk as bulk
-from strategies.range_breakout import RangeBreakout
-from strategies.range_breakout_params import RangeBreakoutParams
 from strategies.two_bucket import TwoBucket, TwoBucketParams
 from strategies.unit_plan import UnitPlan
 from tests.conftest import ROOT, shared_file
 from tests.test_replay_fast import outcome
-from tests.test_replay_skip import generated, three_ways
+from tests.test_replay_skip import generated, jumps_change_nothing, three_ways
 
 walks = st.lists(st.floats(-0.03, 0.03, allow_nan=False), min_size=1, max_size=300)
 
@@ -122,16 +119,7 @@ def test_generated_days_with_any_plan_same_results(
     minute either may act on)."""
     fx = generated(seed, 4, drop)
 
-    def make() -> list[Strategy]:
-        out: list[Strategy] = [_plan(leverage, split)]
-        if breakout:
-            out.append(RangeBreakout(RangeBreakoutParams(htf_filter=False)))
-        return out
-
-    quiet = run_backtest(fx, make(), jumps=False)
-    jumped = run_backtest(fx, make())
-    assert outcome(jumped) == outcome(quiet)
-    assert jumped.events < quiet.events
+    jumps_change_nothing(fx, lambda: [_plan(leverage, split)], breakout)
 
 
 def test_a_plan_that_rebases_at_new_highs_is_visited_every_minute() -> None:
