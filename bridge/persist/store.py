@@ -242,6 +242,10 @@ def check_schema(engine: Any, url: str) -> None:
 
 BATCH_ROWS = 500  # rows per commit at most
 LINGER_S = 0.05  # how long the writer gathers rows before it commits them
+# rows per insert statement: binding a statement's rows holds the interpreter lock throughout,
+# so the writer lets go of it between statements and a brain thread waiting for the lock waits
+# for about a millisecond of the writer's work, not a whole batch's
+EXEC_ROWS = 50
 
 
 @functools.cache
@@ -452,8 +456,11 @@ class Store:
                         deals.pop(key, None)
                     if deals:
                         rows.setdefault(DealRow, []).extend(deals.values())
-                for cls, dicts in rows.items():  # one executemany per table, SQLAlchemy Core
-                    s.execute(cls.__table__.insert(), dicts)  # type: ignore[attr-defined]
+                for cls, dicts in rows.items():  # executemany per table, SQLAlchemy Core
+                    insert = cls.__table__.insert()  # type: ignore[attr-defined]
+                    for at in range(0, len(dicts), EXEC_ROWS):
+                        s.execute(insert, dicts[at : at + EXEC_ROWS])
+                        time.sleep(0)  # the interpreter to the brain's thread, if it waits
                 s.merge(JournalMark(run_id=run_id, offset=offset))
                 s.commit()
         except Exception as exc:  # the database is down or refuses: say so, keep the rows
