@@ -122,6 +122,15 @@ def test_generated_days_with_any_plan_same_results(
     jumps_change_nothing(fx, lambda: [_plan(leverage, split)], breakout)
 
 
+def test_a_replay_that_keeps_rows_writes_a_price_update_per_bar() -> None:
+    """Rows are written from bars, so a replay given somewhere to keep them does not jump."""
+    fx = generated(5, 2)
+    kinds: list[str] = []
+    res = run_backtest(fx, [_plan(20.0, 0.5)], audit=lambda kind, row: kinds.append(kind))
+    assert kinds.count("price_update") == len(fx.bars["XAUUSD"])
+    assert outcome(res) == outcome(run_backtest(fx, [_plan(20.0, 0.5)], jumps=False))
+
+
 def test_a_plan_that_rebases_at_new_highs_is_visited_every_minute() -> None:
     fx = generated(4, 2)
     p = TwoBucketParams(symbol="XAUUSD", margin=100_000.0, leverage=10.0, rebase_on_new_high=True)

@@ -99,7 +99,9 @@ def run_backtest(
 
     skipper = None
     can_jump = all(type(s).replay_prepare is not Strategy.replay_prepare for s in strategies)
-    if fast and jumps and can_jump and not fx.ticks:
+    # a replay that keeps rows (``audit``) visits every bar: strategies write rows from bars
+    # (the two-bucket plan's price updates), which a jump would leave out
+    if fast and jumps and can_jump and audit is None and not fx.ticks:
         tape = Tape(fx.bars, fx.specs)
         if all([s.replay_prepare(tape, engine.specs) for s in strategies]):
             skipper = Skipper(tape, engine, term, strategies)
