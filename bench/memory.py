@@ -41,6 +41,11 @@ def main() -> None:
             secs = time.perf_counter() - t
             bars = sum(len(b) for b in fx.bars.values())
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            try:  # this process's own high-water mark: ru_maxrss keeps the forking parent's
+                status = open("/proc/self/status").read().split("VmHWM:")[1]
+                peak = int(status.split()[0]) / 1024
+            except (OSError, IndexError, ValueError):
+                pass
             print(f"{{len(fx.bars)}} symbols x {{bars // len(fx.bars):,}} M1 bars: replay {{secs:.1f}} s "
                   f"({{bars / secs:,.0f}} bars/s), {{len(r.portfolio.trades)}} trades, peak memory {{peak:.0f}} MB")
         """)
