@@ -65,6 +65,7 @@ class CompressionState(Protocol):
 
 SCAN = 256  # bars scanned at first for the next tick it may act on (doubling to SCAN_MAX)
 SCAN_MAX = 1 << 15
+BLOCK = 1 << 14  # bars whose ticks and thresholds are made at once, for the scans to slice
 
 
 class CompressionJumps:
@@ -81,6 +82,16 @@ class CompressionJumps:
         self.until = -1  # the last answer, good until the engine's next tick (-1: ask again)
         # the last scan: its first bar, each tick's mid and the zigzag's running extreme after it
         self.scan: tuple[int, np.ndarray, np.ndarray] = (0, np.zeros(0), np.zeros(0))
+        none = np.zeros(0)
+        self.block: tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+            0,
+            0,
+            none,
+            none,
+            none,
+            none,
+        )
+        self.atr_seed: float | None = None  # the sum of the first atr_period true ranges
 
     def quiet_until(self, m: int, ctx: Context) -> int:
         s = self.s
@@ -96,8 +107,7 @@ class CompressionJumps:
         a0, mids, exts = a, [], []
         while a < end:
             b = min(end, a + n)
-            bid, ask, mid = self._ticks(a, b)
-            thr = self._thresholds(a, b)
+            bid, ask, mid, thr = self._window(a, b)
             if zz.direction > 0:
                 ref = np.maximum.accumulate(np.concatenate(([hi], mid)))[1:]
                 hit = ref - mid >= thr
@@ -148,22 +158,37 @@ class CompressionJumps:
         return self.s.p.bounce_mode == "price" or self.tf.done_before(m) >= self.s.p.atr_period
 
     def _restore_atr(self, k: int) -> None:
-        self.s.atr.restore_after(*self.tf_cols, k, self.atr_list)
+        """The ATR fed the first k bars: past its seed, its state from the bulk values (the
+        seed's sum is the same for every k)."""
+        atr, period = self.s.atr, self.s.p.atr_period
+        if k < period or self.atr_seed is None:
+            atr.restore_after(*self.tf_cols, k, self.atr_list)
+            if k >= period:
+                self.atr_seed = atr.state()[1]
+            return
+        atr.restore([period, self.atr_seed, self.tf_cols[2][k - 1], self.atr_list[k - 1]])
 
-    def _ticks(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Bid, ask and mid of the four ticks the replay makes of each of bars a..b-1."""
-        st = self.st
-        bid, ask = path_ticks(
-            st.open[a:b], st.high[a:b], st.low[a:b], st.close[a:b], st.ask_add[a:b]
-        )
-        return bid, ask, (bid + ask) / 2
+    def _window(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bid, ask, mid and swing threshold of the four ticks the replay makes of each of bars
+        a..b-1, sliced from a block made BLOCK bars at a time."""
+        s0, e0, bid, ask, mid, thr = self.block
+        if not s0 <= a <= b <= e0:
+            s0, e0 = a, min(len(self.st.time_ms), max(b, a + BLOCK))
+            st = self.st
+            bid, ask = path_ticks(
+                st.open[s0:e0], st.high[s0:e0], st.low[s0:e0], st.close[s0:e0], st.ask_add[s0:e0]
+            )
+            mid, thr = (bid + ask) / 2, self._thresholds(s0, e0)
+            self.block = (s0, e0, bid, ask, mid, thr)
+        i, j = 4 * (a - s0), 4 * (b - s0)
+        return bid[i:j], ask[i:j], mid[i:j], thr[i:j]
 
-    def _thresholds(self, a: int, b: int) -> np.ndarray | float:
+    def _thresholds(self, a: int, b: int) -> np.ndarray:
         """Each tick's swing threshold: ``bounce`` x the ATR of the bars emitted before its
         minute (``_threshold``'s product), or ``bounce`` in price."""
         p = self.s.p
         if p.bounce_mode == "price":
-            return p.bounce
+            return np.full(4 * (b - a), p.bounce)
         k = np.searchsorted(self.tf.emit_m, self.st.minute[a:b], side="left")
         return np.repeat(p.bounce * self.atr[k - 1], 4)
 
