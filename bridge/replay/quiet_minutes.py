@@ -6,7 +6,9 @@ bars), except that the intermediate ticks of a minute are left out when nothing 
 inside it: no strategy listens to ticks, no timer is pending, and the simulated book holds no
 pending order and no position with an SL or TP (so nothing can trigger). Then the only effect of
 those ticks is to move quotes, and the minute's closing ticks leave every quote, clock and book
-exactly where the four ticks would (swaps depend on the day crossed, not on the tick). The
+exactly where the four ticks would (swaps depend on the day crossed, not on the tick). In a
+minute that is not quiet, a symbol no one reads ticks of (no tick-driven strategy trades it, no
+position or order on it, no timer pending) gets its closing tick alone, for the same reason. The
 decision is taken for each minute as it starts, after everything before it has been handled.
 Tests compare the trades, equity curve and rejections of both paths (tests/test_replay_fast.py).
 Fixtures with recorded ticks use the plain stream.
