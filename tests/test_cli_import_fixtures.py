@@ -101,6 +101,44 @@ def test_bad_bar_files_name_the_row_and_problem(tmp_path: Path, body: str, error
         read_bars(f, "X")
 
 
+@pytest.mark.parametrize(
+    ("bad_row", "fault", "error"),
+    [
+        (8, "close", "row 10: column close is not a positive number"),  # the file's line
+        (7, "time", "row 9: time is not strictly increasing"),
+        (5, "spread", "row 7: bad spread"),
+    ],
+)
+def test_a_bar_file_read_in_chunks_names_the_row_across_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad_row: int, fault: str, error: str
+) -> None:
+    """Files are parsed a chunk at a time (3 rows here): a row is still named by its line in
+    the file (the header is line 1), as when the file is read whole."""
+    import bridge.data.fixtures as fixtures
+
+    monkeypatch.setattr(fixtures, "CHUNK_ROWS", 3)
+    lines = ["time,open,high,low,close,tick_volume,spread"]
+    for i in range(10):
+        t = (
+            f"2026-01-05 01:{i:02d}:00"
+            if not (fault == "time" and i == bad_row)
+            else "2026-01-05 01:00:00"
+        )
+        close = "x" if fault == "close" and i == bad_row else "1.5"
+        spread = "-3" if fault == "spread" and i == bad_row else "2"
+        lines.append(f"{t},1,2,0.5,{close},1,{spread}")
+    f = tmp_path / "chunks.csv"
+    f.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FixtureError, match=error):
+        read_bars(f, "X")
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "\n".join(lines[:1] + [x for k, x in enumerate(lines[1:]) if k != bad_row]) + "\n"
+    )
+    bars = read_bars(good, "X")
+    assert len(bars) == 9 and bars.close.tolist() == [1.5] * 9
+
+
 def test_fixture_without_spec_says_what_to_state(tmp_path: Path) -> None:
     (tmp_path / "fixture.toml").write_text('[symbols.X]\nfile = "x.csv"\ndigits = 2\n')
     with pytest.raises(FixtureError, match="must state point, tick_size"):
