@@ -111,7 +111,14 @@ def run_backtest(
         stream = (
             minute_events(fx, quiet, busy=busy)
             if skipper is None
-            else minute_events(fx, quiet, skipper.jump, skipper.tape.times, busy)
+            else minute_events(
+                fx,
+                quiet,
+                skipper.jump,
+                skipper.tape.times,
+                busy,
+                {sym: st.ask_add for sym, st in skipper.tape.symbols.items()},
+            )
         )
     for me in stream:
         n += 1

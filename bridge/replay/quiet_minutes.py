@@ -34,13 +34,15 @@ def minute_events(
     jump: Callable[[int], int] | None = None,
     timeline: np.ndarray | None = None,
     busy: Callable[[], Container[str] | None] | None = None,
+    ask_add: dict[str, np.ndarray] | None = None,
 ) -> Iterator[MarketEvent]:
     """``quiet()`` is asked at the start of each minute: True when its intermediate ticks may be
     left out. In a minute that is not quiet, ``busy()`` may name the only symbols whose
     intermediate ticks matter (None: all of them); the others get their closing tick alone.
     ``jump(m)``, asked first, may handle minutes [m, j) itself (bridge/replay/jumps.py) and
     return j; the stream goes on at minute j. ``timeline``: the merged minute times when the
-    caller has them already (the jumping replay's tape)."""
+    caller has them already (the jumping replay's tape), and ``ask_add`` each symbol's spread in
+    price (ask - bid) when it has that too (not made a second time)."""
     syms = list(fx.bars)
     if fx.ticks:  # recorded ticks: the plain stream
         from bridge.data.fixtures import market_events
@@ -53,9 +55,13 @@ def minute_events(
     cols: list[_Rows] = []
     for s in syms:
         b = fx.bars[s]
-        add = b.spread * fx.specs[s].point
-        cs = (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread, add)
-        cols.append(_Rows(s, cs, whole=jump is not None))
+        cs = (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread)
+        point = fx.specs[s].point
+        if jump is not None:  # the arrays are indexed: the spread in price as a column too
+            add = ask_add[s] if ask_add is not None else b.spread * point
+            cols.append(_Rows(s, (*cs, add), point, whole=True))
+        else:  # turned into lists a chunk at a time, the spread in price with them
+            cols.append(_Rows(s, cs, point, whole=False))
     if timeline is None:
         timeline = merged_times([fx.bars[s].time_ms for s in syms])
     times = ints(timeline)  # 8 bytes a minute (a list of ints takes 36)
@@ -121,15 +127,20 @@ class _Rows:
     """One symbol's columns (time, open, high, low, close, tick volume, spread, ask - bid) as
     ``v``, rows ``lo`` to ``hi``: the arrays themselves (``whole``), or lists of one chunk."""
 
-    __slots__ = ("arrays", "hi", "lo", "n", "symbol", "v")
+    __slots__ = ("arrays", "hi", "lo", "n", "point", "symbol", "v")
 
-    def __init__(self, symbol: str, arrays: tuple[np.ndarray, ...], whole: bool) -> None:
+    def __init__(
+        self, symbol: str, arrays: tuple[np.ndarray, ...], point: float, whole: bool
+    ) -> None:
         self.symbol = symbol
         self.arrays = arrays
+        self.point = point
         self.n = len(arrays[0])
         self.lo, self.hi = (0, self.n) if whole else (0, 0)
         self.v: tuple[Any, ...] = arrays if whole else ()
 
     def load(self, i: int) -> None:
-        self.lo, self.hi = i, min(self.n, i + CHUNK)
-        self.v = tuple(a[self.lo : self.hi].tolist() for a in self.arrays)
+        self.lo, self.hi = lo, hi = i, min(self.n, i + CHUNK)
+        spread = self.arrays[6][lo:hi]
+        cols = (*(a[lo:hi] for a in self.arrays), spread * self.point)
+        self.v = tuple(c.tolist() for c in cols)
