@@ -20,6 +20,7 @@ session: every strategy continued where it was.
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import sqlite3
@@ -59,10 +60,24 @@ POINTS = (
 _port_lock = threading.Lock()
 
 
+_ports = random.Random()  # seeded by the system, apart from any seeding of the global one
+
+
 def _free_port() -> int:
-    with _port_lock, socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below the system's ephemeral range: a killed brain's successor binds the same
+    ports again, and a port the system picked (bind to 0) can meanwhile become the local end of
+    any outgoing connection (another session's terminal), which failed a restart with "address
+    already in use"."""
+    with _port_lock:
+        for _ in range(1000):
+            port = _ports.randint(20_000, 32_000)
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free port in 20000-32000")
 
 
 @dataclass
