@@ -27,6 +27,7 @@ from tests.venue_rig import (
     brain_link,
     plan_brain,
     push,
+    streaming,
     venue_terminal,
     wait_subscribed,
 )
@@ -112,16 +113,13 @@ def test_credentials_come_from_the_environment_only() -> None:
 def test_the_plan_trades_over_the_venue_as_over_the_ea(double: HyperliquidDouble) -> None:
     runner = plan_brain(PLAN)
     clock = Clock(T0)
-    term = venue_terminal(double, brain_link(runner), clock)
     try:
-        term.connect()
-        wait_subscribed(double, "activeAssetCtx:BTC")
-        for i in range(1, 400):
-            push(double, term, clock, T0 + 1000 * i, wave(i), wave(i) + 1)
-        (eng,) = runner.server.engines.values()
-        assert not eng.gate.halted
+        with streaming(double, brain_link(runner), clock) as term:
+            for i in range(1, 400):
+                push(double, term, clock, T0 + 1000 * i, wave(i), wave(i) + 1)
+            (eng,) = runner.server.engines.values()
+            assert not eng.gate.halted
     finally:
-        term.close()
         runner.stop()
     (plan,) = eng.strategies
     assert isinstance(plan, TwoBucket)
@@ -145,22 +143,19 @@ def test_a_silent_price_stream_halts_new_positions_until_prices_come(
 ) -> None:
     runner = plan_brain(PLAN)
     clock = Clock(T0)
-    term = venue_terminal(double, brain_link(runner), clock, stale_ms=300)
     try:
-        term.connect()
-        wait_subscribed(double, "activeAssetCtx:BTC")
-        push(double, term, clock, T0 + 1000, 60_000.0, 60_001.0)
-        (eng,) = runner.server.engines.values()
-        deadline = time.monotonic() + 5
-        while not eng.gate.halted and time.monotonic() < deadline:
+        with streaming(double, brain_link(runner), clock, stale_ms=300) as term:
+            push(double, term, clock, T0 + 1000, 60_000.0, 60_001.0)
+            (eng,) = runner.server.engines.values()
+            deadline = time.monotonic() + 5
+            while not eng.gate.halted and time.monotonic() < deadline:
+                term.cycle()
+                time.sleep(0.02)
+            assert "lost its market connection" in eng.gate.halted
+            push(double, term, clock, T0 + 2000, 60_010.0, 60_011.0)
             term.cycle()
-            time.sleep(0.02)
-        assert "lost its market connection" in eng.gate.halted
-        push(double, term, clock, T0 + 2000, 60_010.0, 60_011.0)
-        term.cycle()
-        assert eng.gate.halted == ""
+            assert eng.gate.halted == ""
     finally:
-        term.close()
         runner.stop()
 
 
@@ -202,12 +197,7 @@ def wait_for(check: Any, timeout_s: float = 10.0) -> Any:
 def test_the_last_price_of_a_burst_reaches_the_terminal(double: HyperliquidDouble) -> None:
     """Prices faster than the terminal takes them: not all are seen (a ticker is a latest-value
     stream), but the last one is, though no price follows it."""
-    rec = Recorder()
-    clock = Clock(T0)
-    term = venue_terminal(double, rec, clock)
-    try:
-        term.connect()
-        wait_subscribed(double, "activeAssetCtx:BTC")
+    with streaming(double, Recorder(), Clock(T0)) as term:
         for i in range(1, 60):
             double.set_price("BTC", 60_000.0 + i, 60_001.0 + i, T0 + i)
         deadline = time.monotonic() + 5
@@ -215,25 +205,18 @@ def test_the_last_price_of_a_burst_reaches_the_terminal(double: HyperliquidDoubl
             assert time.monotonic() < deadline, term.quotes
             term.cycle()
             time.sleep(0.01)
-    finally:
-        term.close()
 
 
 def test_a_dropped_websocket_is_watched_again(double: HyperliquidDouble) -> None:
     rec = Recorder()
     clock = Clock(T0)
-    term = venue_terminal(double, rec, clock)
-    try:
-        term.connect()
-        wait_subscribed(double, "activeAssetCtx:BTC")
+    with streaming(double, rec, clock) as term:
         push(double, term, clock, T0 + 1000, 60_000.0, 60_001.0)
         double.drop_connections()
         wait_subscribed(double, "activeAssetCtx:BTC")  # after the backoff, a new connection
         push(double, term, clock, T0 + 2000, 60_100.0, 60_101.0)
         assert rec.of(ev.Tick)[-1].bid == 60_100.0
         assert term.stream is not None and term.stream.failures >= 1
-    finally:
-        term.close()
 
 
 # -- exactly once ---------------------------------------------------------------------------

@@ -5,6 +5,8 @@ WebSocket and each is waited for until the terminal has sent it."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,21 @@ def venue_terminal(
         st.start()
         st.ready.wait(10)
     return term
+
+
+@contextmanager
+def streaming(
+    double: HyperliquidDouble, link: Any, clock: Clock, **kw: Any
+) -> Iterator[VenueTerminal]:
+    """The terminal connected and subscribed to BTC's prices (``venue_terminal``'s options in
+    ``kw``), closed at the end."""
+    term = venue_terminal(double, link, clock, **kw)
+    try:
+        term.connect()
+        wait_subscribed(double, "activeAssetCtx:BTC")
+        yield term
+    finally:
+        term.close()
 
 
 def brain_link(runner: BrainRunner, lockstep: bool = True) -> TerminalLink:
