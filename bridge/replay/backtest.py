@@ -108,18 +108,8 @@ def run_backtest(
     if not fast:
         stream = market_events(fx)
     else:
-        stream = (
-            minute_events(fx, quiet, busy=busy)
-            if skipper is None
-            else minute_events(
-                fx,
-                quiet,
-                skipper.jump,
-                skipper.tape.times,
-                busy,
-                {sym: st.ask_add for sym, st in skipper.tape.symbols.items()},
-            )
-        )
+        jump = (skipper.jump, skipper.tape) if skipper is not None else None
+        stream = minute_events(fx, quiet, busy, jump)
     for me in stream:
         n += 1
         step(term.market(me))

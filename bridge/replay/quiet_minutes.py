@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bridge.brain.tape import merged_times
+from bridge.brain.tape import Tape, merged_times
 from bridge.core import events as ev
 from bridge.core.columns import ints
 from bridge.data.fixtures import Fixture, MarketEvent
@@ -31,18 +31,15 @@ from bridge.data.intrabar import TICK_OFFSETS_MS, path
 def minute_events(
     fx: Fixture,
     quiet: Callable[[], bool],
-    jump: Callable[[int], int] | None = None,
-    timeline: np.ndarray | None = None,
     busy: Callable[[], Container[str] | None] | None = None,
-    ask_add: dict[str, np.ndarray] | None = None,
+    jump: tuple[Callable[[int], int], Tape] | None = None,
 ) -> Iterator[MarketEvent]:
     """``quiet()`` is asked at the start of each minute: True when its intermediate ticks may be
     left out. In a minute that is not quiet, ``busy()`` may name the only symbols whose
     intermediate ticks matter (None: all of them); the others get their closing tick alone.
-    ``jump(m)``, asked first, may handle minutes [m, j) itself (bridge/replay/jumps.py) and
-    return j; the stream goes on at minute j. ``timeline``: the merged minute times when the
-    caller has them already (the jumping replay's tape), and ``ask_add`` each symbol's spread in
-    price (ask - bid) when it has that too (not made a second time)."""
+    ``jump = (jump_at, tape)``: ``jump_at(m)``, asked first, may handle minutes [m, j) itself
+    (bridge/replay/jumps.py) and return j; the stream goes on at minute j. Its tape's minute
+    times and spreads in price are the stream's too (not made a second time)."""
     syms = list(fx.bars)
     if fx.ticks:  # recorded ticks: the plain stream
         from bridge.data.fixtures import market_events
@@ -58,18 +55,18 @@ def minute_events(
         cs = (b.time_ms, b.open, b.high, b.low, b.close, b.tick_volume, b.spread)
         point = fx.specs[s].point
         if jump is not None:  # the arrays are indexed: the spread in price as a column too
-            add = ask_add[s] if ask_add is not None else b.spread * point
-            cols.append(_Rows(s, (*cs, add), point, whole=True))
+            cols.append(_Rows(s, (*cs, jump[1].symbols[s].ask_add), point, whole=True))
         else:  # turned into lists a chunk at a time, the spread in price with them
             cols.append(_Rows(s, cs, point, whole=False))
-    if timeline is None:
-        timeline = merged_times([fx.bars[s].time_ms for s in syms])
+    timeline = (
+        jump[1].times if jump is not None else merged_times([b.time_ms for b in fx.bars.values()])
+    )
     times = ints(timeline)  # 8 bytes a minute (a list of ints takes 36)
     pos = [0] * len(syms)
     m = 0
     while m < len(times):
         if jump is not None:
-            j = jump(m)
+            j = jump[0](m)
             if j != m:
                 if j >= len(times):
                     return
