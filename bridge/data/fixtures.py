@@ -8,6 +8,7 @@ the fake terminal and in-process replay send through the same code.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import heapq
 import tomllib
@@ -60,13 +61,20 @@ class Fixture:
     positions: tuple[ev.Position, ...] = ()  # open when the session starts
 
 
-def _read_csv(file: Path) -> pd.DataFrame:
+@contextlib.contextmanager
+def _reading(file: Path) -> Iterator[None]:
+    """A file that cannot be read becomes a FixtureError naming it."""
     try:
-        return pd.read_csv(file)
+        yield
     except EOFError as exc:  # a .gz cut short
         raise FixtureError(f"{file}: the file ends early (a compressed file cut short?)") from exc
     except (OSError, ValueError, zlib.error) as exc:
         raise FixtureError(f"{file}: cannot read ({exc})") from exc
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    with _reading(file):
+        return pd.read_csv(file)
 
 
 CHUNK_ROWS = 1 << 18  # rows of a bar file parsed at a time (its text columns are transient)
@@ -75,12 +83,8 @@ CHUNK_ROWS = 1 << 18  # rows of a bar file parsed at a time (its text columns ar
 def _read_csv_chunks(file: Path) -> Iterator[pd.DataFrame]:
     """The file's rows, CHUNK_ROWS at a time: only a chunk's strings (the time column) are
     alive at once, not millions of them."""
-    try:
+    with _reading(file):
         yield from pd.read_csv(file, chunksize=CHUNK_ROWS)
-    except EOFError as exc:  # a .gz cut short
-        raise FixtureError(f"{file}: the file ends early (a compressed file cut short?)") from exc
-    except (OSError, ValueError, zlib.error) as exc:
-        raise FixtureError(f"{file}: cannot read ({exc})") from exc
 
 
 def read_bars(
