@@ -75,7 +75,7 @@ class CompressionJumps:
         self.tf: TfBars = tape.bars(s.p.symbol, s.p.atr_tf)
         self.tf_cols = (floats(self.tf.high), floats(self.tf.low), floats(self.tf.close))
         self.atr_list = atr_values(*self.tf_cols, s.p.atr_period)
-        self.atr = np.asarray(self.atr_list)
+        self.atr = np.frombuffer(self.atr_list)  # the same values, for indexing in bulk
         self.n_minutes = tape.n_minutes
         self.from_m = 0
         self.ctx: Context | None = None

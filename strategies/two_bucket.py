@@ -79,6 +79,7 @@ class TwoBucket(Strategy):
         self._minutes = 0
         self._jump_from = 0  # the minute of the last replay_quiet_until
         self._quiet_until = -1  # its answer, good until the next tick (-1: ask again)
+        self._scanned: tuple[int, np.ndarray] = (0, np.zeros(0))  # its first bar, its mids
 
     # -- market ------------------------------------------------------------------------------
     def on_tick(self, tick: ev.Tick, ctx: Context) -> Intents:
@@ -205,15 +206,19 @@ class TwoBucket(Strategy):
         pl = self.plan
         a, end, n = int(st.before[m]), len(st.time_ms), SCAN
         peak, valley, found = pl.peak, pl.valley, self._minutes
+        a0, seen = a, []
         while a < end:
             b = min(end, a + n)
             mids = _mids(st, a, b)
+            seen.append(mids)
             k = bulk.first_change(pl, mids, peak, valley)
             if k >= 0:
                 found = int(st.minute[a + k // 4])
                 break
             peak, valley = bulk.extremes(pl, mids, peak, valley)
             a, n = b, min(2 * n, SCAN_MAX)
+        if seen:  # the skip reads its prices from here, not made again
+            self._scanned = (a0, np.concatenate(seen))
         self._quiet_until = found
         return found
 
@@ -222,7 +227,9 @@ class TwoBucket(Strategy):
         assert st is not None and pl is not None, "replay_prepare first"
         a, b = int(st.before[self._jump_from]), int(st.before[m])
         if b > a:
-            mids = _mids(st, a, b)
+            a0, scanned = self._scanned  # the scan that found m began at or before a
+            assert a0 <= a and 4 * (b - a0) <= len(scanned), "replay_skip past the last scan"
+            mids = scanned[4 * (a - a0) : 4 * (b - a0)]
             pl.peak, pl.valley = bulk.extremes(pl, mids, pl.peak, pl.valley)
             self.last_price = float(mids[-1])
 
